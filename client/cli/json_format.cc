@@ -1,0 +1,81 @@
+#include "client/cli/json_format.h"
+
+namespace metricdb {
+
+std::string MetricToString(v1::Metric metric) {
+  switch (metric) {
+    case v1::L2:
+      return "l2";
+    case v1::COSINE:
+      return "cosine";
+    case v1::INNER_PRODUCT:
+      return "inner_product";
+    default:
+      return "unspecified";
+  }
+}
+
+nlohmann::json ToJson(const v1::CollectionInfo& info) {
+  const auto& s = info.schema();
+  nlohmann::json index;
+  switch (s.index().kind_case()) {
+    case v1::IndexSpec::kHnsw:
+      index = {{"type", "hnsw"},
+               {"m", s.index().hnsw().m()},
+               {"ef_construction", s.index().hnsw().ef_construction()},
+               {"ef_search", s.index().hnsw().ef_search()}};
+      break;
+    case v1::IndexSpec::kIvfFlat:
+      index = {{"type", "ivf_flat"},
+               {"nlist", s.index().ivf_flat().nlist()},
+               {"nprobe", s.index().ivf_flat().nprobe()}};
+      break;
+    case v1::IndexSpec::kIvfPq:
+      index = {{"type", "ivf_pq"},
+               {"nlist", s.index().ivf_pq().nlist()},
+               {"m", s.index().ivf_pq().m()},
+               {"nbits", s.index().ivf_pq().nbits()},
+               {"nprobe", s.index().ivf_pq().nprobe()}};
+      break;
+    default:
+      index = {{"type", "flat"}};
+  }
+  return {{"name", s.name()},
+          {"dim", s.dim()},
+          {"metric", MetricToString(s.metric())},
+          {"index", index},
+          {"records", info.stats().record_count()},
+          {"labels", info.stats().label_count()},
+          {"index_memory_bytes", info.stats().index_memory_bytes()}};
+}
+
+namespace {
+
+template <typename M>
+void AddCommon(const M& m, nlohmann::json* j) {
+  if (m.has_label()) (*j)["label"] = m.label();
+  if (!m.attributes().empty()) {
+    nlohmann::json attrs = nlohmann::json::object();
+    for (const auto& [k, v] : m.attributes()) attrs[k] = v;
+    (*j)["attributes"] = attrs;
+  }
+  if (m.vector_size() > 0) {
+    (*j)["vector"] = std::vector<float>(m.vector().begin(), m.vector().end());
+  }
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const v1::Record& record) {
+  nlohmann::json j = {{"key", record.key()}};
+  AddCommon(record, &j);
+  return j;
+}
+
+nlohmann::json ToJson(const v1::Hit& hit) {
+  nlohmann::json j = {{"key", hit.key()}, {"distance", hit.distance()}};
+  AddCommon(hit, &j);
+  return j;
+}
+
+}  // namespace metricdb

@@ -1,0 +1,112 @@
+#include "client/loaders/npy_file.h"
+
+#include <cstring>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "client/loaders/matrix_file.h"
+
+namespace metricdb {
+namespace {
+
+// Value of `key` in the header dict, as written by numpy ("'<f4'", "False",
+// "(3, 4)"); empty if absent.
+std::string HeaderField(const std::string& header, const std::string& key) {
+  const std::regex re("'" + key + "'\\s*:\\s*('[^']*'|True|False|\\([^)]*\\))");
+  std::smatch m;
+  if (!std::regex_search(header, m, re)) return "";
+  return m[1];
+}
+
+}  // namespace
+
+absl::StatusOr<Matrix> ParseNpy(std::string_view bytes) {
+  static constexpr char kMagic[] = "\x93NUMPY";
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic, 6) != 0) {
+    return absl::InvalidArgumentError("not a .npy file (no \\x93NUMPY magic)");
+  }
+  const uint8_t major = static_cast<uint8_t>(bytes[6]);
+  size_t header_len, header_start;
+  if (major == 1) {
+    header_len = uint8_t(bytes[8]) | (size_t(uint8_t(bytes[9])) << 8);
+    header_start = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) return absl::DataLossError("truncated .npy header");
+    uint32_t len;
+    std::memcpy(&len, bytes.data() + 8, 4);
+    header_len = len;
+    header_start = 12;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsupported .npy format version ", int(major)));
+  }
+  if (bytes.size() < header_start + header_len) {
+    return absl::DataLossError("truncated .npy header");
+  }
+  const std::string header(bytes.substr(header_start, header_len));
+  const std::string descr = HeaderField(header, "descr");
+  const std::string fortran = HeaderField(header, "fortran_order");
+  const std::string shape = HeaderField(header, "shape");
+  if (descr.empty() || fortran.empty() || shape.empty()) {
+    return absl::InvalidArgumentError("malformed .npy header: " + header);
+  }
+  size_t item;
+  if (descr == "'<f4'") {
+    item = 4;
+  } else if (descr == "'<f8'") {
+    item = 8;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        ".npy dtype ", descr, " is not supported: use float32 or float64"));
+  }
+  std::vector<int64_t> dims;
+  const std::regex num("\\d+");
+  for (auto it = std::sregex_iterator(shape.begin(), shape.end(), num);
+       it != std::sregex_iterator(); ++it) {
+    dims.push_back(std::stoll(it->str()));
+  }
+  if (dims.size() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        ".npy array has shape ", shape, ": a 2-D array (rows, dim) is needed"));
+  }
+  Matrix m;
+  m.rows = dims[0];
+  m.cols = dims[1];
+  if (m.cols < 1 || m.rows < 1 || m.rows > (int64_t(1) << 40) / m.cols) {
+    return absl::InvalidArgumentError(absl::StrCat(".npy shape ", shape, " is empty or too large"));
+  }
+  const size_t count = size_t(m.rows) * size_t(m.cols);
+  const std::string_view data = bytes.substr(header_start + header_len);
+  if (data.size() < count * item) {
+    return absl::DataLossError(absl::StrCat(
+        "truncated .npy: shape ", shape, " needs ", count * item,
+        " bytes of data, the file has ", data.size()));
+  }
+  m.values.resize(count);
+  const bool column_major = fortran == "True";
+  for (size_t i = 0; i < count; ++i) {
+    float v;
+    if (item == 4) {
+      std::memcpy(&v, data.data() + i * 4, 4);
+    } else {
+      double d;
+      std::memcpy(&d, data.data() + i * 8, 8);
+      v = static_cast<float>(d);
+    }
+    if (column_major) {
+      const size_t col = i / m.rows, row = i % m.rows;
+      m.values[row * m.cols + col] = v;
+    } else {
+      m.values[i] = v;
+    }
+  }
+  return m;
+}
+
+absl::StatusOr<Matrix> ReadNpy(const std::string& path) {
+  auto bytes = ReadFileBytes(path);
+  if (!bytes.ok()) return bytes.status();
+  return ParseNpy(*bytes);
+}
+
+}  // namespace metricdb

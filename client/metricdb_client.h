@@ -1,0 +1,109 @@
+// metricdb C++ client library: a thin, typed layer over the metricdb.v1 gRPC
+// stubs. Requests and replies are the API's own messages; errors come back as
+// absl::Status with the server's gRPC code and message.
+//
+//   auto client = metricdb::Client::Connect({.address = "127.0.0.1:50051"});
+//   v1::SearchRequest req;  ...
+//   auto reply = (*client)->Search(req);
+//
+// Thread-safe: one Client may be shared by many threads.
+#ifndef METRICDB_CLIENT_METRICDB_CLIENT_H_
+#define METRICDB_CLIENT_METRICDB_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "metricdb/v1/metricdb.grpc.pb.h"
+
+namespace metricdb {
+
+struct ClientOptions {
+  // host:port of the server. Default: 127.0.0.1:50051.
+  std::string address = "127.0.0.1:50051";
+  // Largest message sent or received, MiB. Default: 64.
+  int max_message_mib = 64;
+  // Deadline of each unary call; 0 = none. Default: 0.
+  std::chrono::milliseconds timeout{0};
+};
+
+absl::Status FromGrpcStatus(const grpc::Status& s);
+
+// A streamed upsert: batches are sent as they are written and acknowledged
+// by the server once durable. Write() blocks while `max_in_flight` batches
+// are unacknowledged. Not thread-safe: one writer.
+class UpsertStream {
+ public:
+  ~UpsertStream();
+  // Sends one atomic batch. A non-OK status means the stream has failed;
+  // Finish() then gives the server's reason.
+  absl::Status Write(const v1::UpsertRequest& batch);
+  // Ends the stream and waits for every acknowledgement. The totals count
+  // acknowledged batches only; on error they say what was stored before it.
+  struct Totals {
+    int64_t batches = 0;
+    int64_t inserted = 0;
+    int64_t replaced = 0;
+  };
+  absl::Status Finish();
+  Totals totals() const;
+
+ private:
+  friend class Client;
+  UpsertStream(v1::MetricDB::Stub* stub, int max_in_flight);
+  void ReadAcks();
+
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::UpsertRequest, v1::UpsertResponse>>
+      stream_;
+  const int max_in_flight_;
+  std::thread reader_;
+  mutable std::mutex mu_;
+  std::condition_variable acked_cv_;
+  int64_t written_ = 0;
+  bool reader_done_ = false;
+  bool finished_ = false;
+  Totals totals_;
+};
+
+class Client {
+ public:
+  // Creates a channel; no call is made yet (see WaitUntilReady).
+  static std::unique_ptr<Client> Connect(const ClientOptions& options);
+
+  // UNAVAILABLE if the server does not answer health checks within `timeout`.
+  absl::Status WaitUntilReady(std::chrono::milliseconds timeout);
+
+  absl::StatusOr<v1::CollectionInfo> CreateCollection(
+      const v1::CollectionSchema& schema);
+  absl::StatusOr<v1::CollectionInfo> GetCollection(const std::string& name);
+  absl::StatusOr<std::vector<v1::CollectionInfo>> ListCollections();
+  absl::Status DropCollection(const std::string& name);
+
+  std::unique_ptr<UpsertStream> OpenUpsertStream(int max_in_flight = 4);
+  absl::StatusOr<v1::UpsertResponse> UpsertBatch(const v1::UpsertRequest& batch);
+  absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request);
+  absl::StatusOr<int64_t> Delete(const v1::DeleteRequest& request);
+  absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request);
+
+  v1::MetricDB::Stub* stub() { return stub_.get(); }
+
+ private:
+  Client(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel);
+  void Prepare(grpc::ClientContext* context) const;
+
+  const ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::MetricDB::Stub> stub_;
+};
+
+}  // namespace metricdb
+
+#endif  // METRICDB_CLIENT_METRICDB_CLIENT_H_

@@ -1,0 +1,406 @@
+#include "engine/collection.h"
+
+#include <cmath>
+#include <unordered_set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace metricdb {
+namespace {
+
+// Vectors are added to the index in chunks of this many rows when a
+// collection is opened, bounding the temporary copy.
+constexpr int64_t kLoadChunk = 8192;
+
+}  // namespace
+
+Collection::Collection(uint32_t id, CollectionSchema schema,
+                       std::shared_ptr<Store> store, const CollectionLimits& limits)
+    : id_(id), schema_(std::move(schema)), store_(std::move(store)), limits_(limits) {}
+
+absl::StatusOr<std::shared_ptr<Collection>> Collection::Open(
+    uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
+    const CollectionLimits& limits) {
+  std::shared_ptr<Collection> c(
+      new Collection(id, std::move(schema), std::move(store), limits));
+  if (auto s = c->LoadFromStore(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("collection \"", c->schema_.name,
+                                               "\": ", s.message()));
+  }
+  return c;
+}
+
+absl::Status Collection::LoadFromStore() {
+  auto index = MakeVectorIndex(schema_);
+  if (!index.ok()) return index.status();
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  index_ = std::move(*index);
+  auto next = store_->NextRecordId(id_);
+  if (!next.ok()) return next.status();
+  next_record_id_ = *next;
+
+  const size_t dim = schema_.dim;
+  std::vector<int64_t> ids;
+  std::vector<float> vectors;
+  auto flush = [&]() -> absl::Status {
+    absl::Status s = index_->Add(ids, vectors.data());
+    ids.clear();
+    vectors.clear();
+    return s;
+  };
+  absl::Status s = store_->ScanRecords(id_, [&](int64_t id, Record&& rec) {
+    if (rec.vector.size() != dim) {
+      return absl::DataLossError(absl::StrCat("record ", id, " has ",
+                                              rec.vector.size(), " values"));
+    }
+    if (id >= next_record_id_) next_record_id_ = id + 1;
+    if (auto st = PrepareVector(schema_.metric, rec.vector.data(), dim,
+                                rec.key);
+        !st.ok()) {
+      return absl::DataLossError(st.message());
+    }
+    ids.push_back(id);
+    vectors.insert(vectors.end(), rec.vector.begin(), rec.vector.end());
+    Entry entry{std::move(rec.key), -1};
+    if (rec.label) entry.label = InternLabel(*rec.label);
+    IndexEntry(id, std::move(entry));
+    if (int64_t(ids.size()) >= kLoadChunk) return flush();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (!ids.empty()) {
+    if (auto st = flush(); !st.ok()) return st;
+  }
+  snapshot_ = store_->TakeSnapshot();
+  return absl::OkStatus();
+}
+
+absl::Status Collection::NotFound() const {
+  return absl::NotFoundError(
+      absl::StrCat("collection \"", schema_.name, "\" does not exist"));
+}
+
+absl::Status Collection::CheckVector(absl::Span<const float> v,
+                                     const std::string& field) const {
+  if (v.size() != size_t(schema_.dim)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": has ", v.size(), " values, collection \"",
+                     schema_.name, "\" has dim ", schema_.dim));
+  }
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!std::isfinite(v[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "]: ", v[i], " is not a finite number"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+int32_t Collection::InternLabel(const std::string& label) {
+  auto [it, added] = label_ids_.emplace(label, int32_t(label_names_.size()));
+  if (added) {
+    label_names_.push_back(label);
+    label_sizes_.push_back(0);
+  }
+  return it->second;
+}
+
+void Collection::IndexEntry(int64_t id, Entry entry) {
+  if (entry.label >= 0 && label_sizes_[entry.label]++ == 0) ++label_count_;
+  key_ids_[entry.key] = id;
+  entries_.emplace(id, std::move(entry));
+}
+
+void Collection::UnindexEntry(int64_t id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  const int32_t label = it->second.label;
+  if (label >= 0 && --label_sizes_[label] == 0) --label_count_;
+  key_ids_.erase(it->second.key);
+  entries_.erase(it);
+}
+
+absl::StatusOr<UpsertResult> Collection::Upsert(std::vector<Record> records) {
+  if (records.empty()) {
+    return absl::InvalidArgumentError("records: the batch is empty");
+  }
+  if (records.size() > size_t(limits_.max_batch_records)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("records: ", records.size(), " records in one batch, at most ",
+                     limits_.max_batch_records, " allowed"));
+  }
+  const size_t dim = schema_.dim;
+  std::vector<float> prepared(records.size() * dim);
+  std::unordered_set<std::string_view> batch_keys;
+  batch_keys.reserve(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const Record& r = records[i];
+    const std::string field = absl::StrCat("records[", i, "]");
+    if (r.key.empty() || r.key.size() > kMaxKeyBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".key: must be 1 to ", kMaxKeyBytes, " bytes, got ", r.key.size()));
+    }
+    if (!batch_keys.insert(r.key).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".key: \"", absl::CHexEscape(std::string(r.key)), "\" appears twice in the batch"));
+    }
+    if (r.label && r.label->empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".label: must not be empty (omit it for an unlabelled record)"));
+    }
+    if (auto s = CheckVector(r.vector, field + ".vector"); !s.ok()) return s;
+    std::copy(r.vector.begin(), r.vector.end(), prepared.begin() + i * dim);
+    if (auto s = PrepareVector(schema_.metric, prepared.data() + i * dim, dim,
+                               field + ".vector");
+        !s.ok()) {
+      return s;
+    }
+  }
+
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (dropped_) return NotFound();
+  // Only writers change the maps, and writers hold write_mu_: reading them
+  // here without mu_ is safe.
+  UpsertResult result;
+  std::vector<int64_t> old_ids, new_ids;
+  new_ids.reserve(records.size());
+  RecordWriteBatch batch = store_->NewBatch();
+  int64_t next = next_record_id_;
+  for (const Record& r : records) {
+    auto it = key_ids_.find(r.key);
+    if (it != key_ids_.end()) {
+      old_ids.push_back(it->second);
+      batch.Delete(id_, it->second);
+      ++result.replaced;
+    } else {
+      ++result.inserted;
+    }
+    new_ids.push_back(next);
+    batch.Put(id_, next, r);
+    ++next;
+  }
+  batch.SetNextRecordId(id_, next);
+  if (auto s = store_->Commit(batch); !s.ok()) return s;
+  next_record_id_ = next;
+  auto snapshot = store_->TakeSnapshot();
+
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  absl::Status s = index_->Remove(old_ids);
+  for (int64_t id : old_ids) UnindexEntry(id);
+  if (s.ok()) s = index_->Add(new_ids, prepared.data());
+  for (size_t i = 0; i < records.size(); ++i) {
+    Entry entry{std::move(records[i].key), -1};
+    if (records[i].label) entry.label = InternLabel(*records[i].label);
+    IndexEntry(new_ids[i], std::move(entry));
+  }
+  snapshot_ = std::move(snapshot);
+  if (!s.ok()) {
+    // The batch is durable; only the derived index failed (out of memory).
+    return absl::Status(s.code(), absl::StrCat("batch stored but not indexed: ",
+                                               s.message()));
+  }
+  return result;
+}
+
+absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,
+                                          bool include_vectors) const {
+  if (keys.size() > size_t(limits_.max_keys)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "keys: ", keys.size(), " keys, at most ", limits_.max_keys, " allowed"));
+  }
+  GetResult result;
+  std::vector<int64_t> ids;
+  std::shared_ptr<const StoreSnapshot> snapshot;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    if (dropped_) return NotFound();
+    for (const std::string& key : keys) {
+      auto it = key_ids_.find(key);
+      if (it == key_ids_.end()) {
+        result.missing_keys.push_back(key);
+      } else {
+        ids.push_back(it->second);
+      }
+    }
+    snapshot = snapshot_;
+  }
+  auto stored = store_->GetRecords(id_, ids, snapshot.get());
+  if (!stored.ok()) return stored.status();
+  for (auto& rec : *stored) {
+    if (!rec) return absl::InternalError("indexed record missing from store");
+    if (!include_vectors) rec->vector.clear();
+    result.records.push_back(std::move(*rec));
+  }
+  return result;
+}
+
+absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
+                                           absl::Span<const std::string> labels) {
+  if (keys.empty() && labels.empty()) {
+    return absl::InvalidArgumentError("keys, labels: nothing to delete");
+  }
+  if (keys.size() + labels.size() > size_t(limits_.max_keys)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("keys, labels: ", keys.size() + labels.size(),
+                     " given, at most ", limits_.max_keys, " allowed"));
+  }
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (dropped_) return NotFound();
+  std::unordered_set<int64_t> doomed;
+  for (const std::string& key : keys) {
+    auto it = key_ids_.find(key);
+    if (it != key_ids_.end()) doomed.insert(it->second);
+  }
+  if (!labels.empty()) {
+    std::vector<bool> wanted(label_names_.size(), false);
+    bool any = false;
+    for (const std::string& label : labels) {
+      auto it = label_ids_.find(label);
+      if (it != label_ids_.end()) wanted[it->second] = any = true;
+    }
+    if (any) {
+      for (const auto& [id, entry] : entries_) {
+        if (entry.label >= 0 && wanted[entry.label]) doomed.insert(id);
+      }
+    }
+  }
+  if (doomed.empty()) return 0;
+  std::vector<int64_t> ids(doomed.begin(), doomed.end());
+  RecordWriteBatch batch = store_->NewBatch();
+  for (int64_t id : ids) batch.Delete(id_, id);
+  if (auto s = store_->Commit(batch); !s.ok()) return s;
+  auto snapshot = store_->TakeSnapshot();
+
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  absl::Status s = index_->Remove(ids);
+  for (int64_t id : ids) UnindexEntry(id);
+  snapshot_ = std::move(snapshot);
+  if (!s.ok()) return s;
+  return int64_t(ids.size());
+}
+
+absl::StatusOr<SearchResults> Collection::Search(
+    absl::Span<const absl::Span<const float>> queries,
+    const SearchOptions& options) const {
+  if (queries.empty()) {
+    return absl::InvalidArgumentError("queries: at least one query is needed");
+  }
+  if (queries.size() > size_t(limits_.max_queries)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("queries: ", queries.size(), " queries, at most ",
+                     limits_.max_queries, " allowed per request"));
+  }
+  if (options.k < 1 || options.k > limits_.max_k) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "k: must be in [1, ", limits_.max_k, "], got ", options.k));
+  }
+  const size_t dim = schema_.dim;
+  const int64_t n = queries.size();
+  std::vector<float> prepared(n * dim);
+  for (int64_t q = 0; q < n; ++q) {
+    const std::string field = absl::StrCat("queries[", q, "]");
+    if (auto s = CheckVector(queries[q], field); !s.ok()) return s;
+    std::copy(queries[q].begin(), queries[q].end(), prepared.begin() + q * dim);
+    if (auto s = PrepareVector(schema_.metric, prepared.data() + q * dim, dim, field);
+        !s.ok()) {
+      return s;
+    }
+  }
+
+  const int k = options.k;
+  std::vector<float> raw;
+  std::vector<int64_t> ids;
+  SearchResults results(n);
+  std::shared_ptr<const StoreSnapshot> snapshot;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    if (dropped_) return NotFound();
+    // Label restriction: a filter over record ids, checked by the index.
+    class Filter final : public IdFilter {
+     public:
+      Filter(const std::unordered_map<int64_t, Entry>& entries,
+             std::vector<bool> allowed)
+          : entries_(entries), allowed_(std::move(allowed)) {}
+      bool Allows(int64_t id) const override {
+        auto it = entries_.find(id);
+        return it != entries_.end() && it->second.label >= 0 &&
+               allowed_[it->second.label];
+      }
+
+     private:
+      const std::unordered_map<int64_t, Entry>& entries_;
+      std::vector<bool> allowed_;
+    };
+    std::unique_ptr<Filter> filter;
+    if (!options.labels.empty()) {
+      std::vector<bool> allowed(label_names_.size(), false);
+      bool any = false;
+      for (const std::string& label : options.labels) {
+        auto it = label_ids_.find(label);
+        if (it != label_ids_.end()) allowed[it->second] = any = true;
+      }
+      if (!any) return results;  // no record carries any of these labels
+      filter = std::make_unique<Filter>(entries_, std::move(allowed));
+    }
+    if (auto s = index_->Search(prepared.data(), n, k, filter.get(), &raw, &ids);
+        !s.ok()) {
+      return s;
+    }
+    for (int64_t q = 0; q < n; ++q) {
+      auto& hits = results[q];
+      for (int j = 0; j < k; ++j) {
+        const int64_t id = ids[q * k + j];
+        if (id < 0) break;
+        const Entry& e = entries_.at(id);
+        SearchHit hit;
+        hit.key = e.key;
+        if (e.label >= 0) hit.label = label_names_[e.label];
+        hit.distance = ToApiDistance(schema_.metric, raw[q * k + j]);
+        hits.push_back(std::move(hit));
+      }
+    }
+    snapshot = snapshot_;
+  }
+  if (options.include_vectors || options.include_attributes) {
+    std::vector<int64_t> hit_ids;
+    for (int64_t id : ids) {
+      if (id >= 0) hit_ids.push_back(id);
+    }
+    auto stored = store_->GetRecords(id_, hit_ids, snapshot.get());
+    if (!stored.ok()) return stored.status();
+    size_t next = 0;
+    for (auto& hits : results) {
+      for (auto& hit : hits) {
+        auto& rec = (*stored)[next++];
+        if (!rec) return absl::InternalError("indexed record missing from store");
+        if (options.include_vectors) hit.vector = std::move(rec->vector);
+        if (options.include_attributes) hit.attributes = std::move(rec->attributes);
+      }
+    }
+  }
+  return results;
+}
+
+CollectionStats Collection::Stats() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  CollectionStats stats;
+  stats.record_count = int64_t(entries_.size());
+  stats.label_count = label_count_;
+  stats.index_memory_bytes = int64_t(index_->MemoryBytes());
+  return stats;
+}
+
+absl::Status Collection::Drop() {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (dropped_) return NotFound();
+  if (auto s = store_->DropCollection(id_); !s.ok()) return s;
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  dropped_ = true;
+  index_ = std::move(MakeVectorIndex(schema_).value());
+  key_ids_.clear();
+  entries_.clear();
+  return absl::OkStatus();
+}
+
+}  // namespace metricdb

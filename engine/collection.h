@@ -1,0 +1,143 @@
+// Collection: the records of one schema, their vector index, and the
+// operations on them (upsert, get, delete, search).
+//
+// Consistency: a write is committed to Store (atomically, durably) and then
+// applied to the index and the in-memory maps under an exclusive lock, with a
+// Store snapshot taken right after the commit. Readers hold the shared lock
+// and read stored fields through that snapshot, so they see each batch
+// entirely or not at all. Writers are serialised; searches run in parallel.
+//
+// Every method validates its arguments and returns INVALID_ARGUMENT naming
+// the field ("records[3].vector: has 127 values, collection \"faces\" has dim
+// 128"); NOT_FOUND once the collection has been dropped.
+#ifndef METRICDB_ENGINE_COLLECTION_H_
+#define METRICDB_ENGINE_COLLECTION_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "engine/collection_schema.h"
+#include "engine/engine_options.h"
+#include "engine/record.h"
+#include "engine/store.h"
+#include "engine/vector_index.h"
+
+namespace metricdb {
+
+struct UpsertResult {
+  int64_t inserted = 0;  // keys that were new
+  int64_t replaced = 0;  // keys that existed
+};
+
+struct GetResult {
+  std::vector<Record> records;            // found keys, in request order
+  std::vector<std::string> missing_keys;  // keys that do not exist
+};
+
+struct SearchOptions {
+  int32_t k = 10;
+  // If non-empty, only records with one of these labels are candidates.
+  std::vector<std::string> labels;
+  bool include_vectors = false;
+  bool include_attributes = false;
+};
+
+struct SearchHit {
+  std::string key;
+  std::optional<std::string> label;
+  float distance = 0;  // API convention, see metric.h
+  std::vector<float> vector;                      // if include_vectors
+  std::map<std::string, std::string> attributes;  // if include_attributes
+};
+
+// One list of hits per query, closest first.
+using SearchResults = std::vector<std::vector<SearchHit>>;
+
+struct CollectionStats {
+  int64_t record_count = 0;
+  int64_t label_count = 0;
+  int64_t index_memory_bytes = 0;
+};
+
+class Collection {
+ public:
+  // Opens collection `id` of `store` and builds its index from the stored
+  // records. The collection keeps the store open while it lives.
+  static absl::StatusOr<std::shared_ptr<Collection>> Open(
+      uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
+      const CollectionLimits& limits);
+
+  const CollectionSchema& schema() const { return schema_; }
+  uint32_t id() const { return id_; }
+
+  // Stores the batch atomically; an existing key is replaced. Rejects an
+  // empty batch, a key repeated in the batch, wrong dimensions, NaN/Inf.
+  absl::StatusOr<UpsertResult> Upsert(std::vector<Record> records);
+
+  absl::StatusOr<GetResult> Get(absl::Span<const std::string> keys,
+                                bool include_vectors) const;
+
+  // Deletes the records named by `keys` and all records whose label is in
+  // `labels`; returns how many were deleted. Unknown keys/labels are skipped.
+  absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
+                                 absl::Span<const std::string> labels);
+
+  // k nearest records for each query under the collection's metric.
+  absl::StatusOr<SearchResults> Search(
+      absl::Span<const absl::Span<const float>> queries,
+      const SearchOptions& options) const;
+
+  CollectionStats Stats() const;
+
+  // Removes the collection from Store; afterwards every call is NOT_FOUND.
+  absl::Status Drop();
+
+ private:
+  struct Entry {
+    std::string key;
+    int32_t label = -1;  // index into label_names_, -1 when unlabelled
+  };
+
+  Collection(uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
+             const CollectionLimits& limits);
+  absl::Status LoadFromStore();
+  absl::Status CheckVector(absl::Span<const float> v,
+                           const std::string& field) const;
+  absl::Status NotFound() const;
+  // Requires write_mu_ and mu_ held exclusively.
+  int32_t InternLabel(const std::string& label);
+  void IndexEntry(int64_t id, Entry entry);
+  void UnindexEntry(int64_t id);
+
+  const uint32_t id_;
+  const CollectionSchema schema_;
+  const std::shared_ptr<Store> store_;
+  const CollectionLimits limits_;
+
+  std::mutex write_mu_;  // serialises writers; held across commit + apply
+  bool dropped_ = false;         // guarded by write_mu_ and mu_
+  int64_t next_record_id_ = 0;   // guarded by write_mu_
+
+  mutable std::shared_mutex mu_;  // guards everything below
+  std::unique_ptr<VectorIndex> index_;
+  std::unordered_map<std::string, int64_t> key_ids_;
+  std::unordered_map<int64_t, Entry> entries_;
+  std::unordered_map<std::string, int32_t> label_ids_;
+  std::vector<std::string> label_names_;
+  std::vector<int64_t> label_sizes_;
+  int64_t label_count_ = 0;  // labels with at least one record
+  std::shared_ptr<const StoreSnapshot> snapshot_;  // matches the index
+};
+
+}  // namespace metricdb
+
+#endif  // METRICDB_ENGINE_COLLECTION_H_

@@ -1,0 +1,25 @@
+#include "engine/engine_options.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace metricdb {
+
+absl::Status EngineOptions::Validate() const {
+  if (data_dir.empty()) {
+    return absl::InvalidArgumentError("data_dir: must not be empty");
+  }
+  const std::pair<const char*, int32_t> positive[] = {
+      {"max_k", limits.max_k},
+      {"max_queries", limits.max_queries},
+      {"max_batch_records", limits.max_batch_records},
+      {"max_keys", limits.max_keys}};
+  for (const auto& [name, value] : positive) {
+    if (value < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": must be at least 1, got ", value));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace metricdb

@@ -1,0 +1,24 @@
+// Binary encodings of what Store keeps in RocksDB. Little-endian fields,
+// length-prefixed strings; every decoder checks bounds and returns
+// DATA_LOSS on malformed input instead of reading past the end.
+#ifndef METRICDB_ENGINE_RECORD_CODEC_H_
+#define METRICDB_ENGINE_RECORD_CODEC_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "engine/collection_schema.h"
+#include "engine/record.h"
+
+namespace metricdb {
+
+std::string EncodeRecord(const Record& record);
+absl::StatusOr<Record> DecodeRecord(std::string_view bytes);
+
+std::string EncodeSchema(const CollectionSchema& schema);
+absl::StatusOr<CollectionSchema> DecodeSchema(std::string_view bytes);
+
+}  // namespace metricdb
+
+#endif  // METRICDB_ENGINE_RECORD_CODEC_H_

@@ -1,0 +1,250 @@
+#include "engine/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "engine/record_codec.h"
+
+namespace metricdb {
+namespace {
+
+constexpr char kCatalogCf[] = "catalog";
+constexpr char kRecordsCf[] = "records";
+constexpr char kMetaCf[] = "meta";
+constexpr char kNextCollectionId[] = "next_collection_id";
+constexpr char kNextRecordIdPrefix[] = "next_record_id/";
+
+void AppendBigEndian(std::string* out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out->push_back(char((v >> (8 * i)) & 0xff));
+}
+
+uint64_t ReadBigEndian(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+std::string CollectionPrefix(uint32_t collection_id) {
+  std::string k;
+  AppendBigEndian(&k, collection_id, 4);
+  return k;
+}
+
+std::string RecordKey(uint32_t collection_id, int64_t record_id) {
+  std::string k = CollectionPrefix(collection_id);
+  AppendBigEndian(&k, static_cast<uint64_t>(record_id), 8);
+  return k;
+}
+
+std::string NextRecordIdKey(uint32_t collection_id) {
+  return kNextRecordIdPrefix + CollectionPrefix(collection_id);
+}
+
+std::string EncodeU64(uint64_t v) {
+  std::string s;
+  AppendBigEndian(&s, v, 8);
+  return s;
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat(std::string(what), ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
+  if (s.IsIOError()) return absl::UnavailableError(msg);
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  return absl::InternalError(msg);
+}
+
+}  // namespace
+
+StoreSnapshot::~StoreSnapshot() { db_->ReleaseSnapshot(snapshot_); }
+
+RecordWriteBatch::RecordWriteBatch(rocksdb::ColumnFamilyHandle* records,
+                                   rocksdb::ColumnFamilyHandle* meta)
+    : batch_(std::make_unique<rocksdb::WriteBatch>()),
+      records_(records),
+      meta_(meta) {}
+RecordWriteBatch::~RecordWriteBatch() = default;
+RecordWriteBatch::RecordWriteBatch(RecordWriteBatch&&) noexcept = default;
+
+void RecordWriteBatch::Put(uint32_t collection_id, int64_t record_id,
+                           const Record& record) {
+  batch_->Put(records_, RecordKey(collection_id, record_id),
+              EncodeRecord(record));
+}
+
+void RecordWriteBatch::Delete(uint32_t collection_id, int64_t record_id) {
+  batch_->Delete(records_, RecordKey(collection_id, record_id));
+}
+
+void RecordWriteBatch::SetNextRecordId(uint32_t collection_id,
+                                       int64_t next_id) {
+  batch_->Put(meta_, NextRecordIdKey(collection_id), EncodeU64(next_id));
+}
+
+size_t RecordWriteBatch::ByteSize() const { return batch_->GetDataSize(); }
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                   const StoreOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions cf_options(db_options);
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {kCatalogCf, cf_options},
+      {kRecordsCf, cf_options},
+      {kMetaCf, cf_options}};
+  std::unique_ptr<Store> store(new Store());
+  store->options_ = options;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, path, cfs, &store->handles_, &db);
+  if (!s.ok() && s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store at ", path, " is in use by another process (", s.ToString(), ")"));
+  }
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening store at ", path));
+  store->db_.reset(db);
+  store->catalog_ = store->handles_[1];
+  store->records_ = store->handles_[2];
+  store->meta_ = store->handles_[3];
+  return store;
+}
+
+Store::~Store() {
+  if (!db_) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+absl::Status Store::WriteDurably(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  return FromRocks(db_->Write(wo, batch), "writing to store");
+}
+
+absl::StatusOr<std::vector<std::pair<uint32_t, CollectionSchema>>>
+Store::LoadCatalog() {
+  std::vector<std::pair<uint32_t, CollectionSchema>> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), catalog_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 4) return absl::DataLossError("corrupt catalog key");
+    auto schema = DecodeSchema(it->value().ToStringView());
+    if (!schema.ok()) return schema.status();
+    out.emplace_back(uint32_t(ReadBigEndian(it->key().data(), 4)),
+                     std::move(*schema));
+  }
+  if (auto s = FromRocks(it->status(), "reading catalog"); !s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<uint32_t> Store::CreateCollection(
+    const CollectionSchema& schema) {
+  std::lock_guard<std::mutex> lock(create_mu_);
+  std::string value;
+  uint32_t id = 1;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), meta_, kNextCollectionId, &value);
+  if (s.ok()) {
+    if (value.size() != 8) return absl::DataLossError("corrupt collection counter");
+    id = uint32_t(ReadBigEndian(value.data(), 8));
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading collection counter");
+  }
+  rocksdb::WriteBatch batch;
+  batch.Put(catalog_, CollectionPrefix(id), EncodeSchema(schema));
+  batch.Put(meta_, kNextCollectionId, EncodeU64(id + 1));
+  if (auto st = WriteDurably(&batch); !st.ok()) return st;
+  return id;
+}
+
+absl::Status Store::DropCollection(uint32_t collection_id) {
+  const std::string begin = CollectionPrefix(collection_id);
+  const std::string end = CollectionPrefix(collection_id + 1);
+  rocksdb::WriteBatch batch;
+  batch.Delete(catalog_, begin);
+  batch.DeleteRange(records_, begin, end);
+  batch.Delete(meta_, NextRecordIdKey(collection_id));
+  return WriteDurably(&batch);
+}
+
+RecordWriteBatch Store::NewBatch() { return RecordWriteBatch(records_, meta_); }
+
+absl::Status Store::Commit(RecordWriteBatch& batch) {
+  return WriteDurably(batch.batch_.get());
+}
+
+absl::Status Store::ScanRecords(
+    uint32_t collection_id,
+    const std::function<absl::Status(int64_t, Record&&)>& fn) {
+  const std::string begin = CollectionPrefix(collection_id);
+  const std::string end = CollectionPrefix(collection_id + 1);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, records_));
+  for (it->Seek(begin); it->Valid(); it->Next()) {
+    if (it->key().size() != 12) return absl::DataLossError("corrupt record key");
+    auto record = DecodeRecord(it->value().ToStringView());
+    if (!record.ok()) return record.status();
+    const int64_t id = int64_t(ReadBigEndian(it->key().data() + 4, 8));
+    if (auto s = fn(id, std::move(*record)); !s.ok()) return s;
+  }
+  return FromRocks(it->status(), "scanning records");
+}
+
+absl::StatusOr<int64_t> Store::NextRecordId(uint32_t collection_id) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_,
+                               NextRecordIdKey(collection_id), &value);
+  if (s.IsNotFound()) return 0;
+  if (!s.ok()) return FromRocks(s, "reading record counter");
+  if (value.size() != 8) return absl::DataLossError("corrupt record counter");
+  return int64_t(ReadBigEndian(value.data(), 8));
+}
+
+std::shared_ptr<const StoreSnapshot> Store::TakeSnapshot() {
+  return std::make_shared<StoreSnapshot>(db_.get(), db_->GetSnapshot());
+}
+
+absl::StatusOr<std::vector<std::optional<Record>>> Store::GetRecords(
+    uint32_t collection_id, absl::Span<const int64_t> record_ids,
+    const StoreSnapshot* snapshot) {
+  std::vector<std::string> keys;
+  keys.reserve(record_ids.size());
+  for (int64_t id : record_ids) keys.push_back(RecordKey(collection_id, id));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  rocksdb::ReadOptions ro;
+  if (snapshot != nullptr) ro.snapshot = snapshot->get();
+  db_->MultiGet(ro, records_, keys.size(), slices.data(), values.data(),
+                statuses.data());
+  std::vector<std::optional<Record>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading record");
+    auto record = DecodeRecord(values[i].ToStringView());
+    if (!record.ok()) return record.status();
+    out[i] = std::move(*record);
+  }
+  return out;
+}
+
+}  // namespace metricdb

@@ -1,0 +1,58 @@
+// VectorIndex: the narrow interface through which the engine uses a FAISS
+// index, whatever kind is inside. The index is derived state: it can always
+// be rebuilt from Store.
+//
+// Conventions: vectors are row-major n x dim float32, already prepared for
+// the metric (PrepareVector); ids are the engine's int64 record ids (>= 0).
+// Distances are FAISS's raw ones (squared L2, or inner product): callers
+// convert them with ToApiDistance. Results are k slots per query, closest
+// first, padded with id -1 when fewer than k records match.
+//
+// Thread-safety: const methods may run concurrently with each other; Add and
+// Remove need exclusive access (the owning Collection's lock provides it).
+#ifndef METRICDB_ENGINE_VECTOR_INDEX_H_
+#define METRICDB_ENGINE_VECTOR_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "engine/collection_schema.h"
+
+namespace metricdb {
+
+// Restricts a search to the ids it allows.
+class IdFilter {
+ public:
+  virtual ~IdFilter() = default;
+  virtual bool Allows(int64_t id) const = 0;
+};
+
+class VectorIndex {
+ public:
+  virtual ~VectorIndex() = default;
+
+  // Adds ids.size() vectors. Ids must not be present already.
+  virtual absl::Status Add(absl::Span<const int64_t> ids,
+                           const float* vectors) = 0;
+  // Removes the given ids; ids not present are ignored.
+  virtual absl::Status Remove(absl::Span<const int64_t> ids) = 0;
+  // Fills `distances` and `ids` with n * k entries.
+  virtual absl::Status Search(const float* queries, int64_t n, int k,
+                              const IdFilter* filter,
+                              std::vector<float>* distances,
+                              std::vector<int64_t>* ids) const = 0;
+  virtual int64_t size() const = 0;
+  // Bytes of memory the index holds (vectors and id maps).
+  virtual size_t MemoryBytes() const = 0;
+};
+
+// Builds an empty index for a (validated) schema.
+absl::StatusOr<std::unique_ptr<VectorIndex>> MakeVectorIndex(
+    const CollectionSchema& schema);
+
+}  // namespace metricdb
+
+#endif  // METRICDB_ENGINE_VECTOR_INDEX_H_

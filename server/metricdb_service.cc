@@ -1,0 +1,168 @@
+#include "server/metricdb_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "server/proto_convert.h"
+#include "server/status_util.h"
+
+namespace metricdb {
+namespace {
+
+// Logs a failed call without request data (keys and labels stay out of
+// logs) and converts its status.
+grpc::Status Reply(const char* method, const absl::Status& s) {
+  if (!s.ok()) {
+    const bool client_error = s.code() == absl::StatusCode::kInvalidArgument ||
+                              s.code() == absl::StatusCode::kNotFound ||
+                              s.code() == absl::StatusCode::kAlreadyExists ||
+                              s.code() == absl::StatusCode::kUnimplemented;
+    if (client_error) {
+      spdlog::debug("{} -> {}", method, absl::StatusCodeToString(s.code()));
+    } else {
+      spdlog::error("{} -> {}: {}", method, absl::StatusCodeToString(s.code()),
+                    std::string(s.message()));
+    }
+  }
+  return ToGrpcStatus(s);
+}
+
+// Runs one upsert batch of `request` against its collection.
+absl::StatusOr<UpsertResult> UpsertOne(Engine* engine,
+                                       const v1::UpsertRequest& request) {
+  auto collection = engine->GetCollection(request.collection());
+  if (!collection.ok()) return collection.status();
+  std::vector<Record> records;
+  records.reserve(request.records_size());
+  for (const v1::Record& r : request.records()) records.push_back(FromProto(r));
+  return (*collection)->Upsert(std::move(records));
+}
+
+}  // namespace
+
+grpc::Status MetricDbService::CreateCollection(
+    grpc::ServerContext*, const v1::CreateCollectionRequest* request,
+    v1::CreateCollectionResponse* response) {
+  auto schema = FromProto(request->schema());
+  if (!schema.ok()) return Reply("CreateCollection", schema.status());
+  auto collection = engine_->CreateCollection(*schema);
+  if (!collection.ok()) return Reply("CreateCollection", collection.status());
+  ToProto(**collection, response->mutable_collection());
+  spdlog::info("created collection {} (dim {}, {})", schema->name, schema->dim,
+               std::string(MetricName(schema->metric)));
+  return grpc::Status::OK;
+}
+
+grpc::Status MetricDbService::GetCollection(
+    grpc::ServerContext*, const v1::GetCollectionRequest* request,
+    v1::GetCollectionResponse* response) {
+  auto collection = engine_->GetCollection(request->name());
+  if (!collection.ok()) return Reply("GetCollection", collection.status());
+  ToProto(**collection, response->mutable_collection());
+  return grpc::Status::OK;
+}
+
+grpc::Status MetricDbService::ListCollections(
+    grpc::ServerContext*, const v1::ListCollectionsRequest*,
+    v1::ListCollectionsResponse* response) {
+  for (const auto& c : engine_->ListCollections()) {
+    ToProto(*c, response->add_collections());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status MetricDbService::DropCollection(
+    grpc::ServerContext*, const v1::DropCollectionRequest* request,
+    v1::DropCollectionResponse*) {
+  absl::Status s = engine_->DropCollection(request->name());
+  if (s.ok()) spdlog::info("dropped collection {}", request->name());
+  return Reply("DropCollection", s);
+}
+
+grpc::Status MetricDbService::Upsert(
+    grpc::ServerContext*,
+    grpc::ServerReaderWriter<v1::UpsertResponse, v1::UpsertRequest>* stream) {
+  v1::UpsertRequest request;
+  int64_t batch = 0;
+  for (; stream->Read(&request); ++batch) {
+    auto result = UpsertOne(engine_, request);
+    if (!result.ok()) {
+      const absl::Status& s = result.status();
+      return Reply("Upsert", absl::Status(s.code(), absl::StrCat(
+          "batch ", batch, ": ", std::string(s.message()),
+          batch > 0 ? absl::StrCat(" (the ", batch,
+                                   " batches before it are stored)")
+                    : std::string())));
+    }
+    v1::UpsertResponse response;
+    response.set_inserted(result->inserted);
+    response.set_replaced(result->replaced);
+    response.set_batch(batch);
+    if (!stream->Write(response)) break;  // client went away
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext*,
+                                          const v1::UpsertRequest* request,
+                                          v1::UpsertResponse* response) {
+  auto result = UpsertOne(engine_, *request);
+  if (!result.ok()) return Reply("UpsertBatch", result.status());
+  response->set_inserted(result->inserted);
+  response->set_replaced(result->replaced);
+  return grpc::Status::OK;
+}
+
+grpc::Status MetricDbService::Get(grpc::ServerContext*,
+                                  const v1::GetRequest* request,
+                                  v1::GetResponse* response) {
+  auto collection = engine_->GetCollection(request->collection());
+  if (!collection.ok()) return Reply("Get", collection.status());
+  std::vector<std::string> keys(request->keys().begin(), request->keys().end());
+  auto result = (*collection)->Get(keys, request->include_vectors());
+  if (!result.ok()) return Reply("Get", result.status());
+  for (const Record& r : result->records) ToProto(r, response->add_records());
+  for (auto& k : result->missing_keys) response->add_missing_keys(std::move(k));
+  return grpc::Status::OK;
+}
+
+grpc::Status MetricDbService::Delete(grpc::ServerContext*,
+                                     const v1::DeleteRequest* request,
+                                     v1::DeleteResponse* response) {
+  auto collection = engine_->GetCollection(request->collection());
+  if (!collection.ok()) return Reply("Delete", collection.status());
+  std::vector<std::string> keys(request->keys().begin(), request->keys().end());
+  std::vector<std::string> labels(request->labels().begin(),
+                                  request->labels().end());
+  auto deleted = (*collection)->Delete(keys, labels);
+  if (!deleted.ok()) return Reply("Delete", deleted.status());
+  response->set_deleted(*deleted);
+  return grpc::Status::OK;
+}
+
+grpc::Status MetricDbService::Search(grpc::ServerContext*,
+                                     const v1::SearchRequest* request,
+                                     v1::SearchResponse* response) {
+  auto collection = engine_->GetCollection(request->collection());
+  if (!collection.ok()) return Reply("Search", collection.status());
+  std::vector<absl::Span<const float>> queries;
+  queries.reserve(request->queries_size());
+  for (const v1::Vector& q : request->queries()) {
+    queries.emplace_back(q.values().data(), q.values_size());
+  }
+  SearchOptions options;
+  options.k = request->k();
+  options.labels.assign(request->labels().begin(), request->labels().end());
+  options.include_vectors = request->include_vectors();
+  options.include_attributes = request->include_attributes();
+  auto results = (*collection)->Search(queries, options);
+  if (!results.ok()) return Reply("Search", results.status());
+  for (auto& hits : *results) {
+    v1::QueryResult* out = response->add_results();
+    out->mutable_hits()->Reserve(hits.size());
+    for (auto& hit : hits) ToProto(std::move(hit), out->add_hits());
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace metricdb

@@ -1,0 +1,46 @@
+// MetricDbService: the gRPC adapter of metricdb.v1.MetricDB. Each handler
+// converts the request, calls the engine and maps its Status; no storage or
+// search logic lives here.
+#ifndef METRICDB_SERVER_METRICDB_SERVICE_H_
+#define METRICDB_SERVER_METRICDB_SERVICE_H_
+
+#include "engine/engine.h"
+#include "metricdb/v1/metricdb.grpc.pb.h"
+
+namespace metricdb {
+
+class MetricDbService final : public v1::MetricDB::Service {
+ public:
+  // `engine` must outlive the service.
+  explicit MetricDbService(Engine* engine) : engine_(engine) {}
+
+  grpc::Status CreateCollection(grpc::ServerContext*,
+                                const v1::CreateCollectionRequest*,
+                                v1::CreateCollectionResponse*) override;
+  grpc::Status GetCollection(grpc::ServerContext*, const v1::GetCollectionRequest*,
+                             v1::GetCollectionResponse*) override;
+  grpc::Status ListCollections(grpc::ServerContext*,
+                               const v1::ListCollectionsRequest*,
+                               v1::ListCollectionsResponse*) override;
+  grpc::Status DropCollection(grpc::ServerContext*,
+                              const v1::DropCollectionRequest*,
+                              v1::DropCollectionResponse*) override;
+  grpc::Status Upsert(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::UpsertResponse, v1::UpsertRequest>*) override;
+  grpc::Status UpsertBatch(grpc::ServerContext*, const v1::UpsertRequest*,
+                           v1::UpsertResponse*) override;
+  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*,
+                   v1::GetResponse*) override;
+  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*,
+                      v1::DeleteResponse*) override;
+  grpc::Status Search(grpc::ServerContext*, const v1::SearchRequest*,
+                      v1::SearchResponse*) override;
+
+ private:
+  Engine* const engine_;
+};
+
+}  // namespace metricdb
+
+#endif  // METRICDB_SERVER_METRICDB_SERVICE_H_

@@ -1,0 +1,116 @@
+#include "server/proto_convert.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace metricdb {
+
+absl::StatusOr<CollectionSchema> FromProto(const v1::CollectionSchema& proto) {
+  CollectionSchema schema;
+  schema.name = proto.name();
+  schema.dim = proto.dim();
+  switch (proto.metric()) {
+    case v1::L2:
+      schema.metric = Metric::kL2;
+      break;
+    case v1::COSINE:
+      schema.metric = Metric::kCosine;
+      break;
+    case v1::INNER_PRODUCT:
+      schema.metric = Metric::kInnerProduct;
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "schema.metric: must be L2, COSINE or INNER_PRODUCT, got ",
+          static_cast<int>(proto.metric())));
+  }
+  const v1::IndexSpec& ix = proto.index();
+  switch (ix.kind_case()) {
+    case v1::IndexSpec::KIND_NOT_SET:
+    case v1::IndexSpec::kFlat:
+      schema.index.kind = IndexSpec::Kind::kFlat;
+      break;
+    case v1::IndexSpec::kHnsw:
+      schema.index.kind = IndexSpec::Kind::kHnsw;
+      schema.index.m = ix.hnsw().m();
+      schema.index.ef_construction = ix.hnsw().ef_construction();
+      schema.index.ef_search = ix.hnsw().ef_search();
+      break;
+    case v1::IndexSpec::kIvfFlat:
+      schema.index.kind = IndexSpec::Kind::kIvfFlat;
+      schema.index.nlist = ix.ivf_flat().nlist();
+      schema.index.nprobe = ix.ivf_flat().nprobe();
+      break;
+    case v1::IndexSpec::kIvfPq:
+      schema.index.kind = IndexSpec::Kind::kIvfPq;
+      schema.index.nlist = ix.ivf_pq().nlist();
+      schema.index.m = ix.ivf_pq().m();
+      schema.index.nbits = ix.ivf_pq().nbits();
+      schema.index.nprobe = ix.ivf_pq().nprobe();
+      break;
+  }
+  return schema;
+}
+
+void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto) {
+  proto->set_name(schema.name);
+  proto->set_dim(schema.dim);
+  proto->set_metric(static_cast<v1::Metric>(schema.metric));
+  const IndexSpec& ix = schema.index;
+  v1::IndexSpec* out = proto->mutable_index();
+  switch (ix.kind) {
+    case IndexSpec::Kind::kFlat:
+      out->mutable_flat();
+      break;
+    case IndexSpec::Kind::kHnsw:
+      out->mutable_hnsw()->set_m(ix.m);
+      out->mutable_hnsw()->set_ef_construction(ix.ef_construction);
+      out->mutable_hnsw()->set_ef_search(ix.ef_search);
+      break;
+    case IndexSpec::Kind::kIvfFlat:
+      out->mutable_ivf_flat()->set_nlist(ix.nlist);
+      out->mutable_ivf_flat()->set_nprobe(ix.nprobe);
+      break;
+    case IndexSpec::Kind::kIvfPq:
+      out->mutable_ivf_pq()->set_nlist(ix.nlist);
+      out->mutable_ivf_pq()->set_m(ix.m);
+      out->mutable_ivf_pq()->set_nbits(ix.nbits);
+      out->mutable_ivf_pq()->set_nprobe(ix.nprobe);
+      break;
+  }
+}
+
+void ToProto(const Collection& collection, v1::CollectionInfo* proto) {
+  ToProto(collection.schema(), proto->mutable_schema());
+  const CollectionStats stats = collection.Stats();
+  proto->mutable_stats()->set_record_count(stats.record_count);
+  proto->mutable_stats()->set_label_count(stats.label_count);
+  proto->mutable_stats()->set_index_memory_bytes(stats.index_memory_bytes);
+}
+
+Record FromProto(const v1::Record& proto) {
+  Record record;
+  record.key = proto.key();
+  record.vector.assign(proto.vector().begin(), proto.vector().end());
+  if (proto.has_label()) record.label = proto.label();
+  record.attributes.insert(proto.attributes().begin(), proto.attributes().end());
+  return record;
+}
+
+void ToProto(const Record& record, v1::Record* proto) {
+  proto->set_key(record.key);
+  proto->mutable_vector()->Add(record.vector.begin(), record.vector.end());
+  if (record.label) proto->set_label(*record.label);
+  proto->mutable_attributes()->insert(record.attributes.begin(),
+                                      record.attributes.end());
+}
+
+void ToProto(SearchHit&& hit, v1::Hit* proto) {
+  proto->set_key(std::move(hit.key));
+  if (hit.label) proto->set_label(std::move(*hit.label));
+  proto->set_distance(hit.distance);
+  proto->mutable_vector()->Add(hit.vector.begin(), hit.vector.end());
+  proto->mutable_attributes()->insert(hit.attributes.begin(),
+                                      hit.attributes.end());
+}
+
+}  // namespace metricdb

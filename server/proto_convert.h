@@ -1,0 +1,26 @@
+// Conversions between metricdb.v1 messages and engine types. Shape checks
+// that only the wire format can get wrong (an unknown enum value) happen
+// here; everything else is validated once, by the engine.
+#ifndef METRICDB_SERVER_PROTO_CONVERT_H_
+#define METRICDB_SERVER_PROTO_CONVERT_H_
+
+#include "absl/status/statusor.h"
+#include "engine/collection.h"
+#include "engine/collection_schema.h"
+#include "engine/record.h"
+#include "metricdb/v1/metricdb.pb.h"
+
+namespace metricdb {
+
+// INVALID_ARGUMENT for METRIC_UNSPECIFIED or an unknown metric value.
+absl::StatusOr<CollectionSchema> FromProto(const v1::CollectionSchema& proto);
+void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto);
+void ToProto(const Collection& collection, v1::CollectionInfo* proto);
+
+Record FromProto(const v1::Record& proto);
+void ToProto(const Record& record, v1::Record* proto);
+void ToProto(SearchHit&& hit, v1::Hit* proto);
+
+}  // namespace metricdb
+
+#endif  // METRICDB_SERVER_PROTO_CONVERT_H_

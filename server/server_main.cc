@@ -1,0 +1,154 @@
+// metricdb-server: serves metricdb.v1.MetricDB, grpc.health.v1.Health and
+// server reflection on one port.
+//
+//   metricdb-server --listen 127.0.0.1:50051 --data-dir ./data
+//
+// SIGINT/SIGTERM shut down gracefully: in-flight calls finish (up to
+// --shutdown-grace-ms), then the store is closed.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include <unistd.h>
+#include <cerrno>
+
+#include "engine/engine.h"
+#include "server/metricdb_service.h"
+
+namespace {
+
+int g_signal_pipe[2] = {-1, -1};
+
+void OnSignal(int sig) {
+  const char byte = static_cast<char>(sig);
+  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &byte, 1);
+}
+
+// Writes the bound port to `path` atomically (write + rename), so a process
+// that started the server on port 0 can find it.
+bool WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << port << "\n";
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"metricdb-server: vector similarity search for learned embeddings"};
+  std::string listen = "127.0.0.1:50051";
+  std::string log_level = "info";
+  std::string port_file;
+  int max_message_mib = 64;
+  int shutdown_grace_ms = 5000;
+  metricdb::EngineOptions options;
+  options.data_dir = "./metricdb-data";
+  app.add_option("--listen", listen, "Address to serve on (port 0 picks a free one)")
+      ->capture_default_str();
+  app.add_option("--data-dir", options.data_dir, "Directory of the RocksDB store")
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--max-message-mib", max_message_mib,
+                 "Largest request or response message in MiB; larger ones get "
+                 "RESOURCE_EXHAUSTED")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 2047));
+  app.add_option("--max-k", options.limits.max_k, "Largest k of a search")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-queries", options.limits.max_queries,
+                 "Most query vectors in one search")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-batch-records", options.limits.max_batch_records,
+                 "Most records in one upsert batch")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_flag("!--no-sync", options.store.sync_writes,
+               "Acknowledge writes before the WAL is fsynced (unsafe on crash)");
+  app.add_option("--port-file", port_file,
+                 "Write the bound port to this file once serving");
+  app.add_option("--shutdown-grace-ms", shutdown_grace_ms,
+                 "How long in-flight calls may finish on shutdown")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  if (!options.store.sync_writes) {
+    spdlog::warn("--no-sync: acknowledged writes can be lost on a crash");
+  }
+
+  // Shutdown signals are turned into a byte on a pipe (the only thing a
+  // handler may safely do); a thread waits for it and stops the server.
+  if (pipe(g_signal_pipe) != 0) {
+    spdlog::critical("cannot create signal pipe");
+    return 1;
+  }
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto engine = metricdb::Engine::Open(options);
+  if (!engine.ok()) {
+    spdlog::critical("cannot open engine: {}", engine.status().ToString());
+    return 1;
+  }
+  const auto collections = (*engine)->ListCollections();
+  int64_t records = 0;
+  for (const auto& c : collections) records += c->Stats().record_count;
+  spdlog::info("opened {} with {} collections, {} records in {:.2f}s",
+               options.data_dir, collections.size(), records,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                   .count());
+
+  metricdb::MetricDbService service(engine->get());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(max_message_mib << 20);
+  builder.SetMaxSendMessageSize(max_message_mib << 20);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    spdlog::critical("cannot listen on {}", listen);
+    return 1;
+  }
+  spdlog::info("serving metricdb.v1.MetricDB on {} (port {})", listen, port);
+  if (!port_file.empty() && !WritePortFile(port_file, port)) {
+    spdlog::critical("cannot write port file {}", port_file);
+    return 1;
+  }
+
+  std::thread waiter([&] {
+    char sig = 0;
+    while (read(g_signal_pipe[0], &sig, 1) < 0 && errno == EINTR) {
+    }
+    spdlog::info("signal {}: shutting down", int(sig));
+    server->GetHealthCheckService()->Shutdown();
+    server->Shutdown(std::chrono::system_clock::now() +
+                     std::chrono::milliseconds(shutdown_grace_ms));
+  });
+  server->Wait();
+  waiter.join();
+  engine->reset();  // closes the store
+  spdlog::info("stopped");
+  return 0;
+}
