@@ -131,6 +131,8 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot listen on {}", listen);
     return 1;
   }
+  server->GetHealthCheckService()->SetServingStatus(
+      metricdb::v1::MetricDB::service_full_name(), true);
   spdlog::info("serving metricdb.v1.MetricDB on {} (port {})", listen, port);
   if (!port_file.empty() && !WritePortFile(port_file, port)) {
     spdlog::critical("cannot write port file {}", port_file);

@@ -1,0 +1,356 @@
+// End to end: the real metricdb-server process on 127.0.0.1, driven through
+// the C++ client library over gRPC.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <thread>
+
+#include "client/metricdb_client.h"
+#include "tests/proto/health.grpc.pb.h"
+#include "tests/proto/reflection.grpc.pb.h"
+#include "tests/testing/oracle.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace metricdb {
+namespace {
+
+using testing::OracleKnn;
+using testing::OracleMetric;
+using testing::RandomVectors;
+using testing::ServerProcess;
+using testing::TempDir;
+
+constexpr int kDim = 16;
+
+v1::CollectionSchema Schema(const std::string& name, v1::Metric metric = v1::L2,
+                            int dim = kDim) {
+  v1::CollectionSchema s;
+  s.set_name(name);
+  s.set_dim(dim);
+  s.set_metric(metric);
+  return s;
+}
+
+// Records first..first+count-1 of `v`, keys "k<i>", labels "id<i % 5>".
+v1::UpsertRequest Batch(const std::string& collection, const std::vector<float>& v,
+                        int64_t first, int64_t count, int dim = kDim) {
+  v1::UpsertRequest req;
+  req.set_collection(collection);
+  for (int64_t i = first; i < first + count; ++i) {
+    v1::Record* r = req.add_records();
+    r->set_key("k" + std::to_string(i));
+    r->mutable_vector()->Add(v.begin() + i * dim, v.begin() + (i + 1) * dim);
+    r->set_label("id" + std::to_string(i % 5));
+    (*r->mutable_attributes())["row"] = std::to_string(i);
+  }
+  return req;
+}
+
+v1::SearchRequest Query(const std::string& collection, const float* q, int k,
+                        int dim = kDim) {
+  v1::SearchRequest req;
+  req.set_collection(collection);
+  req.set_k(k);
+  req.add_queries()->mutable_values()->Add(q, q + dim);
+  return req;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void StartServer(std::vector<std::string> args = {}) {
+    server_ = std::make_unique<ServerProcess>(dir_.file("data"), std::move(args));
+    ASSERT_OK(server_->Start());
+    Connect();
+  }
+  void Connect() {
+    ClientOptions options;
+    options.address = server_->address();
+    options.timeout = std::chrono::seconds(60);
+    client_ = Client::Connect(options);
+    ASSERT_OK(client_->WaitUntilReady(std::chrono::seconds(10)));
+  }
+  void Restart() {
+    ASSERT_OK(server_->Start());
+    Connect();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(ServerTest, HealthCheckingAndReflectionWork) {
+  StartServer();
+  auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  for (const char* service : {"", "metricdb.v1.MetricDB"}) {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    ASSERT_TRUE(health->Check(&ctx, req, &resp).ok()) << service;
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+  }
+
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  grpc::ClientContext ctx;
+  auto stream = reflection->ServerReflectionInfo(&ctx);
+  grpc::reflection::v1alpha::ServerReflectionRequest req;
+  req.set_list_services("");
+  ASSERT_TRUE(stream->Write(req));
+  grpc::reflection::v1alpha::ServerReflectionResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  std::set<std::string> services;
+  for (const auto& s : resp.list_services_response().service()) services.insert(s.name());
+  EXPECT_TRUE(services.count("metricdb.v1.MetricDB"));
+  EXPECT_TRUE(services.count("grpc.health.v1.Health"));
+  req.set_file_containing_symbol("metricdb.v1.MetricDB");
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(stream->Read(&resp));
+  EXPECT_GT(resp.file_descriptor_response().file_descriptor_proto_size(), 0);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(ServerTest, EveryRpcWorksAndSearchEqualsBruteForce) {
+  StartServer();
+  ASSERT_OK_AND_ASSIGN(auto created, client_->CreateCollection(Schema("emb")));
+  EXPECT_EQ(created.schema().name(), "emb");
+  EXPECT_EQ(created.schema().index().kind_case(), v1::IndexSpec::kFlat);
+  ASSERT_OK(client_->CreateCollection(Schema("other", v1::COSINE, 3)));
+
+  const int64_t n = 1500;
+  const auto base = RandomVectors(n, kDim, 11);
+  // Streamed upsert: three batches, each acknowledged.
+  auto stream = client_->OpenUpsertStream();
+  for (int b = 0; b < 3; ++b) ASSERT_OK(stream->Write(Batch("emb", base, b * 400, 400)));
+  ASSERT_OK(stream->Finish());
+  EXPECT_EQ(stream->totals().batches, 3);
+  EXPECT_EQ(stream->totals().inserted, 1200);
+  // Unary upsert: the rest, plus a replacement of k0 by itself.
+  ASSERT_OK_AND_ASSIGN(auto unary, client_->UpsertBatch(Batch("emb", base, 1200, 300)));
+  EXPECT_EQ(unary.inserted(), 300);
+  ASSERT_OK_AND_ASSIGN(auto replaced, client_->UpsertBatch(Batch("emb", base, 0, 1)));
+  EXPECT_EQ(replaced.replaced(), 1);
+
+  ASSERT_OK_AND_ASSIGN(auto info, client_->GetCollection("emb"));
+  EXPECT_EQ(info.stats().record_count(), n);
+  EXPECT_EQ(info.stats().label_count(), 5);
+  EXPECT_GE(info.stats().index_memory_bytes(), n * kDim * 4);
+  ASSERT_OK_AND_ASSIGN(auto list, client_->ListCollections());
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].schema().name(), "emb");
+  EXPECT_EQ(list[1].schema().name(), "other");
+
+  // Batched search equals the oracle, keys, labels and distances.
+  const auto queries = RandomVectors(25, kDim, 12);
+  v1::SearchRequest search;
+  search.set_collection("emb");
+  search.set_k(10);
+  for (int q = 0; q < 25; ++q) {
+    search.add_queries()->mutable_values()->Add(queries.begin() + q * kDim,
+                                                queries.begin() + (q + 1) * kDim);
+  }
+  ASSERT_OK_AND_ASSIGN(auto found, client_->Search(search));
+  ASSERT_EQ(found.results_size(), 25);
+  for (int q = 0; q < 25; ++q) {
+    auto expected = OracleKnn(OracleMetric::kL2, base, kDim, queries.data() + q * kDim, 10);
+    ASSERT_EQ(found.results(q).hits_size(), 10);
+    for (int j = 0; j < 10; ++j) {
+      const auto& hit = found.results(q).hits(j);
+      EXPECT_EQ(hit.key(), "k" + std::to_string(expected[j].second));
+      EXPECT_EQ(hit.label(), "id" + std::to_string(expected[j].second % 5));
+      EXPECT_NEAR(hit.distance(), expected[j].first, 1e-4);
+      EXPECT_EQ(hit.vector_size(), 0);
+    }
+  }
+
+  // Label restriction, vectors and attributes on request.
+  auto filtered = Query("emb", queries.data(), 5);
+  filtered.add_labels("id3");
+  filtered.set_include_vectors(true);
+  filtered.set_include_attributes(true);
+  ASSERT_OK_AND_ASSIGN(auto fres, client_->Search(filtered));
+  ASSERT_EQ(fres.results(0).hits_size(), 5);
+  for (const auto& hit : fres.results(0).hits()) {
+    EXPECT_EQ(hit.label(), "id3");
+    const int64_t row = std::stoll(hit.attributes().at("row"));
+    EXPECT_EQ(hit.key(), "k" + std::to_string(row));
+    ASSERT_EQ(hit.vector_size(), kDim);
+    for (int d = 0; d < kDim; ++d) EXPECT_EQ(hit.vector(d), base[row * kDim + d]);
+  }
+
+  // Get, with and without vectors; missing keys reported.
+  v1::GetRequest get;
+  get.set_collection("emb");
+  get.add_keys("k42");
+  get.add_keys("nope");
+  ASSERT_OK_AND_ASSIGN(auto got, client_->Get(get));
+  ASSERT_EQ(got.records_size(), 1);
+  EXPECT_EQ(got.records(0).label(), "id2");
+  EXPECT_EQ(got.records(0).vector_size(), 0);
+  EXPECT_EQ(got.missing_keys(0), "nope");
+  get.set_include_vectors(true);
+  ASSERT_OK_AND_ASSIGN(got, client_->Get(get));
+  EXPECT_EQ(got.records(0).vector(3), base[42 * kDim + 3]);
+
+  // Delete by key and by label.
+  v1::DeleteRequest del;
+  del.set_collection("emb");
+  del.add_keys("k42");
+  del.add_labels("id0");
+  ASSERT_OK_AND_ASSIGN(int64_t deleted, client_->Delete(del));
+  EXPECT_EQ(deleted, 1 + n / 5);
+  ASSERT_OK_AND_ASSIGN(info, client_->GetCollection("emb"));
+  EXPECT_EQ(info.stats().record_count(), n - 1 - n / 5);
+  EXPECT_EQ(info.stats().label_count(), 4);
+  ASSERT_OK_AND_ASSIGN(fres, client_->Search(Query("emb", base.data() + 42 * kDim, 50)));
+  for (const auto& hit : fres.results(0).hits()) {
+    EXPECT_NE(hit.key(), "k42");
+    EXPECT_NE(hit.label(), "id0");
+  }
+
+  ASSERT_OK(client_->DropCollection("emb"));
+  EXPECT_EQ(client_->GetCollection("emb").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ServerTest, BadInputGetsTheSpecificStatusAndWritesNothing) {
+  StartServer({"--max-k", "50", "--max-message-mib", "1"});
+  ASSERT_OK(client_->CreateCollection(Schema("c")));
+  const auto base = RandomVectors(10, kDim, 13);
+  ASSERT_OK(client_->UpsertBatch(Batch("c", base, 0, 1)));
+  auto code = [](const auto& s) { return testing::GetStatus(s).code(); };
+  using absl::StatusCode;
+
+  EXPECT_EQ(code(client_->CreateCollection(Schema("c"))), StatusCode::kAlreadyExists);
+  EXPECT_EQ(code(client_->CreateCollection(Schema("bad name"))), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(client_->CreateCollection(Schema(""))), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(client_->CreateCollection(Schema(std::string(65, 'x')))),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(client_->CreateCollection(Schema("d", v1::METRIC_UNSPECIFIED))),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(client_->CreateCollection(Schema("d", v1::L2, 0))), StatusCode::kInvalidArgument);
+  auto hnsw = Schema("d");
+  hnsw.mutable_index()->mutable_hnsw()->set_m(16);
+  EXPECT_EQ(code(client_->CreateCollection(hnsw)), StatusCode::kUnimplemented);
+
+  EXPECT_EQ(code(client_->GetCollection("missing")), StatusCode::kNotFound);
+  EXPECT_EQ(code(client_->DropCollection("missing")), StatusCode::kNotFound);
+  EXPECT_EQ(code(client_->UpsertBatch(Batch("missing", base, 0, 1))), StatusCode::kNotFound);
+  EXPECT_EQ(code(client_->Search(Query("missing", base.data(), 1))), StatusCode::kNotFound);
+
+  // Wrong dimension: the message names the field and both sizes.
+  auto wrong_dim = Batch("c", base, 1, 2);
+  wrong_dim.mutable_records(1)->mutable_vector()->RemoveLast();
+  auto s = client_->UpsertBatch(wrong_dim).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "records[1].vector: has 15 values, collection \"c\" has dim 16");
+  auto with_nan = Batch("c", base, 1, 2);
+  with_nan.mutable_records(0)->set_vector(5, std::numeric_limits<float>::quiet_NaN());
+  EXPECT_EQ(code(client_->UpsertBatch(with_nan)), StatusCode::kInvalidArgument);
+  auto with_inf = Batch("c", base, 1, 2);
+  with_inf.mutable_records(0)->set_vector(5, std::numeric_limits<float>::infinity());
+  EXPECT_EQ(code(client_->UpsertBatch(with_inf)), StatusCode::kInvalidArgument);
+  v1::UpsertRequest empty;
+  empty.set_collection("c");
+  EXPECT_EQ(code(client_->UpsertBatch(empty)), StatusCode::kInvalidArgument);
+
+  EXPECT_EQ(code(client_->Search(Query("c", base.data(), 0))), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(client_->Search(Query("c", base.data(), -3))), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(client_->Search(Query("c", base.data(), 51))), StatusCode::kInvalidArgument);
+  EXPECT_OK(client_->Search(Query("c", base.data(), 50)));
+  EXPECT_EQ(code(client_->Search(Query("c", base.data(), 3, kDim - 1))),
+            StatusCode::kInvalidArgument);
+
+  // A message over the server's 1 MiB limit.
+  const auto big = RandomVectors(20000, kDim, 14);  // ~1.3 MB
+  EXPECT_EQ(code(client_->UpsertBatch(Batch("c", big, 0, 20000))),
+            StatusCode::kResourceExhausted);
+
+  // A stream whose second batch is bad: the first stays, nothing of the second.
+  auto stream = client_->OpenUpsertStream();
+  ASSERT_OK(stream->Write(Batch("c", base, 1, 3)));
+  auto bad = Batch("c", base, 4, 3);
+  bad.mutable_records(2)->mutable_vector()->Add(1.0f);
+  (void)stream->Write(bad);
+  s = stream->Finish();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("batch 1"), std::string::npos) << s.message();
+  EXPECT_EQ(stream->totals().batches, 1);
+
+  // Only the one good record and the first stream batch are stored.
+  ASSERT_OK_AND_ASSIGN(auto info, client_->GetCollection("c"));
+  EXPECT_EQ(info.stats().record_count(), 4);
+  v1::GetRequest get;
+  get.set_collection("c");
+  for (int i = 0; i < 7; ++i) get.add_keys("k" + std::to_string(i));
+  ASSERT_OK_AND_ASSIGN(auto got, client_->Get(get));
+  EXPECT_EQ(got.records_size(), 4);
+  EXPECT_EQ(got.missing_keys_size(), 3);
+  EXPECT_TRUE(server_->running());
+}
+
+// kill -9 while a client streams batches: after the restart every
+// acknowledged batch is present, and no batch is partly present.
+TEST_F(ServerTest, KillNineKeepsEveryAcknowledgedBatch) {
+  StartServer();
+  ASSERT_OK(client_->CreateCollection(Schema("c")));
+  constexpr int kPerBatch = 50, kMaxBatches = 400;
+  const auto base = RandomVectors(int64_t(kPerBatch) * kMaxBatches, kDim, 15);
+  std::mt19937 rng(16);
+  int64_t acknowledged_total = 0;
+  for (int round = 0; round < 4; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    auto stream = client_->OpenUpsertStream(8);
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+      for (int b = 0; b < kMaxBatches && !stop; ++b) {
+        if (!stream->Write(Batch("c", base, int64_t(b) * kPerBatch, kPerBatch)).ok()) break;
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 200));
+    server_->Kill();
+    stop = true;
+    writer.join();
+    (void)stream->Finish();
+    const int64_t acked = stream->totals().batches;
+    acknowledged_total = std::max(acknowledged_total, acked);
+    ASSERT_NO_FATAL_FAILURE(Restart());
+
+    ASSERT_OK_AND_ASSIGN(auto info, client_->GetCollection("c"));
+    const int64_t records = info.stats().record_count();
+    EXPECT_EQ(records % kPerBatch, 0) << "a batch is partly stored";
+    EXPECT_GE(records, acknowledged_total * kPerBatch);
+    // Every stored record is searchable at distance 0 from its own vector.
+    for (int64_t b = 0; b < records / kPerBatch; b += 7) {
+      const int64_t i = b * kPerBatch + b % kPerBatch;
+      ASSERT_OK_AND_ASSIGN(auto res, client_->Search(Query("c", base.data() + i * kDim, 1)));
+      ASSERT_EQ(res.results(0).hits_size(), 1);
+      EXPECT_EQ(res.results(0).hits(0).key(), "k" + std::to_string(i));
+    }
+  }
+  EXPECT_GT(acknowledged_total, 0) << "no batch was acknowledged before the kills";
+}
+
+TEST_F(ServerTest, SigtermShutsDownCleanlyAndDataPersists) {
+  StartServer({"--shutdown-grace-ms", "500"});
+  ASSERT_OK(client_->CreateCollection(Schema("c", v1::INNER_PRODUCT)));
+  const auto base = RandomVectors(300, kDim, 17);
+  ASSERT_OK(client_->UpsertBatch(Batch("c", base, 0, 300)));
+  EXPECT_EQ(server_->Stop(), 0) << server_->Log();
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  ASSERT_OK_AND_ASSIGN(auto res, client_->Search(Query("c", base.data(), 5)));
+  auto expected = OracleKnn(OracleMetric::kInnerProduct, base, kDim, base.data(), 5);
+  for (int j = 0; j < 5; ++j) {
+    EXPECT_EQ(res.results(0).hits(j).key(), "k" + std::to_string(expected[j].second));
+    EXPECT_NEAR(res.results(0).hits(j).distance(), expected[j].first, 1e-4);
+  }
+}
+
+}  // namespace
+}  // namespace metricdb

@@ -1,0 +1,90 @@
+#include "tests/testing/server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace metricdb::testing {
+
+const char* ServerBinary() { return METRICDB_SERVER_BIN; }
+
+ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_args)
+    : data_dir_(std::move(data_dir)),
+      extra_args_(std::move(extra_args)),
+      port_file_(data_dir_ + ".port"),
+      log_file_(data_dir_ + ".log") {}
+
+ServerProcess::~ServerProcess() {
+  if (running()) Kill();
+}
+
+absl::Status ServerProcess::Start() {
+  if (running()) return absl::FailedPreconditionError("server already running");
+  unlink(port_file_.c_str());
+  std::vector<std::string> args = {ServerBinary(),   "--listen",
+                                   "127.0.0.1:0",    "--data-dir",
+                                   data_dir_,        "--port-file",
+                                   port_file_,       "--log-level",
+                                   "info"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    const int fd = open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  pid_ = pid;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(port_file_);
+    if (in >> port_ && port_ > 0) return absl::OkStatus();
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::InternalError("server exited during start:\n" + Log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  Kill();
+  return absl::DeadlineExceededError("server did not start:\n" + Log());
+}
+
+void ServerProcess::Kill() {
+  if (!running()) return;
+  kill(pid_, SIGKILL);
+  int status;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+int ServerProcess::Stop() {
+  if (!running()) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string ServerProcess::Log() const {
+  std::ifstream in(log_file_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace metricdb::testing

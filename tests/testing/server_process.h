@@ -1,0 +1,51 @@
+// Runs the real metricdb-server binary as a child process on 127.0.0.1 with
+// a free port, so tests can talk to it over gRPC, kill -9 it and restart it.
+#ifndef METRICDB_TESTS_TESTING_SERVER_PROCESS_H_
+#define METRICDB_TESTS_TESTING_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace metricdb::testing {
+
+// Path of the server binary, set by CMake.
+const char* ServerBinary();
+
+class ServerProcess {
+ public:
+  // `data_dir` is the store; `extra_args` are appended to the command line.
+  explicit ServerProcess(std::string data_dir, std::vector<std::string> extra_args = {});
+  ~ServerProcess();  // kills the server if it still runs
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  // Starts the server and waits (up to 60 s) until it serves.
+  absl::Status Start();
+  // SIGKILL: no chance to flush or close anything.
+  void Kill();
+  // SIGTERM and wait; returns the exit status (0 on a clean shutdown).
+  int Stop();
+
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // Text the server wrote to stdout/stderr so far.
+  std::string Log() const;
+
+ private:
+  const std::string data_dir_;
+  const std::vector<std::string> extra_args_;
+  const std::string port_file_;
+  const std::string log_file_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace metricdb::testing
+
+#endif  // METRICDB_TESTS_TESTING_SERVER_PROCESS_H_
