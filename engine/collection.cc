@@ -165,7 +165,8 @@ absl::StatusOr<UpsertResult> Collection::Upsert(std::vector<Record> records) {
   UpsertResult result;
   std::vector<int64_t> old_ids, new_ids;
   new_ids.reserve(records.size());
-  RecordWriteBatch batch = store_->NewBatch();
+  RecordWriteBatch batch =
+      store_->NewBatch(records.size() * (dim * sizeof(float) + 64));
   int64_t next = next_record_id_;
   for (const Record& r : records) {
     auto it = key_ids_.find(r.key);

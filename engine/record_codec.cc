@@ -62,21 +62,25 @@ absl::Status Corrupt(std::string_view what) {
 
 }  // namespace
 
+void EncodeRecordTo(const Record& record, std::string* out) {
+  out->clear();
+  out->push_back(static_cast<char>(kRecordFormat));
+  PutString(out, record.key);
+  PutU32(out, static_cast<uint32_t>(record.vector.size()));
+  out->append(reinterpret_cast<const char*>(record.vector.data()),
+              record.vector.size() * 4);
+  out->push_back(record.label.has_value() ? 1 : 0);
+  if (record.label) PutString(out, *record.label);
+  PutU32(out, static_cast<uint32_t>(record.attributes.size()));
+  for (const auto& [k, v] : record.attributes) {
+    PutString(out, k);
+    PutString(out, v);
+  }
+}
+
 std::string EncodeRecord(const Record& record) {
   std::string out;
-  out.reserve(16 + record.key.size() + record.vector.size() * 4);
-  out.push_back(static_cast<char>(kRecordFormat));
-  PutString(&out, record.key);
-  PutU32(&out, static_cast<uint32_t>(record.vector.size()));
-  out.append(reinterpret_cast<const char*>(record.vector.data()),
-             record.vector.size() * 4);
-  out.push_back(record.label.has_value() ? 1 : 0);
-  if (record.label) PutString(&out, *record.label);
-  PutU32(&out, static_cast<uint32_t>(record.attributes.size()));
-  for (const auto& [k, v] : record.attributes) {
-    PutString(&out, k);
-    PutString(&out, v);
-  }
+  EncodeRecordTo(record, &out);
   return out;
 }
 

@@ -14,6 +14,8 @@
 namespace metricdb {
 
 std::string EncodeRecord(const Record& record);
+// Same bytes as EncodeRecord, written into *out (its capacity is reused).
+void EncodeRecordTo(const Record& record, std::string* out);
 absl::StatusOr<Record> DecodeRecord(std::string_view bytes);
 
 std::string EncodeSchema(const CollectionSchema& schema);

@@ -76,10 +76,11 @@ class RecordWriteBatch {
  private:
   friend class Store;
   RecordWriteBatch(rocksdb::ColumnFamilyHandle* records,
-                   rocksdb::ColumnFamilyHandle* meta);
+                   rocksdb::ColumnFamilyHandle* meta, size_t reserve_bytes);
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   rocksdb::ColumnFamilyHandle* records_;
   rocksdb::ColumnFamilyHandle* meta_;
+  std::string scratch_;  // reused encoding buffer
 };
 
 class Store {
@@ -103,7 +104,8 @@ class Store {
   // Removes the collection's catalog entry and all its records atomically.
   absl::Status DropCollection(uint32_t collection_id);
 
-  RecordWriteBatch NewBatch();
+  // `reserve_bytes`: expected size, to build the batch without regrowing.
+  RecordWriteBatch NewBatch(size_t reserve_bytes = 0);
 
   // Applies `batch` atomically (all or nothing) and durably.
   absl::Status Commit(RecordWriteBatch& batch);

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "client/cli/commands.h"
+#include "common/huge_pages.h"
 
 using metricdb::CliContext;
 
@@ -27,6 +28,7 @@ void AddFileOptions(CLI::App* cmd, metricdb::MatrixFileOptions* o,
 }  // namespace
 
 int main(int argc, char** argv) {
+  metricdb::ReexecWithHugePages(argv);
   CLI::App app{"metricdb: client of the metricdb vector search server"};
   app.require_subcommand(1);
   app.fallthrough();  // global flags may follow the command

@@ -84,6 +84,10 @@ absl::StatusOr<Matrix> ParseNpy(std::string_view bytes) {
   }
   m.values.resize(count);
   const bool column_major = fortran == "True";
+  if (item == 4 && !column_major) {  // the common case: one copy
+    std::memcpy(m.values.data(), data.data(), count * 4);
+    return m;
+  }
   for (size_t i = 0; i < count; ++i) {
     float v;
     if (item == 4) {

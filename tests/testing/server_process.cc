@@ -27,11 +27,9 @@ ServerProcess::~ServerProcess() {
 absl::Status ServerProcess::Start() {
   if (running()) return absl::FailedPreconditionError("server already running");
   unlink(port_file_.c_str());
-  std::vector<std::string> args = {ServerBinary(),   "--listen",
-                                   "127.0.0.1:0",    "--data-dir",
-                                   data_dir_,        "--port-file",
-                                   port_file_,       "--log-level",
-                                   "info"};
+  std::vector<std::string> args = {ServerBinary(), "--listen",  "127.0.0.1:0",
+                                   "--data-dir",   data_dir_,   "--port-file",
+                                   port_file_};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");

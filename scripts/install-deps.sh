@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages metricdb needs (Debian 12). Runs apt-get only
+# when something is missing, so repeated runs are fast.
+#   scripts/install-deps.sh          build and run
+#   scripts/install-deps.sh --bench  also the benchmark's data and tools
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libabsl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libfaiss-dev libopenblas-dev librocksdb-dev
+  libcli11-dev libspdlog-dev nlohmann-json3-dev libhdf5-dev
+  libgtest-dev
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(dataset-fashion-mnist python3-numpy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi

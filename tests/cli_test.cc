@@ -1,0 +1,280 @@
+// The `metricdb` command-line client against a real server: every file
+// format, --json output checked against the oracle, and bad files refused
+// with nothing written.
+#include <hdf5.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/testing/oracle.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace metricdb {
+namespace {
+
+using testing::OracleKnn;
+using testing::OracleMetric;
+using testing::RandomVectors;
+using testing::ServerProcess;
+using testing::TempDir;
+
+constexpr int kDim = 12;
+constexpr int kRows = 300;
+
+struct CliResult {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string NpyBytes(const std::vector<float>& v, int64_t rows, int cols, bool f64) {
+  std::string header = "{'descr': '" + std::string(f64 ? "<f8" : "<f4") +
+                       "', 'fortran_order': False, 'shape': (" + std::to_string(rows) +
+                       ", " + std::to_string(cols) + "), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out = "\x93NUMPY\x01";
+  out.push_back('\0');
+  out.push_back(char(header.size() & 0xff));
+  out.push_back(char(header.size() >> 8));
+  out += header;
+  for (float x : v) {
+    if (f64) {
+      double d = x;
+      out.append(reinterpret_cast<const char*>(&d), 8);
+    } else {
+      out.append(reinterpret_cast<const char*>(&x), 4);
+    }
+  }
+  return out;
+}
+
+std::string FvecsBytes(const std::vector<float>& v, int64_t rows, int cols) {
+  std::string out;
+  for (int64_t r = 0; r < rows; ++r) {
+    int32_t d = cols;
+    out.append(reinterpret_cast<const char*>(&d), 4);
+    out.append(reinterpret_cast<const char*>(v.data() + r * cols), cols * 4);
+  }
+  return out;
+}
+
+std::string CsvText(const std::vector<float>& v, int64_t rows, int cols) {
+  std::ostringstream out;
+  out.precision(9);
+  out << "name";
+  for (int c = 0; c < cols; ++c) out << ",f" << c;
+  out << "\n";
+  for (int64_t r = 0; r < rows; ++r) {
+    out << "person" << r % 4;
+    for (int c = 0; c < cols; ++c) out << "," << v[r * cols + c];
+    out << "\n";
+  }
+  return out.str();
+}
+
+void WriteHdf5(const std::string& path, const std::vector<float>& v, int64_t rows, int cols) {
+  hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hsize_t dims[2] = {hsize_t(rows), hsize_t(cols)};
+  hid_t space = H5Screate_simple(2, dims, nullptr);
+  hid_t ds = H5Dcreate2(file, "train", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT);
+  H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+  H5Dclose(ds);
+  H5Sclose(space);
+  H5Fclose(file);
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(dir_.file("data"));
+    ASSERT_OK(server_->Start());
+    base_ = RandomVectors(kRows, kDim, 21);
+  }
+
+  CliResult Run(const std::string& args) {
+    const std::string err_file = dir_.file("stderr");
+    const std::string cmd = std::string(METRICDB_CLI_BIN) + " --addr " +
+                            server_->address() + " " + args + " 2>" + err_file;
+    CliResult r;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    const int status = pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.err = Slurp(err_file);
+    return r;
+  }
+
+  // Parses one JSON object per line.
+  static std::vector<nlohmann::json> Lines(const std::string& out) {
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(out);
+    std::string line;
+    while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
+    return lines;
+  }
+
+  int64_t Records(const std::string& collection) {
+    auto r = Run("info " + collection + " --json");
+    EXPECT_EQ(r.code, 0) << r.err;
+    return Lines(r.out).at(0)["records"].get<int64_t>();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::vector<float> base_;
+};
+
+TEST_F(CliTest, LoadsEveryFormatAndSearchJsonEqualsBruteForce) {
+  WriteBytes(dir_.file("v32.npy"), NpyBytes(base_, kRows, kDim, false));
+  WriteBytes(dir_.file("v64.npy"), NpyBytes(base_, kRows, kDim, true));
+  WriteBytes(dir_.file("v.fvecs"), FvecsBytes(base_, kRows, kDim));
+  WriteBytes(dir_.file("v.csv"), CsvText(base_, kRows, kDim));
+  WriteHdf5(dir_.file("v.hdf5"), base_, kRows, kDim);
+  std::string labels;
+  for (int i = 0; i < kRows; ++i) labels += "person" + std::to_string(i % 4) + "\n";
+  WriteBytes(dir_.file("labels.txt"), labels);
+
+  const std::vector<std::pair<std::string, std::string>> loads = {
+      {"npy32", "v32.npy --labels " + dir_.file("labels.txt")},
+      {"npy64", "v64.npy --labels " + dir_.file("labels.txt")},
+      {"fvecs", "v.fvecs --labels " + dir_.file("labels.txt")},
+      {"csv", "v.csv --label-column name"},
+      {"hdf5", "v.hdf5 --labels " + dir_.file("labels.txt")}};
+  const auto queries = RandomVectors(4, kDim, 22);
+  WriteBytes(dir_.file("q.npy"), NpyBytes(queries, 4, kDim, false));
+  for (const auto& [name, args] : loads) {
+    SCOPED_TRACE(name);
+    auto r = Run("create " + name + " --dim " + std::to_string(kDim) + " --metric l2");
+    ASSERT_EQ(r.code, 0) << r.err;
+    r = Run("load " + name + " " + dir_.file("") + args + " --key-prefix row --batch-size 64 --json");
+    ASSERT_EQ(r.code, 0) << r.err;
+    auto summary = Lines(r.out).at(0);
+    EXPECT_EQ(summary["records"], kRows);
+    EXPECT_EQ(summary["batches"], (kRows + 63) / 64);
+
+    r = Run("info " + name + " --json");
+    ASSERT_EQ(r.code, 0) << r.err;
+    auto info = Lines(r.out).at(0);
+    EXPECT_EQ(info["records"], kRows);
+    EXPECT_EQ(info["labels"], 4);
+    EXPECT_EQ(info["dim"], kDim);
+    EXPECT_EQ(info["metric"], "l2");
+
+    r = Run("search " + name + " " + dir_.file("q.npy") + " -k 5 --json");
+    ASSERT_EQ(r.code, 0) << r.err;
+    auto results = Lines(r.out);
+    ASSERT_EQ(results.size(), 4u);
+    for (int q = 0; q < 4; ++q) {
+      EXPECT_EQ(results[q]["query"], q);
+      auto expected = OracleKnn(OracleMetric::kL2, base_, kDim, queries.data() + q * kDim, 5);
+      ASSERT_EQ(results[q]["hits"].size(), 5u);
+      for (int j = 0; j < 5; ++j) {
+        const auto& hit = results[q]["hits"][j];
+        EXPECT_EQ(hit["key"], "row" + std::to_string(expected[j].second));
+        EXPECT_EQ(hit["label"], "person" + std::to_string(expected[j].second % 4));
+        // CSV stores decimal text: allow for its rounding.
+        EXPECT_NEAR(hit["distance"].get<double>(), expected[j].first, 1e-4);
+      }
+    }
+  }
+
+  // --vector, get --json, delete and list.
+  std::ostringstream vec;
+  vec.precision(9);
+  for (int d = 0; d < kDim; ++d) vec << (d ? "," : "") << base_[7 * kDim + d];
+  auto r = Run("search npy32 --vector " + vec.str() + " -k 1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out)[0]["hits"][0]["key"], "row7");
+  r = Run("get npy32 row7 --vectors --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rec = Lines(r.out).at(0);
+  EXPECT_EQ(rec["label"], "person3");
+  EXPECT_NEAR(rec["vector"][3].get<double>(), base_[7 * kDim + 3], 1e-6);
+  r = Run("delete npy32 --key row7 --label person0 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out)[0]["deleted"], 1 + kRows / 4);
+  r = Run("get npy32 row7");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
+  r = Run("list --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), loads.size());
+}
+
+TEST_F(CliTest, BadFilesAreRefusedAndWriteNothing) {
+  ASSERT_EQ(Run("create c --dim " + std::to_string(kDim)).code, 0);
+  const std::string npy = NpyBytes(base_, kRows, kDim, false);
+  WriteBytes(dir_.file("truncated.npy"), npy.substr(0, npy.size() - 10));
+  WriteBytes(dir_.file("int.npy"), [&] {
+    std::string s = npy;
+    s.replace(s.find("<f4"), 3, "<i4");
+    return s;
+  }());
+  const std::string fvecs = FvecsBytes(base_, kRows, kDim);
+  WriteBytes(dir_.file("truncated.fvecs"), fvecs.substr(0, fvecs.size() - 3));
+  WriteBytes(dir_.file("text.csv"), "1,2,3\n4,five,6\n");
+  WriteBytes(dir_.file("ragged.csv"), "1,2,3\n4,5\n");
+  WriteBytes(dir_.file("garbage.hdf5"), "not hdf5 at all");
+  WriteHdf5(dir_.file("v.hdf5"), base_, kRows, kDim);
+  WriteBytes(dir_.file("v.npy"), npy);
+  WriteBytes(dir_.file("short_labels.txt"), "a\nb\n");
+  std::vector<float> with_nan = base_;
+  with_nan[5 * kDim + 2] = std::nanf("");
+  WriteBytes(dir_.file("nan.npy"), NpyBytes(with_nan, kRows, kDim, false));
+  const auto wide = RandomVectors(10, kDim + 1, 23);
+  WriteBytes(dir_.file("wide.npy"), NpyBytes(wide, 10, kDim + 1, false));
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"truncated.npy", "truncated"},
+      {"int.npy", "float32 or float64"},
+      {"truncated.fvecs", "truncated"},
+      {"text.csv", "not a number"},
+      {"ragged.csv", "fields"},
+      {"garbage.hdf5", "not an HDF5 file"},
+      {"v.hdf5 --dataset nope", "no dataset"},
+      {"v.npy --labels " + dir_.file("short_labels.txt"), "2 labels"},
+      {"nan.npy", "row 5 column 2"},
+      {"wide.npy", "dim 13"},
+      {"missing.npy", "cannot open"}};
+  for (const auto& [args, reason] : bad) {
+    SCOPED_TRACE(args);
+    auto r = Run("load c " + dir_.file(args));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find(reason), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one-line message: " << r.err;
+  }
+  EXPECT_EQ(Records("c"), 0);
+
+  auto r = Run("load missing_collection " + dir_.file("v.npy"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
+  r = Run("search c --vector 1,2,3");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("INVALID_ARGUMENT"), std::string::npos) << r.err;
+  r = Run("create c --dim 4");
+  EXPECT_NE(r.err.find("ALREADY_EXISTS"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace metricdb
