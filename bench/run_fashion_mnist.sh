@@ -9,4 +9,7 @@ scripts/build.sh > /dev/null
 # The same malloc settings as metricdb-server, so the in-process references
 # (raw RocksDB, faiss) run under the same conditions.
 export GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+# OpenMP threads that spin after a parallel region steal the second core from
+# the other process; both sides sleep instead (issue #8 measures this).
+export OMP_WAIT_POLICY=PASSIVE
 build/bench/server_bench --data bench/data --cli build/client/metricdb "$@"

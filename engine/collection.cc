@@ -1,6 +1,7 @@
 #include "engine/collection.h"
 
 #include <cmath>
+#include <cstring>
 #include <unordered_set>
 
 #include "absl/strings/escaping.h"
@@ -81,6 +82,12 @@ absl::Status Collection::NotFound() const {
       absl::StrCat("collection \"", schema_.name, "\" does not exist"));
 }
 
+bool Collection::AllFinite(absl::Span<const float> v) {
+  bool finite = true;
+  for (float x : v) finite &= std::isfinite(x);
+  return finite;
+}
+
 absl::Status Collection::CheckVector(absl::Span<const float> v,
                                      const std::string& field) const {
   if (v.size() != size_t(schema_.dim)) {
@@ -121,7 +128,8 @@ void Collection::UnindexEntry(int64_t id) {
   entries_.erase(it);
 }
 
-absl::StatusOr<UpsertResult> Collection::Upsert(std::vector<Record> records) {
+absl::Status Collection::ValidateBatch(const std::vector<Record>& records,
+                                       std::vector<float>* prepared) const {
   if (records.empty()) {
     return absl::InvalidArgumentError("records: the batch is empty");
   }
@@ -131,77 +139,137 @@ absl::StatusOr<UpsertResult> Collection::Upsert(std::vector<Record> records) {
                      limits_.max_batch_records, " allowed"));
   }
   const size_t dim = schema_.dim;
-  std::vector<float> prepared(records.size() * dim);
+  prepared->resize(records.size() * dim);
   std::unordered_set<std::string_view> batch_keys;
   batch_keys.reserve(records.size());
+  auto field = [](size_t i) { return absl::StrCat("records[", i, "]"); };
   for (size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
-    const std::string field = absl::StrCat("records[", i, "]");
     if (r.key.empty() || r.key.size() > kMaxKeyBytes) {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ".key: must be 1 to ", kMaxKeyBytes, " bytes, got ", r.key.size()));
+          field(i), ".key: must be 1 to ", kMaxKeyBytes, " bytes, got ", r.key.size()));
     }
     if (!batch_keys.insert(r.key).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ".key: \"", absl::CHexEscape(std::string(r.key)), "\" appears twice in the batch"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field(i), ".key: \"", absl::CHexEscape(std::string(r.key)),
+                       "\" appears twice in the batch"));
     }
     if (r.label && r.label->empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ".label: must not be empty (omit it for an unlabelled record)"));
+          field(i), ".label: must not be empty (omit it for an unlabelled record)"));
     }
-    if (auto s = CheckVector(r.vector, field + ".vector"); !s.ok()) return s;
-    std::copy(r.vector.begin(), r.vector.end(), prepared.begin() + i * dim);
-    if (auto s = PrepareVector(schema_.metric, prepared.data() + i * dim, dim,
-                               field + ".vector");
-        !s.ok()) {
+    if (r.vector.size() != dim || !AllFinite(r.vector)) {
+      return CheckVector(r.vector, field(i) + ".vector");
+    }
+    float* row = prepared->data() + i * dim;
+    std::memcpy(row, r.vector.data(), dim * sizeof(float));
+    if (auto s = PrepareVector(schema_.metric, row, dim, field(i) + ".vector"); !s.ok()) {
       return s;
     }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<UpsertResult> Collection::Upsert(std::vector<Record> records) {
+  std::vector<std::vector<Record>> batches;
+  batches.push_back(std::move(records));
+  GroupUpsertResult group = UpsertGroup(std::move(batches));
+  if (!group.error.ok()) return group.error;
+  return group.results[0];
+}
+
+GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batches) {
+  GroupUpsertResult out;
+  std::vector<std::vector<float>> prepared;
+  for (const auto& batch : batches) {
+    prepared.emplace_back();
+    if (auto s = ValidateBatch(batch, &prepared.back()); !s.ok()) {
+      out.error = s;
+      prepared.pop_back();
+      break;
+    }
+  }
+  const size_t valid = prepared.size();
+  if (valid == 0) return out;
+  const size_t dim = schema_.dim;
 
   std::lock_guard<std::mutex> write_lock(write_mu_);
-  if (dropped_) return NotFound();
+  if (dropped_) return {{}, NotFound()};
   // Only writers change the maps, and writers hold write_mu_: reading them
-  // here without mu_ is safe.
-  UpsertResult result;
-  std::vector<int64_t> old_ids, new_ids;
-  new_ids.reserve(records.size());
-  RecordWriteBatch batch =
-      store_->NewBatch(records.size() * (dim * sizeof(float) + 64));
+  // here without mu_ is safe. A key written twice in the group is resolved
+  // through `group_ids`: the later record replaces the earlier one, which is
+  // then never indexed (`superseded`).
+  std::vector<UpsertResult> results(valid);
+  std::vector<std::vector<int64_t>> new_ids(valid);
+  std::vector<int64_t> old_ids;
+  std::unordered_map<std::string_view, int64_t> group_ids;
+  std::unordered_set<int64_t> superseded;
+  size_t total = 0;
+  for (size_t b = 0; b < valid; ++b) total += batches[b].size();
+  RecordWriteBatch batch = store_->NewBatch(total * (dim * sizeof(float) + 64));
   int64_t next = next_record_id_;
-  for (const Record& r : records) {
-    auto it = key_ids_.find(r.key);
-    if (it != key_ids_.end()) {
-      old_ids.push_back(it->second);
-      batch.Delete(id_, it->second);
-      ++result.replaced;
-    } else {
-      ++result.inserted;
+  for (size_t b = 0; b < valid; ++b) {
+    new_ids[b].reserve(batches[b].size());
+    for (const Record& r : batches[b]) {
+      int64_t old = -1;
+      if (auto g = group_ids.find(r.key); g != group_ids.end()) {
+        old = g->second;
+        superseded.insert(old);
+      } else if (auto it = key_ids_.find(r.key); it != key_ids_.end()) {
+        old = it->second;
+        old_ids.push_back(old);
+      }
+      if (old >= 0) {
+        batch.Delete(id_, old);
+        ++results[b].replaced;
+      } else {
+        ++results[b].inserted;
+      }
+      group_ids[r.key] = next;
+      new_ids[b].push_back(next);
+      batch.Put(id_, next, r);
+      ++next;
     }
-    new_ids.push_back(next);
-    batch.Put(id_, next, r);
-    ++next;
   }
   batch.SetNextRecordId(id_, next);
-  if (auto s = store_->Commit(batch); !s.ok()) return s;
+  if (auto s = store_->Commit(batch); !s.ok()) return {{}, s};
   next_record_id_ = next;
   auto snapshot = store_->TakeSnapshot();
 
   std::unique_lock<std::shared_mutex> lock(mu_);
   absl::Status s = index_->Remove(old_ids);
   for (int64_t id : old_ids) UnindexEntry(id);
-  if (s.ok()) s = index_->Add(new_ids, prepared.data());
-  for (size_t i = 0; i < records.size(); ++i) {
-    Entry entry{std::move(records[i].key), -1};
-    if (records[i].label) entry.label = InternLabel(*records[i].label);
-    IndexEntry(new_ids[i], std::move(entry));
+  for (size_t b = 0; b < valid; ++b) {
+    std::vector<int64_t>& ids = new_ids[b];
+    std::vector<float>& rows = prepared[b];
+    if (!superseded.empty()) {  // drop rows replaced later in the group
+      size_t kept = 0;
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (superseded.count(ids[i])) continue;
+        if (kept != i) {
+          std::memcpy(rows.data() + kept * dim, rows.data() + i * dim, dim * sizeof(float));
+          batches[b][kept] = std::move(batches[b][i]);
+        }
+        ids[kept++] = ids[i];
+      }
+      ids.resize(kept);
+    }
+    if (s.ok()) s = index_->Add(ids, rows.data());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      Record& r = batches[b][i];
+      Entry entry{std::move(r.key), -1};
+      if (r.label) entry.label = InternLabel(*r.label);
+      IndexEntry(ids[i], std::move(entry));
+    }
   }
   snapshot_ = std::move(snapshot);
   if (!s.ok()) {
-    // The batch is durable; only the derived index failed (out of memory).
-    return absl::Status(s.code(), absl::StrCat("batch stored but not indexed: ",
-                                               s.message()));
+    // The batches are durable; only the derived index failed (out of memory).
+    return {{}, absl::Status(s.code(), absl::StrCat("batch stored but not indexed: ",
+                                                    s.message()))};
   }
-  return result;
+  out.results = std::move(results);
+  return out;
 }
 
 absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,

@@ -38,6 +38,14 @@ struct UpsertResult {
   int64_t replaced = 0;  // keys that existed
 };
 
+// The outcome of a group of upsert batches committed together.
+struct GroupUpsertResult {
+  // One result per stored batch: batches [0, results.size()) are stored.
+  std::vector<UpsertResult> results;
+  // OK, or why batch results.size() was rejected (later ones were not tried).
+  absl::Status error;
+};
+
 struct GetResult {
   std::vector<Record> records;            // found keys, in request order
   std::vector<std::string> missing_keys;  // keys that do not exist
@@ -83,6 +91,12 @@ class Collection {
   // empty batch, a key repeated in the batch, wrong dimensions, NaN/Inf.
   absl::StatusOr<UpsertResult> Upsert(std::vector<Record> records);
 
+  // Group commit: stores several batches with one durable write, each batch
+  // still all or nothing. Batches are validated in order; the first invalid
+  // one and all after it are not stored, those before it are. A key written
+  // in two batches ends with the later record.
+  GroupUpsertResult UpsertGroup(std::vector<std::vector<Record>> batches);
+
   absl::StatusOr<GetResult> Get(absl::Span<const std::string> keys,
                                 bool include_vectors) const;
 
@@ -110,8 +124,13 @@ class Collection {
   Collection(uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
              const CollectionLimits& limits);
   absl::Status LoadFromStore();
+  static bool AllFinite(absl::Span<const float> v);
   absl::Status CheckVector(absl::Span<const float> v,
                            const std::string& field) const;
+  // Validates one upsert batch; fills `prepared` with its vectors in index
+  // form (rows x dim).
+  absl::Status ValidateBatch(const std::vector<Record>& records,
+                             std::vector<float>* prepared) const;
   absl::Status NotFound() const;
   // Requires write_mu_ and mu_ held exclusively.
   int32_t InternLabel(const std::string& label);

@@ -1,7 +1,9 @@
 #include "engine/flat_vector_index.h"
 
 #include <faiss/impl/IDSelector.h>
+#include <faiss/utils/distances.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -27,8 +29,9 @@ class SlotSelector final : public faiss::IDSelector {
 }  // namespace
 
 FlatVectorIndex::FlatVectorIndex(int dim, Metric metric)
-    : index_(dim, UsesInnerProduct(metric) ? faiss::METRIC_INNER_PRODUCT
-                                           : faiss::METRIC_L2) {}
+    : dim_(size_t(dim)), inner_product_(UsesInnerProduct(metric)) {}
+
+FlatVectorIndex::~FlatVectorIndex() { std::free(rows_); }
 
 absl::Status FlatVectorIndex::Add(absl::Span<const int64_t> ids,
                                   const float* vectors) {
@@ -37,33 +40,43 @@ absl::Status FlatVectorIndex::Add(absl::Span<const int64_t> ids,
       return absl::InternalError(absl::StrCat("record id ", id, " indexed twice"));
     }
   }
-  const int64_t first_slot = index_.ntotal;
-  absl::Status s = FaissCall("adding to flat index", [&] {
-    index_.add(static_cast<faiss::Index::idx_t>(ids.size()), vectors);
-  });
-  if (!s.ok()) return s;
+  const size_t first = slot_ids_.size();
+  const size_t needed = first + ids.size();
+  if (needed > capacity_) {
+    const size_t capacity = std::max(needed, capacity_ * 2);
+    void* grown = std::realloc(rows_, capacity * dim_ * sizeof(float));
+    if (grown == nullptr) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "cannot grow the flat index to ", capacity, " vectors: out of memory"));
+    }
+    rows_ = static_cast<float*>(grown);
+    capacity_ = capacity;
+  }
+  std::memcpy(rows_ + first * dim_, vectors, ids.size() * dim_ * sizeof(float));
+  if (!inner_product_) {
+    norms_.resize(needed);
+    faiss::fvec_norms_L2sqr(norms_.data() + first, vectors, dim_, ids.size());
+  }
   slot_ids_.insert(slot_ids_.end(), ids.begin(), ids.end());
-  for (size_t i = 0; i < ids.size(); ++i) id_slots_[ids[i]] = first_slot + i;
+  for (size_t i = 0; i < ids.size(); ++i) id_slots_[ids[i]] = int64_t(first + i);
   return absl::OkStatus();
 }
 
 absl::Status FlatVectorIndex::Remove(absl::Span<const int64_t> ids) {
-  const size_t row_bytes = index_.code_size;
   for (int64_t id : ids) {
     auto it = id_slots_.find(id);
     if (it == id_slots_.end()) continue;
-    const int64_t slot = it->second;
-    const int64_t last = index_.ntotal - 1;
+    const size_t slot = size_t(it->second);
+    const size_t last = slot_ids_.size() - 1;
     id_slots_.erase(it);
     if (slot != last) {
-      std::memcpy(index_.codes.data() + slot * row_bytes,
-                  index_.codes.data() + last * row_bytes, row_bytes);
+      std::memcpy(rows_ + slot * dim_, rows_ + last * dim_, dim_ * sizeof(float));
+      if (!inner_product_) norms_[slot] = norms_[last];
       slot_ids_[slot] = slot_ids_[last];
-      id_slots_[slot_ids_[slot]] = slot;
+      id_slots_[slot_ids_[slot]] = int64_t(slot);
     }
     slot_ids_.pop_back();
-    index_.codes.resize(last * row_bytes);
-    index_.ntotal = last;
+    if (!inner_product_) norms_.pop_back();
   }
   return absl::OkStatus();
 }
@@ -73,17 +86,19 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k,
                                      std::vector<float>* distances,
                                      std::vector<int64_t>* ids) const {
   distances->assign(n * k, 0.0f);
-  std::vector<faiss::Index::idx_t> slots(n * k, -1);
-  if (index_.ntotal > 0) {
+  std::vector<int64_t> slots(n * k, -1);
+  if (!slot_ids_.empty()) {
     std::unique_ptr<SlotSelector> selector;
-    faiss::SearchParameters params;
-    if (filter != nullptr) {
-      selector = std::make_unique<SlotSelector>(*filter, slot_ids_);
-      params.sel = selector.get();
-    }
+    if (filter != nullptr) selector = std::make_unique<SlotSelector>(*filter, slot_ids_);
     absl::Status s = FaissCall("searching flat index", [&] {
-      index_.search(n, queries, k, distances->data(), slots.data(),
-                    filter != nullptr ? &params : nullptr);
+      if (inner_product_) {
+        faiss::knn_inner_product(queries, rows_, dim_, n, slot_ids_.size(), k,
+                                 distances->data(), slots.data(), selector.get());
+      } else {
+        faiss::knn_L2sqr(queries, rows_, dim_, n, slot_ids_.size(), k,
+                         distances->data(), slots.data(), norms_.data(),
+                         selector.get());
+      }
     });
     if (!s.ok()) return s;
   }
@@ -95,7 +110,8 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k,
 }
 
 size_t FlatVectorIndex::MemoryBytes() const {
-  return index_.codes.capacity() + slot_ids_.capacity() * sizeof(int64_t) +
+  return capacity_ * dim_ * sizeof(float) + norms_.capacity() * sizeof(float) +
+         slot_ids_.capacity() * sizeof(int64_t) +
          id_slots_.size() * (sizeof(int64_t) * 2 + sizeof(void*) * 2) +
          id_slots_.bucket_count() * sizeof(void*);
 }

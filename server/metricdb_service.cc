@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/proto_convert.h"
 #include "server/status_util.h"
+#include "server/upsert_stream_reactor.h"
 
 namespace metricdb {
 namespace {
@@ -79,28 +80,9 @@ grpc::Status MetricDbService::DropCollection(
   return Reply("DropCollection", s);
 }
 
-grpc::Status MetricDbService::Upsert(
-    grpc::ServerContext*,
-    grpc::ServerReaderWriter<v1::UpsertResponse, v1::UpsertRequest>* stream) {
-  v1::UpsertRequest request;
-  int64_t batch = 0;
-  for (; stream->Read(&request); ++batch) {
-    auto result = UpsertOne(engine_, request);
-    if (!result.ok()) {
-      const absl::Status& s = result.status();
-      return Reply("Upsert", absl::Status(s.code(), absl::StrCat(
-          "batch ", batch, ": ", std::string(s.message()),
-          batch > 0 ? absl::StrCat(" (the ", batch,
-                                   " batches before it are stored)")
-                    : std::string())));
-    }
-    v1::UpsertResponse response;
-    response.set_inserted(result->inserted);
-    response.set_replaced(result->replaced);
-    response.set_batch(batch);
-    if (!stream->Write(response)) break;  // client went away
-  }
-  return grpc::Status::OK;
+grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse>*
+MetricDbService::Upsert(grpc::CallbackServerContext*) {
+  return new UpsertStreamReactor(engine_);  // deletes itself in OnDone
 }
 
 grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext*,

@@ -9,7 +9,10 @@
 
 namespace metricdb {
 
-class MetricDbService final : public v1::MetricDB::Service {
+// Upsert (the bidi stream) uses the callback API so that reading, writing to
+// the engine and acknowledging overlap; the other methods are synchronous.
+class MetricDbService final
+    : public v1::MetricDB::WithCallbackMethod_Upsert<v1::MetricDB::Service> {
  public:
   // `engine` must outlive the service.
   explicit MetricDbService(Engine* engine) : engine_(engine) {}
@@ -25,9 +28,8 @@ class MetricDbService final : public v1::MetricDB::Service {
   grpc::Status DropCollection(grpc::ServerContext*,
                               const v1::DropCollectionRequest*,
                               v1::DropCollectionResponse*) override;
-  grpc::Status Upsert(
-      grpc::ServerContext*,
-      grpc::ServerReaderWriter<v1::UpsertResponse, v1::UpsertRequest>*) override;
+  grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse>* Upsert(
+      grpc::CallbackServerContext*) override;
   grpc::Status UpsertBatch(grpc::ServerContext*, const v1::UpsertRequest*,
                            v1::UpsertResponse*) override;
   grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*,

@@ -300,6 +300,46 @@ TEST_F(EngineTest, BadInputIsRejectedPreciselyAndWritesNothing) {
   EXPECT_EQ(STATUS_CODE(engine_->DropCollection("missing")), absl::StatusCode::kNotFound);
 }
 
+TEST_F(EngineTest, GroupCommitKeepsBatchesAtomicAndLaterWritesWin) {
+  auto c = Create("c", Metric::kL2, 2);
+  ASSERT_OK(c->Upsert({{"old", {9, 9}, "x", {}}}));
+  std::vector<std::vector<Record>> group = {
+      {{"a", {1, 0}, "x", {}}, {"old", {2, 0}, "y", {}}},
+      {{"a", {3, 0}, "z", {}}, {"b", {4, 0}, "z", {}}},
+      {{"c", {5}, {}, {}}},             // wrong dim: rejected
+      {{"d", {6, 0}, {}, {}}}};         // after the rejected one: not tried
+  GroupUpsertResult r = c->UpsertGroup(std::move(group));
+  EXPECT_EQ(r.error.code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_EQ(r.results.size(), 2u);
+  EXPECT_EQ(r.results[0].inserted, 1);
+  EXPECT_EQ(r.results[0].replaced, 1);
+  EXPECT_EQ(r.results[1].inserted, 1);
+  EXPECT_EQ(r.results[1].replaced, 1);
+
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round == 0 ? "before restart" : "after restart");
+    EXPECT_EQ(c->Stats().record_count, 3);  // old, a, b
+    ASSERT_OK_AND_ASSIGN(auto got, c->Get({"a", "old", "b", "c", "d"}, true));
+    ASSERT_EQ(got.records.size(), 3u);
+    EXPECT_EQ(got.records[0].vector, (std::vector<float>{3, 0}));
+    EXPECT_EQ(got.records[0].label, "z");
+    EXPECT_EQ(got.records[1].vector, (std::vector<float>{2, 0}));
+    EXPECT_EQ(got.missing_keys, (std::vector<std::string>{"c", "d"}));
+    // The superseded version of "a" is not in the index.
+    const std::vector<float> q = {1, 0};
+    SearchOptions opts;
+    opts.k = 10;
+    ASSERT_OK_AND_ASSIGN(auto hits, c->Search(Spans(q, 2), opts));
+    ASSERT_EQ(hits[0].size(), 3u);
+    EXPECT_EQ(hits[0][0].key, "old");  // (2,0) is nearest to (1,0)
+    EXPECT_EQ(hits[0][1].key, "a");
+    EXPECT_NEAR(hits[0][1].distance, 2.0, 1e-6);
+    c.reset();
+    Reopen();
+    c = Get("c");
+  }
+}
+
 TEST_F(EngineTest, DropRemovesEverythingAndInvalidatesHandles) {
   auto base = RandomVectors(100, kDim, 6);
   auto c = Create("c", Metric::kL2);
