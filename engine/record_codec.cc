@@ -62,26 +62,27 @@ absl::Status Corrupt(std::string_view what) {
 
 }  // namespace
 
-void EncodeRecordTo(const Record& record, std::string* out) {
-  out->clear();
-  out->push_back(static_cast<char>(kRecordFormat));
-  PutString(out, record.key);
-  PutU32(out, static_cast<uint32_t>(record.vector.size()));
-  out->append(reinterpret_cast<const char*>(record.vector.data()),
-              record.vector.size() * 4);
-  out->push_back(record.label.has_value() ? 1 : 0);
-  if (record.label) PutString(out, *record.label);
-  PutU32(out, static_cast<uint32_t>(record.attributes.size()));
+void EncodeRecordParts(const Record& record, std::string* head, std::string* tail) {
+  head->clear();
+  head->push_back(static_cast<char>(kRecordFormat));
+  PutString(head, record.key);
+  PutU32(head, static_cast<uint32_t>(record.vector.size()));
+  tail->clear();
+  tail->push_back(record.label.has_value() ? 1 : 0);
+  if (record.label) PutString(tail, *record.label);
+  PutU32(tail, static_cast<uint32_t>(record.attributes.size()));
   for (const auto& [k, v] : record.attributes) {
-    PutString(out, k);
-    PutString(out, v);
+    PutString(tail, k);
+    PutString(tail, v);
   }
 }
 
 std::string EncodeRecord(const Record& record) {
-  std::string out;
-  EncodeRecordTo(record, &out);
-  return out;
+  std::string head, tail;
+  EncodeRecordParts(record, &head, &tail);
+  head.append(reinterpret_cast<const char*>(record.vector.data()),
+              record.vector.size() * sizeof(float));
+  return head + tail;
 }
 
 absl::StatusOr<Record> DecodeRecord(std::string_view bytes) {

@@ -14,8 +14,9 @@
 namespace metricdb {
 
 std::string EncodeRecord(const Record& record);
-// Same bytes as EncodeRecord, written into *out (its capacity is reused).
-void EncodeRecordTo(const Record& record, std::string* out);
+// EncodeRecord(r) == head + the raw bytes of r.vector + tail, so a writer
+// can pass the vector's bytes without copying them into a buffer first.
+void EncodeRecordParts(const Record& record, std::string* head, std::string* tail);
 absl::StatusOr<Record> DecodeRecord(std::string_view bytes);
 
 std::string EncodeSchema(const CollectionSchema& schema);

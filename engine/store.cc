@@ -78,8 +78,16 @@ RecordWriteBatch::RecordWriteBatch(RecordWriteBatch&&) noexcept = default;
 
 void RecordWriteBatch::Put(uint32_t collection_id, int64_t record_id,
                            const Record& record) {
-  EncodeRecordTo(record, &scratch_);
-  batch_->Put(records_, RecordKey(collection_id, record_id), scratch_);
+  EncodeRecordParts(record, &head_, &tail_);
+  const std::string key = RecordKey(collection_id, record_id);
+  const rocksdb::Slice key_part(key);
+  const rocksdb::Slice value_parts[3] = {
+      head_,
+      rocksdb::Slice(reinterpret_cast<const char*>(record.vector.data()),
+                     record.vector.size() * sizeof(float)),
+      tail_};
+  batch_->Put(records_, rocksdb::SliceParts(&key_part, 1),
+              rocksdb::SliceParts(value_parts, 3));
 }
 
 void RecordWriteBatch::Delete(uint32_t collection_id, int64_t record_id) {

@@ -80,7 +80,7 @@ class RecordWriteBatch {
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   rocksdb::ColumnFamilyHandle* records_;
   rocksdb::ColumnFamilyHandle* meta_;
-  std::string scratch_;  // reused encoding buffer
+  std::string head_, tail_;  // reused encoding buffers
 };
 
 class Store {
