@@ -3,7 +3,6 @@
 #include <faiss/impl/IDSelector.h>
 #include <faiss/utils/distances.h>
 
-#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -31,8 +30,6 @@ class SlotSelector final : public faiss::IDSelector {
 FlatVectorIndex::FlatVectorIndex(int dim, Metric metric)
     : dim_(size_t(dim)), inner_product_(UsesInnerProduct(metric)) {}
 
-FlatVectorIndex::~FlatVectorIndex() { std::free(rows_); }
-
 absl::Status FlatVectorIndex::Add(absl::Span<const int64_t> ids,
                                   const float* vectors) {
   for (int64_t id : ids) {
@@ -42,17 +39,10 @@ absl::Status FlatVectorIndex::Add(absl::Span<const int64_t> ids,
   }
   const size_t first = slot_ids_.size();
   const size_t needed = first + ids.size();
-  if (needed > capacity_) {
-    const size_t capacity = std::max(needed, capacity_ * 2);
-    void* grown = std::realloc(rows_, capacity * dim_ * sizeof(float));
-    if (grown == nullptr) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "cannot grow the flat index to ", capacity, " vectors: out of memory"));
-    }
-    rows_ = static_cast<float*>(grown);
-    capacity_ = capacity;
-  }
-  std::memcpy(rows_ + first * dim_, vectors, ids.size() * dim_ * sizeof(float));
+  absl::Status s = FaissCall("growing flat index", [&] {
+    rows_.insert(rows_.end(), vectors, vectors + ids.size() * dim_);
+  });
+  if (!s.ok()) return s;
   if (!inner_product_) {
     norms_.resize(needed);
     faiss::fvec_norms_L2sqr(norms_.data() + first, vectors, dim_, ids.size());
@@ -70,12 +60,14 @@ absl::Status FlatVectorIndex::Remove(absl::Span<const int64_t> ids) {
     const size_t last = slot_ids_.size() - 1;
     id_slots_.erase(it);
     if (slot != last) {
-      std::memcpy(rows_ + slot * dim_, rows_ + last * dim_, dim_ * sizeof(float));
+      std::memcpy(rows_.data() + slot * dim_, rows_.data() + last * dim_,
+                  dim_ * sizeof(float));
       if (!inner_product_) norms_[slot] = norms_[last];
       slot_ids_[slot] = slot_ids_[last];
       id_slots_[slot_ids_[slot]] = int64_t(slot);
     }
     slot_ids_.pop_back();
+    rows_.resize(last * dim_);
     if (!inner_product_) norms_.pop_back();
   }
   return absl::OkStatus();
@@ -92,10 +84,10 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k,
     if (filter != nullptr) selector = std::make_unique<SlotSelector>(*filter, slot_ids_);
     absl::Status s = FaissCall("searching flat index", [&] {
       if (inner_product_) {
-        faiss::knn_inner_product(queries, rows_, dim_, n, slot_ids_.size(), k,
+        faiss::knn_inner_product(queries, rows_.data(), dim_, n, slot_ids_.size(), k,
                                  distances->data(), slots.data(), selector.get());
       } else {
-        faiss::knn_L2sqr(queries, rows_, dim_, n, slot_ids_.size(), k,
+        faiss::knn_L2sqr(queries, rows_.data(), dim_, n, slot_ids_.size(), k,
                          distances->data(), slots.data(), norms_.data(),
                          selector.get());
       }
@@ -110,7 +102,7 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k,
 }
 
 size_t FlatVectorIndex::MemoryBytes() const {
-  return capacity_ * dim_ * sizeof(float) + norms_.capacity() * sizeof(float) +
+  return rows_.capacity() * sizeof(float) + norms_.capacity() * sizeof(float) +
          slot_ids_.capacity() * sizeof(int64_t) +
          id_slots_.size() * (sizeof(int64_t) * 2 + sizeof(void*) * 2) +
          id_slots_.bucket_count() * sizeof(void*);

@@ -1,12 +1,13 @@
 // FlatVectorIndex: exact search over every vector, with FAISS's brute-force
 // kernels (faiss::knn_L2sqr / knn_inner_product) on storage owned here.
 //
-// Storage is one row-major float array grown with realloc, which for large
-// blocks moves pages instead of copying them; FAISS's IndexFlat keeps a
-// std::vector that copies everything on each growth (it cost ~25% of a bulk
-// load). Squared norms of the rows are kept up to date for the L2 kernel, so
-// batched searches do not recompute them. Rows are addressed by slot; a
-// delete moves the last row into the freed slot (O(dim)).
+// Storage is one row-major float vector. (Growing it with realloc, which
+// moves pages instead of copying them, made loads faster but gave 200 ms
+// search stalls at p99 once transparent huge pages were on: the kernel
+// collapses the remapped pages in the background.) Squared norms of the rows
+// are kept up to date for the L2 kernel, so batched searches do not
+// recompute them. Rows are addressed by slot; a delete moves the last row
+// into the freed slot (O(dim)).
 #ifndef METRICDB_ENGINE_FLAT_VECTOR_INDEX_H_
 #define METRICDB_ENGINE_FLAT_VECTOR_INDEX_H_
 
@@ -20,9 +21,6 @@ namespace metricdb {
 class FlatVectorIndex final : public VectorIndex {
  public:
   FlatVectorIndex(int dim, Metric metric);
-  ~FlatVectorIndex() override;
-  FlatVectorIndex(const FlatVectorIndex&) = delete;
-  FlatVectorIndex& operator=(const FlatVectorIndex&) = delete;
 
   absl::Status Add(absl::Span<const int64_t> ids, const float* vectors) override;
   absl::Status Remove(absl::Span<const int64_t> ids) override;
@@ -35,8 +33,7 @@ class FlatVectorIndex final : public VectorIndex {
  private:
   const size_t dim_;
   const bool inner_product_;
-  float* rows_ = nullptr;        // capacity_ x dim_, first size() rows used
-  size_t capacity_ = 0;          // rows allocated
+  std::vector<float> rows_;      // size() x dim_
   std::vector<float> norms_;     // squared L2 norm per slot (L2 only)
   std::vector<int64_t> slot_ids_;                  // slot -> record id
   std::unordered_map<int64_t, int64_t> id_slots_;  // record id -> slot

@@ -27,7 +27,7 @@ class UpsertStreamReactor final
     : public grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse> {
  public:
   // Batches buffered ahead of the engine.
-  static constexpr size_t kMaxQueued = 8;
+  static constexpr size_t kMaxQueued = 4;
 
   explicit UpsertStreamReactor(Engine* engine);
 

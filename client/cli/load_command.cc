@@ -103,7 +103,7 @@ int RunLoad(CliContext& ctx, const LoadArgs& args) {
                     (args.progress == "auto" && isatty(STDOUT_FILENO) && !ctx.json);
   ProgressBar bar(rows, "vectors", show);
   const auto start = std::chrono::steady_clock::now();
-  auto stream = ctx.client->OpenUpsertStream(16);
+  auto stream = ctx.client->OpenUpsertStream(8);
   int64_t sent = 0;
   absl::Status write_status;
   while (sent < rows && write_status.ok()) {
