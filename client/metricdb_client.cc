@@ -137,6 +137,16 @@ absl::Status Client::DropCollection(const std::string& name) {
   return FromGrpcStatus(stub_->DropCollection(&ctx, req, &resp));
 }
 
+absl::StatusOr<v1::CollectionInfo> Client::BuildIndex(
+    const v1::BuildIndexRequest& request) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  v1::BuildIndexResponse resp;
+  grpc::Status s = stub_->BuildIndex(&ctx, request, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return resp.collection();
+}
+
 std::unique_ptr<UpsertStream> Client::OpenUpsertStream(int max_in_flight) {
   return std::unique_ptr<UpsertStream>(new UpsertStream(stub_.get(), max_in_flight));
 }

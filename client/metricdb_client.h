@@ -86,6 +86,7 @@ class Client {
   absl::StatusOr<v1::CollectionInfo> GetCollection(const std::string& name);
   absl::StatusOr<std::vector<v1::CollectionInfo>> ListCollections();
   absl::Status DropCollection(const std::string& name);
+  absl::StatusOr<v1::CollectionInfo> BuildIndex(const v1::BuildIndexRequest& request);
 
   std::unique_ptr<UpsertStream> OpenUpsertStream(int max_in_flight = 4);
   absl::StatusOr<v1::UpsertResponse> UpsertBatch(const v1::UpsertRequest& batch);

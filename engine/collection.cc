@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "absl/strings/escaping.h"
+#include "engine/flat_vector_index.h"
 #include "absl/strings/str_cat.h"
 
 namespace metricdb {
@@ -18,7 +19,11 @@ constexpr int64_t kLoadChunk = 8192;
 
 Collection::Collection(uint32_t id, CollectionSchema schema,
                        std::shared_ptr<Store> store, const CollectionLimits& limits)
-    : id_(id), schema_(std::move(schema)), store_(std::move(store)), limits_(limits) {}
+    : id_(id),
+      schema_(std::move(schema)),
+      store_(std::move(store)),
+      limits_(limits),
+      index_spec_(schema_.index) {}
 
 absl::StatusOr<std::shared_ptr<Collection>> Collection::Open(
     uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
@@ -32,20 +37,13 @@ absl::StatusOr<std::shared_ptr<Collection>> Collection::Open(
   return c;
 }
 
-absl::Status Collection::LoadFromStore() {
-  auto index = MakeVectorIndex(schema_);
-  if (!index.ok()) return index.status();
-  std::unique_lock<std::shared_mutex> lock(mu_);
-  index_ = std::move(*index);
-  auto next = store_->NextRecordId(id_);
-  if (!next.ok()) return next.status();
-  next_record_id_ = *next;
-
+absl::Status Collection::ScanIntoIndex(
+    VectorIndex* index, const std::function<void(int64_t, Record&&)>& on_record) {
   const size_t dim = schema_.dim;
   std::vector<int64_t> ids;
   std::vector<float> vectors;
   auto flush = [&]() -> absl::Status {
-    absl::Status s = index_->Add(ids, vectors.data());
+    absl::Status s = index->Add(ids, vectors.data());
     ids.clear();
     vectors.clear();
     return s;
@@ -55,25 +53,67 @@ absl::Status Collection::LoadFromStore() {
       return absl::DataLossError(absl::StrCat("record ", id, " has ",
                                               rec.vector.size(), " values"));
     }
-    if (id >= next_record_id_) next_record_id_ = id + 1;
-    if (auto st = PrepareVector(schema_.metric, rec.vector.data(), dim,
-                                rec.key);
+    ids.push_back(id);
+    vectors.insert(vectors.end(), rec.vector.begin(), rec.vector.end());
+    if (auto st = PrepareVector(schema_.metric, vectors.data() + vectors.size() - dim,
+                                dim, rec.key);
         !st.ok()) {
       return absl::DataLossError(st.message());
     }
-    ids.push_back(id);
-    vectors.insert(vectors.end(), rec.vector.begin(), rec.vector.end());
-    Entry entry{std::move(rec.key), -1};
-    if (rec.label) entry.label = InternLabel(*rec.label);
-    IndexEntry(id, std::move(entry));
+    on_record(id, std::move(rec));
     if (int64_t(ids.size()) >= kLoadChunk) return flush();
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  if (!ids.empty()) {
-    if (auto st = flush(); !st.ok()) return st;
-  }
+  return ids.empty() ? absl::OkStatus() : flush();
+}
+
+absl::Status Collection::LoadFromStore() {
+  auto index = MakeVectorIndex(schema());
+  if (!index.ok()) return index.status();
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  index_ = std::move(*index);
+  auto next = store_->NextRecordId(id_);
+  if (!next.ok()) return next.status();
+  next_record_id_ = *next;
+  absl::Status s = ScanIntoIndex(index_.get(), [&](int64_t id, Record&& rec) {
+    if (id >= next_record_id_) next_record_id_ = id + 1;
+    Entry entry{std::move(rec.key), -1};
+    if (rec.label) entry.label = InternLabel(*rec.label);
+    IndexEntry(id, std::move(entry));
+  });
+  if (!s.ok()) return s;
   snapshot_ = store_->TakeSnapshot();
+  return absl::OkStatus();
+}
+
+CollectionSchema Collection::schema() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  CollectionSchema s = schema_;
+  s.index = index_spec_;
+  return s;
+}
+
+absl::Status Collection::BuildIndex(const std::optional<IndexSpec>& requested) {
+  IndexSpec spec = requested ? *requested : schema().index;
+  if (auto s = ResolveIndexSpec(schema_.dim, &spec); !s.ok()) return s;
+  CollectionSchema next = schema_;
+  next.index = spec;
+  auto index = MakeVectorIndex(next);
+  if (!index.ok()) return index.status();
+
+  // Writers wait while the new index is built from the store; searches keep
+  // using the old one until the swap.
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (dropped_) return NotFound();
+  if (auto s = ScanIntoIndex(index->get(), [](int64_t, Record&&) {}); !s.ok()) return s;
+  if (auto s = (*index)->Train(); !s.ok()) return s;
+  if (requested) {
+    if (auto s = store_->UpdateSchema(id_, next); !s.ok()) return s;
+  }
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  index_ = std::move(*index);
+  index_spec_ = spec;
   return absl::OkStatus();
 }
 
@@ -364,6 +404,7 @@ absl::StatusOr<SearchResults> Collection::Search(
     return absl::InvalidArgumentError(absl::StrCat(
         "k: must be in [1, ", limits_.max_k, "], got ", options.k));
   }
+  if (auto s = CheckTuning(options.tuning); !s.ok()) return s;
   const size_t dim = schema_.dim;
   const int64_t n = queries.size();
   std::vector<float> prepared(n * dim);
@@ -412,7 +453,8 @@ absl::StatusOr<SearchResults> Collection::Search(
       if (!any) return results;  // no record carries any of these labels
       filter = std::make_unique<Filter>(entries_, std::move(allowed));
     }
-    if (auto s = index_->Search(prepared.data(), n, k, filter.get(), &raw, &ids);
+    if (auto s = index_->Search(prepared.data(), n, k, filter.get(), options.tuning,
+                                &raw, &ids);
         !s.ok()) {
       return s;
     }
@@ -451,12 +493,41 @@ absl::StatusOr<SearchResults> Collection::Search(
   return results;
 }
 
+absl::Status Collection::CheckTuning(const SearchTuning& tuning) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  const IndexSpec& spec = index_spec_;
+  if (tuning.ef_search != 0) {
+    if (spec.kind != IndexSpec::Kind::kHnsw) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "params.ef_search: only for hnsw indexes, the collection's index is ",
+          std::string(IndexKindName(spec.kind))));
+    }
+    if (tuning.ef_search < 1 || tuning.ef_search > 32768) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "params.ef_search: must be in [1, 32768], got ", tuning.ef_search));
+    }
+  }
+  if (tuning.nprobe != 0) {
+    if (spec.kind != IndexSpec::Kind::kIvfFlat && spec.kind != IndexSpec::Kind::kIvfPq) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "params.nprobe: only for ivf indexes, the collection's index is ",
+          std::string(IndexKindName(spec.kind))));
+    }
+    if (tuning.nprobe < 1 || tuning.nprobe > spec.nlist) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "params.nprobe: must be in [1, nlist = ", spec.nlist, "], got ", tuning.nprobe));
+    }
+  }
+  return absl::OkStatus();
+}
+
 CollectionStats Collection::Stats() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   CollectionStats stats;
   stats.record_count = int64_t(entries_.size());
   stats.label_count = label_count_;
   stats.index_memory_bytes = int64_t(index_->MemoryBytes());
+  stats.index = index_->status();
   return stats;
 }
 
@@ -466,7 +537,7 @@ absl::Status Collection::Drop() {
   if (auto s = store_->DropCollection(id_); !s.ok()) return s;
   std::unique_lock<std::shared_mutex> lock(mu_);
   dropped_ = true;
-  index_ = std::move(MakeVectorIndex(schema_).value());
+  index_ = std::make_unique<FlatVectorIndex>(schema_.dim, schema_.metric);
   key_ids_.clear();
   entries_.clear();
   return absl::OkStatus();

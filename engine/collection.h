@@ -14,6 +14,7 @@
 #define METRICDB_ENGINE_COLLECTION_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,6 +58,9 @@ struct SearchOptions {
   std::vector<std::string> labels;
   bool include_vectors = false;
   bool include_attributes = false;
+  // Per-query ef_search / nprobe; INVALID_ARGUMENT if the index has no such
+  // parameter or the value is out of range.
+  SearchTuning tuning;
 };
 
 struct SearchHit {
@@ -74,6 +78,7 @@ struct CollectionStats {
   int64_t record_count = 0;
   int64_t label_count = 0;
   int64_t index_memory_bytes = 0;
+  IndexStatus index;
 };
 
 class Collection {
@@ -84,7 +89,8 @@ class Collection {
       uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
       const CollectionLimits& limits);
 
-  const CollectionSchema& schema() const { return schema_; }
+  // The schema with the index spec in force now.
+  CollectionSchema schema() const;
   uint32_t id() const { return id_; }
 
   // Stores the batch atomically; an existing key is replaced. Rejects an
@@ -112,6 +118,14 @@ class Collection {
 
   CollectionStats Stats() const;
 
+  // Builds a new index from the stored records beside the current one and
+  // swaps it in; searches keep answering from the old index meanwhile,
+  // writers wait. With `spec`, the collection switches to that index (the
+  // schema is updated durably); without, the current index is rebuilt, and an
+  // IVF index is trained now on what the collection holds (FAILED_PRECONDITION
+  // if that is too little).
+  absl::Status BuildIndex(const std::optional<IndexSpec>& spec);
+
   // Removes the collection from Store; afterwards every call is NOT_FOUND.
   absl::Status Drop();
 
@@ -124,6 +138,11 @@ class Collection {
   Collection(uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
              const CollectionLimits& limits);
   absl::Status LoadFromStore();
+  // Adds every stored record, prepared for the metric, to `index`, calling
+  // `on_record` for each (after its vector was taken).
+  absl::Status ScanIntoIndex(VectorIndex* index,
+                             const std::function<void(int64_t, Record&&)>& on_record);
+  absl::Status CheckTuning(const SearchTuning& tuning) const;
   static bool AllFinite(absl::Span<const float> v);
   absl::Status CheckVector(absl::Span<const float> v,
                            const std::string& field) const;
@@ -147,6 +166,7 @@ class Collection {
   int64_t next_record_id_ = 0;   // guarded by write_mu_
 
   mutable std::shared_mutex mu_;  // guards everything below
+  IndexSpec index_spec_;          // replaces schema_.index once built
   std::unique_ptr<VectorIndex> index_;
   std::unordered_map<std::string, int64_t> key_ids_;
   std::unordered_map<int64_t, Entry> entries_;

@@ -11,8 +11,13 @@
 
 namespace metricdb {
 
-// Which index serves a collection. Only kFlat (exact search) is served now;
-// the others are accepted by the API and answered UNIMPLEMENTED.
+// Which index serves a collection, with its parameters. A 0 field means
+// "the default", filled in by ResolveIndexSpec:
+//   HNSW      m 32 (2..256), ef_construction 200 (1..4096), ef_search 64
+//             (1..32768);
+//   IVF_FLAT  nlist 256 (1..65536), nprobe min(16, nlist) (1..nlist);
+//   IVF_PQ    as IVF_FLAT, plus m = dim/4 sub-quantisers if 4 divides dim
+//             (must divide dim), nbits 8 (4..12).
 struct IndexSpec {
   enum class Kind { kFlat = 0, kHnsw = 1, kIvfFlat = 2, kIvfPq = 3 };
   Kind kind = Kind::kFlat;
@@ -42,9 +47,18 @@ inline constexpr int32_t kMaxDim = 65536;
 absl::Status ValidateCollectionName(std::string_view name,
                                     std::string_view field = "name");
 
-// Name rule above, 1 <= dim <= kMaxDim, and an index the engine serves
-// (UNIMPLEMENTED for the others).
-absl::Status ValidateSchema(const CollectionSchema& schema);
+// Fills the defaults of `spec` and checks its ranges for vectors of `dim`;
+// INVALID_ARGUMENT naming the parameter ("index.ivf_pq.m: 7 does not divide
+// dim 128").
+absl::Status ResolveIndexSpec(int32_t dim, IndexSpec* spec);
+
+// Checks the name rule above and 1 <= dim <= kMaxDim, and resolves the
+// index spec in place (ResolveIndexSpec).
+absl::Status ValidateSchema(CollectionSchema* schema);
+
+// Records an IVF index needs before it trains by itself: 39 per list (and
+// per PQ centroid), the minimum FAISS recommends for k-means.
+int64_t IvfTrainingThreshold(const IndexSpec& spec);
 
 }  // namespace metricdb
 

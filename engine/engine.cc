@@ -36,8 +36,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
 }
 
 absl::StatusOr<std::shared_ptr<Collection>> Engine::CreateCollection(
-    const CollectionSchema& schema) {
-  if (auto s = ValidateSchema(schema); !s.ok()) return s;
+    const CollectionSchema& requested) {
+  CollectionSchema schema = requested;
+  if (auto s = ValidateSchema(&schema); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   if (collections_.count(schema.name)) {
     return absl::AlreadyExistsError(

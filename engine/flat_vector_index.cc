@@ -73,8 +73,14 @@ absl::Status FlatVectorIndex::Remove(absl::Span<const int64_t> ids) {
   return absl::OkStatus();
 }
 
+void FlatVectorIndex::Export(std::vector<int64_t>* ids,
+                             std::vector<float>* vectors) const {
+  *ids = slot_ids_;
+  *vectors = rows_;
+}
+
 absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k,
-                                     const IdFilter* filter,
+                                     const IdFilter* filter, const SearchTuning&,
                                      std::vector<float>* distances,
                                      std::vector<int64_t>* ids) const {
   distances->assign(n * k, 0.0f);

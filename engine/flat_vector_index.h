@@ -25,8 +25,11 @@ class FlatVectorIndex final : public VectorIndex {
   absl::Status Add(absl::Span<const int64_t> ids, const float* vectors) override;
   absl::Status Remove(absl::Span<const int64_t> ids) override;
   absl::Status Search(const float* queries, int64_t n, int k,
-                      const IdFilter* filter, std::vector<float>* distances,
+                      const IdFilter* filter, const SearchTuning& tuning,
+                      std::vector<float>* distances,
                       std::vector<int64_t>* ids) const override;
+  // Copies out every (id, vector) held, in slot order.
+  void Export(std::vector<int64_t>* ids, std::vector<float>* vectors) const;
   int64_t size() const override { return int64_t(slot_ids_.size()); }
   size_t MemoryBytes() const override;
 

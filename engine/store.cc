@@ -187,6 +187,13 @@ absl::StatusOr<uint32_t> Store::CreateCollection(
   return id;
 }
 
+absl::Status Store::UpdateSchema(uint32_t collection_id,
+                                 const CollectionSchema& schema) {
+  rocksdb::WriteBatch batch;
+  batch.Put(catalog_, CollectionPrefix(collection_id), EncodeSchema(schema));
+  return WriteDurably(&batch);
+}
+
 absl::Status Store::DropCollection(uint32_t collection_id) {
   const std::string begin = CollectionPrefix(collection_id);
   const std::string end = CollectionPrefix(collection_id + 1);

@@ -101,6 +101,9 @@ class Store {
   // Allocates a new, never reused collection id and stores `schema` under it.
   absl::StatusOr<uint32_t> CreateCollection(const CollectionSchema& schema);
 
+  // Replaces the stored schema of an existing collection.
+  absl::Status UpdateSchema(uint32_t collection_id, const CollectionSchema& schema);
+
   // Removes the collection's catalog entry and all its records atomically.
   absl::Status DropCollection(uint32_t collection_id);
 

@@ -2,16 +2,24 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/flat_vector_index.h"
+#include "engine/hnsw_vector_index.h"
+#include "engine/ivf_vector_index.h"
 
 namespace metricdb {
 
 absl::StatusOr<std::unique_ptr<VectorIndex>> MakeVectorIndex(
     const CollectionSchema& schema) {
-  if (schema.index.kind != IndexSpec::Kind::kFlat) {
-    return absl::UnimplementedError(absl::StrCat(
-        std::string(IndexKindName(schema.index.kind)), " indexes are not served yet"));
+  switch (schema.index.kind) {
+    case IndexSpec::Kind::kFlat:
+      return std::make_unique<FlatVectorIndex>(schema.dim, schema.metric);
+    case IndexSpec::Kind::kHnsw:
+      return std::make_unique<HnswVectorIndex>(schema.dim, schema.metric, schema.index);
+    case IndexSpec::Kind::kIvfFlat:
+    case IndexSpec::Kind::kIvfPq:
+      return std::make_unique<IvfVectorIndex>(schema.dim, schema.metric, schema.index);
   }
-  return std::make_unique<FlatVectorIndex>(schema.dim, schema.metric);
+  return absl::InvalidArgumentError(
+      absl::StrCat("index: unknown kind ", int(schema.index.kind)));
 }
 
 }  // namespace metricdb

@@ -30,6 +30,21 @@ class IdFilter {
   virtual bool Allows(int64_t id) const = 0;
 };
 
+// Search-time parameters; 0 means the index's own setting.
+struct SearchTuning {
+  int32_t ef_search = 0;  // HNSW candidate list size
+  int32_t nprobe = 0;     // IVF lists visited
+};
+
+// What an index reports about itself.
+struct IndexStatus {
+  // False while an IVF index waits for enough records to train; it then
+  // answers exactly.
+  bool trained = true;
+  int64_t trained_on = 0;  // records the quantiser was trained on (IVF)
+  int64_t tombstones = 0;  // deleted entries still in the graph (HNSW)
+};
+
 class VectorIndex {
  public:
   virtual ~VectorIndex() = default;
@@ -41,15 +56,20 @@ class VectorIndex {
   virtual absl::Status Remove(absl::Span<const int64_t> ids) = 0;
   // Fills `distances` and `ids` with n * k entries.
   virtual absl::Status Search(const float* queries, int64_t n, int k,
-                              const IdFilter* filter,
+                              const IdFilter* filter, const SearchTuning& tuning,
                               std::vector<float>* distances,
                               std::vector<int64_t>* ids) const = 0;
+  // Trains now on the vectors it holds (IVF; a no-op elsewhere).
+  // FAILED_PRECONDITION when there are too few of them.
+  virtual absl::Status Train() { return absl::OkStatus(); }
+  virtual IndexStatus status() const { return IndexStatus(); }
   virtual int64_t size() const = 0;
   // Bytes of memory the index holds (vectors and id maps).
   virtual size_t MemoryBytes() const = 0;
 };
 
-// Builds an empty index for a (validated) schema.
+// Builds an empty index for a schema whose index spec went through
+// ResolveIndexSpec.
 absl::StatusOr<std::unique_ptr<VectorIndex>> MakeVectorIndex(
     const CollectionSchema& schema);
 

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "server/proto_convert.h"
 #include "server/status_util.h"
@@ -17,7 +20,7 @@ grpc::Status Reply(const char* method, const absl::Status& s) {
     const bool client_error = s.code() == absl::StatusCode::kInvalidArgument ||
                               s.code() == absl::StatusCode::kNotFound ||
                               s.code() == absl::StatusCode::kAlreadyExists ||
-                              s.code() == absl::StatusCode::kUnimplemented;
+                              s.code() == absl::StatusCode::kFailedPrecondition;
     if (client_error) {
       spdlog::debug("{} -> {}", method, absl::StatusCodeToString(s.code()));
     } else {
@@ -80,6 +83,24 @@ grpc::Status MetricDbService::DropCollection(
   return Reply("DropCollection", s);
 }
 
+grpc::Status MetricDbService::BuildIndex(grpc::ServerContext*,
+                                         const v1::BuildIndexRequest* request,
+                                         v1::BuildIndexResponse* response) {
+  auto collection = engine_->GetCollection(request->name());
+  if (!collection.ok()) return Reply("BuildIndex", collection.status());
+  std::optional<IndexSpec> spec;
+  if (request->has_index()) spec = FromProto(request->index());
+  const auto start = std::chrono::steady_clock::now();
+  if (auto s = (*collection)->BuildIndex(spec); !s.ok()) return Reply("BuildIndex", s);
+  spdlog::info("built {} index of collection {} in {:.2f}s",
+               std::string(IndexKindName((*collection)->schema().index.kind)),
+               request->name(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                   .count());
+  ToProto(**collection, response->mutable_collection());
+  return grpc::Status::OK;
+}
+
 grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse>*
 MetricDbService::Upsert(grpc::CallbackServerContext*) {
   return new UpsertStreamReactor(engine_);  // deletes itself in OnDone
@@ -137,6 +158,8 @@ grpc::Status MetricDbService::Search(grpc::ServerContext*,
   options.labels.assign(request->labels().begin(), request->labels().end());
   options.include_vectors = request->include_vectors();
   options.include_attributes = request->include_attributes();
+  options.tuning.ef_search = request->params().ef_search();
+  options.tuning.nprobe = request->params().nprobe();
   auto results = (*collection)->Search(queries, options);
   if (!results.ok()) return Reply("Search", results.status());
   for (auto& hits : *results) {

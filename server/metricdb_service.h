@@ -28,6 +28,8 @@ class MetricDbService final
   grpc::Status DropCollection(grpc::ServerContext*,
                               const v1::DropCollectionRequest*,
                               v1::DropCollectionResponse*) override;
+  grpc::Status BuildIndex(grpc::ServerContext*, const v1::BuildIndexRequest*,
+                          v1::BuildIndexResponse*) override;
   grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse>* Upsert(
       grpc::CallbackServerContext*) override;
   grpc::Status UpsertBatch(grpc::ServerContext*, const v1::UpsertRequest*,

@@ -23,40 +23,40 @@ absl::StatusOr<CollectionSchema> FromProto(const v1::CollectionSchema& proto) {
           "schema.metric: must be L2, COSINE or INNER_PRODUCT, got ",
           static_cast<int>(proto.metric())));
   }
-  const v1::IndexSpec& ix = proto.index();
-  switch (ix.kind_case()) {
-    case v1::IndexSpec::KIND_NOT_SET:
-    case v1::IndexSpec::kFlat:
-      schema.index.kind = IndexSpec::Kind::kFlat;
-      break;
-    case v1::IndexSpec::kHnsw:
-      schema.index.kind = IndexSpec::Kind::kHnsw;
-      schema.index.m = ix.hnsw().m();
-      schema.index.ef_construction = ix.hnsw().ef_construction();
-      schema.index.ef_search = ix.hnsw().ef_search();
-      break;
-    case v1::IndexSpec::kIvfFlat:
-      schema.index.kind = IndexSpec::Kind::kIvfFlat;
-      schema.index.nlist = ix.ivf_flat().nlist();
-      schema.index.nprobe = ix.ivf_flat().nprobe();
-      break;
-    case v1::IndexSpec::kIvfPq:
-      schema.index.kind = IndexSpec::Kind::kIvfPq;
-      schema.index.nlist = ix.ivf_pq().nlist();
-      schema.index.m = ix.ivf_pq().m();
-      schema.index.nbits = ix.ivf_pq().nbits();
-      schema.index.nprobe = ix.ivf_pq().nprobe();
-      break;
-  }
+  schema.index = FromProto(proto.index());
   return schema;
 }
 
-void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto) {
-  proto->set_name(schema.name);
-  proto->set_dim(schema.dim);
-  proto->set_metric(static_cast<v1::Metric>(schema.metric));
-  const IndexSpec& ix = schema.index;
-  v1::IndexSpec* out = proto->mutable_index();
+IndexSpec FromProto(const v1::IndexSpec& ix) {
+  IndexSpec spec;
+  switch (ix.kind_case()) {
+    case v1::IndexSpec::KIND_NOT_SET:
+    case v1::IndexSpec::kFlat:
+      spec.kind = IndexSpec::Kind::kFlat;
+      break;
+    case v1::IndexSpec::kHnsw:
+      spec.kind = IndexSpec::Kind::kHnsw;
+      spec.m = ix.hnsw().m();
+      spec.ef_construction = ix.hnsw().ef_construction();
+      spec.ef_search = ix.hnsw().ef_search();
+      break;
+    case v1::IndexSpec::kIvfFlat:
+      spec.kind = IndexSpec::Kind::kIvfFlat;
+      spec.nlist = ix.ivf_flat().nlist();
+      spec.nprobe = ix.ivf_flat().nprobe();
+      break;
+    case v1::IndexSpec::kIvfPq:
+      spec.kind = IndexSpec::Kind::kIvfPq;
+      spec.nlist = ix.ivf_pq().nlist();
+      spec.m = ix.ivf_pq().m();
+      spec.nbits = ix.ivf_pq().nbits();
+      spec.nprobe = ix.ivf_pq().nprobe();
+      break;
+  }
+  return spec;
+}
+
+void ToProto(const IndexSpec& ix, v1::IndexSpec* out) {
   switch (ix.kind) {
     case IndexSpec::Kind::kFlat:
       out->mutable_flat();
@@ -79,12 +79,22 @@ void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto) {
   }
 }
 
+void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto) {
+  proto->set_name(schema.name);
+  proto->set_dim(schema.dim);
+  proto->set_metric(static_cast<v1::Metric>(schema.metric));
+  ToProto(schema.index, proto->mutable_index());
+}
+
 void ToProto(const Collection& collection, v1::CollectionInfo* proto) {
   ToProto(collection.schema(), proto->mutable_schema());
   const CollectionStats stats = collection.Stats();
   proto->mutable_stats()->set_record_count(stats.record_count);
   proto->mutable_stats()->set_label_count(stats.label_count);
   proto->mutable_stats()->set_index_memory_bytes(stats.index_memory_bytes);
+  proto->mutable_stats()->set_index_trained(stats.index.trained);
+  proto->mutable_stats()->set_index_trained_on(stats.index.trained_on);
+  proto->mutable_stats()->set_index_tombstones(stats.index.tombstones);
 }
 
 Record FromProto(const v1::Record& proto) {

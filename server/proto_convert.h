@@ -14,6 +14,8 @@ namespace metricdb {
 
 // INVALID_ARGUMENT for METRIC_UNSPECIFIED or an unknown metric value.
 absl::StatusOr<CollectionSchema> FromProto(const v1::CollectionSchema& proto);
+IndexSpec FromProto(const v1::IndexSpec& proto);
+void ToProto(const IndexSpec& spec, v1::IndexSpec* proto);
 void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto);
 void ToProto(const Collection& collection, v1::CollectionInfo* proto);
 

@@ -295,7 +295,8 @@ TEST_F(EngineTest, BadInputIsRejectedPreciselyAndWritesNothing) {
   EXPECT_EQ(STATUS_CODE(engine_->CreateCollection(schema)), absl::StatusCode::kInvalidArgument);
   schema.dim = 4;
   schema.index.kind = IndexSpec::Kind::kHnsw;
-  EXPECT_EQ(STATUS_CODE(engine_->CreateCollection(schema)), absl::StatusCode::kUnimplemented);
+  schema.index.m = 1;
+  EXPECT_EQ(STATUS_CODE(engine_->CreateCollection(schema)), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(STATUS_CODE(engine_->GetCollection("missing")), absl::StatusCode::kNotFound);
   EXPECT_EQ(STATUS_CODE(engine_->DropCollection("missing")), absl::StatusCode::kNotFound);
 }

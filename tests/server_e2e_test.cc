@@ -227,6 +227,7 @@ TEST_F(ServerTest, BadInputGetsTheSpecificStatusAndWritesNothing) {
   auto code = [](const auto& s) { return testing::GetStatus(s).code(); };
   using absl::StatusCode;
 
+  absl::Status s;
   EXPECT_EQ(code(client_->CreateCollection(Schema("c"))), StatusCode::kAlreadyExists);
   EXPECT_EQ(code(client_->CreateCollection(Schema("bad name"))), StatusCode::kInvalidArgument);
   EXPECT_EQ(code(client_->CreateCollection(Schema(""))), StatusCode::kInvalidArgument);
@@ -236,10 +237,21 @@ TEST_F(ServerTest, BadInputGetsTheSpecificStatusAndWritesNothing) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(code(client_->CreateCollection(Schema("d", v1::L2, 0))), StatusCode::kInvalidArgument);
   auto hnsw = Schema("d");
-  hnsw.mutable_index()->mutable_hnsw()->set_m(16);
-  EXPECT_EQ(code(client_->CreateCollection(hnsw)), StatusCode::kUnimplemented);
+  hnsw.mutable_index()->mutable_hnsw()->set_m(1);
+  s = client_->CreateCollection(hnsw).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "index.hnsw.m: must be in [2, 256], got 1");
 
   EXPECT_EQ(code(client_->GetCollection("missing")), StatusCode::kNotFound);
+  v1::BuildIndexRequest build;
+  build.set_name("missing");
+  EXPECT_EQ(code(client_->BuildIndex(build)), StatusCode::kNotFound);
+  build.set_name("c");
+  build.mutable_index()->mutable_ivf_pq()->set_m(7);
+  EXPECT_EQ(code(client_->BuildIndex(build)), StatusCode::kInvalidArgument);
+  auto over = Query("c", base.data(), 1);
+  over.mutable_params()->set_ef_search(10);  // "c" is flat
+  EXPECT_EQ(code(client_->Search(over)), StatusCode::kInvalidArgument);
   EXPECT_EQ(code(client_->DropCollection("missing")), StatusCode::kNotFound);
   EXPECT_EQ(code(client_->UpsertBatch(Batch("missing", base, 0, 1))), StatusCode::kNotFound);
   EXPECT_EQ(code(client_->Search(Query("missing", base.data(), 1))), StatusCode::kNotFound);
@@ -247,7 +259,7 @@ TEST_F(ServerTest, BadInputGetsTheSpecificStatusAndWritesNothing) {
   // Wrong dimension: the message names the field and both sizes.
   auto wrong_dim = Batch("c", base, 1, 2);
   wrong_dim.mutable_records(1)->mutable_vector()->RemoveLast();
-  auto s = client_->UpsertBatch(wrong_dim).status();
+  s = client_->UpsertBatch(wrong_dim).status();
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "records[1].vector: has 15 values, collection \"c\" has dim 16");
   auto with_nan = Batch("c", base, 1, 2);

@@ -16,11 +16,40 @@ void PrintInfo(const CliContext& ctx, const v1::CollectionInfo& info) {
   }
   const nlohmann::json j = ToJson(info);
   std::cout << info.schema().name() << ": dim " << info.schema().dim() << ", "
-            << MetricToString(info.schema().metric()) << ", "
-            << j["index"]["type"].get<std::string>() << " index, "
-            << info.stats().record_count() << " records, "
+            << MetricToString(info.schema().metric()) << ", " << j["index"].dump()
+            << " index, " << info.stats().record_count() << " records, "
             << info.stats().label_count() << " labels, index "
-            << info.stats().index_memory_bytes() << " bytes\n";
+            << info.stats().index_memory_bytes() << " bytes";
+  if (!info.stats().index_trained()) std::cout << ", not trained yet (exact search)";
+  if (info.stats().index_trained_on() > 0) {
+    std::cout << ", trained on " << info.stats().index_trained_on() << " records";
+  }
+  if (info.stats().index_tombstones() > 0) {
+    std::cout << ", " << info.stats().index_tombstones() << " tombstones";
+  }
+  std::cout << "\n";
+}
+
+absl::Status ToIndexSpec(const IndexArgs& a, v1::IndexSpec* spec) {
+  if (a.type == "flat") {
+    spec->mutable_flat();
+  } else if (a.type == "hnsw") {
+    spec->mutable_hnsw()->set_m(a.m);
+    spec->mutable_hnsw()->set_ef_construction(a.ef_construction);
+    spec->mutable_hnsw()->set_ef_search(a.ef_search);
+  } else if (a.type == "ivf_flat") {
+    spec->mutable_ivf_flat()->set_nlist(a.nlist);
+    spec->mutable_ivf_flat()->set_nprobe(a.nprobe);
+  } else if (a.type == "ivf_pq") {
+    spec->mutable_ivf_pq()->set_nlist(a.nlist);
+    spec->mutable_ivf_pq()->set_nprobe(a.nprobe);
+    spec->mutable_ivf_pq()->set_m(a.m);
+    spec->mutable_ivf_pq()->set_nbits(a.nbits);
+  } else {
+    return absl::InvalidArgumentError("--index: must be flat, hnsw, ivf_flat or ivf_pq, got " +
+                                      a.type);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -45,18 +74,20 @@ int RunCreate(CliContext& ctx, const CreateArgs& args) {
     return Fail(absl::InvalidArgumentError(
         "--metric: must be l2, cosine or inner_product, got " + args.metric));
   }
-  if (args.index == "flat") {
-    schema.mutable_index()->mutable_flat();
-  } else if (args.index == "hnsw") {
-    schema.mutable_index()->mutable_hnsw();
-  } else if (args.index == "ivf_flat") {
-    schema.mutable_index()->mutable_ivf_flat();
-  } else if (args.index == "ivf_pq") {
-    schema.mutable_index()->mutable_ivf_pq();
-  } else {
-    return Fail(absl::InvalidArgumentError("--index: unknown index " + args.index));
-  }
+  if (auto s = ToIndexSpec(args.index, schema.mutable_index()); !s.ok()) return Fail(s);
   auto info = ctx.client->CreateCollection(schema);
+  if (!info.ok()) return Fail(info.status());
+  PrintInfo(ctx, *info);
+  return 0;
+}
+
+int RunBuildIndex(CliContext& ctx, const BuildIndexArgs& args) {
+  v1::BuildIndexRequest req;
+  req.set_name(args.name);
+  if (args.change) {
+    if (auto s = ToIndexSpec(args.index, req.mutable_index()); !s.ok()) return Fail(s);
+  }
+  auto info = ctx.client->BuildIndex(req);
   if (!info.ok()) return Fail(info.status());
   PrintInfo(ctx, *info);
   return 0;

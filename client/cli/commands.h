@@ -21,13 +21,32 @@ struct CliContext {
 // Prints `s` on stderr and returns 1.
 int Fail(const absl::Status& s);
 
+// An index choice on the command line; 0 = the server's default.
+struct IndexArgs {
+  std::string type = "flat";  // flat|hnsw|ivf_flat|ivf_pq
+  int m = 0;                  // HNSW links, or IVF_PQ sub-quantisers
+  int ef_construction = 0;
+  int ef_search = 0;
+  int nlist = 0;
+  int nprobe = 0;
+  int nbits = 0;
+};
+
 struct CreateArgs {
   std::string name;
   int dim = 0;
   std::string metric = "l2";
-  std::string index = "flat";
+  IndexArgs index;
 };
 int RunCreate(CliContext& ctx, const CreateArgs& args);
+
+// Rebuilds a collection's index, switching to `index` when its type is given.
+struct BuildIndexArgs {
+  std::string name;
+  bool change = false;  // a new index was named
+  IndexArgs index;
+};
+int RunBuildIndex(CliContext& ctx, const BuildIndexArgs& args);
 int RunList(CliContext& ctx);
 int RunInfo(CliContext& ctx, const std::string& name);
 int RunDrop(CliContext& ctx, const std::string& name);
@@ -66,6 +85,8 @@ struct SearchArgs {
   int k = 10;
   std::vector<std::string> labels;
   int batch_size = 256;  // queries per RPC
+  int ef_search = 0;     // per-query overrides, 0 = the index's own
+  int nprobe = 0;
   bool include_vectors = false;
   bool include_attributes = false;
 };

@@ -46,7 +46,10 @@ nlohmann::json ToJson(const v1::CollectionInfo& info) {
           {"index", index},
           {"records", info.stats().record_count()},
           {"labels", info.stats().label_count()},
-          {"index_memory_bytes", info.stats().index_memory_bytes()}};
+          {"index_memory_bytes", info.stats().index_memory_bytes()},
+          {"index_trained", info.stats().index_trained()},
+          {"index_trained_on", info.stats().index_trained_on()},
+          {"index_tombstones", info.stats().index_tombstones()}};
 }
 
 namespace {

@@ -25,6 +25,16 @@ void AddFileOptions(CLI::App* cmd, metricdb::MatrixFileOptions* o,
                   "CSV column (header name or 0-based index) holding labels");
 }
 
+void AddIndexOptions(CLI::App* cmd, metricdb::IndexArgs* a) {
+  cmd->add_option("--index", a->type, "flat|hnsw|ivf_flat|ivf_pq")->capture_default_str();
+  cmd->add_option("--m", a->m, "HNSW links per node, or IVF_PQ sub-quantisers");
+  cmd->add_option("--ef-construction", a->ef_construction, "HNSW build depth");
+  cmd->add_option("--ef-search", a->ef_search, "HNSW search depth");
+  cmd->add_option("--nlist", a->nlist, "IVF lists");
+  cmd->add_option("--nprobe", a->nprobe, "IVF lists searched");
+  cmd->add_option("--nbits", a->nbits, "IVF_PQ bits per code");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,8 +57,13 @@ int main(int argc, char** argv) {
   c->add_option("name", create.name, "Collection name")->required();
   c->add_option("--dim", create.dim, "Vector dimension")->required();
   c->add_option("--metric", create.metric, "l2|cosine|inner_product")->capture_default_str();
-  c->add_option("--index", create.index, "flat (hnsw, ivf_flat, ivf_pq: later)")
-      ->capture_default_str();
+  AddIndexOptions(c, &create.index);
+
+  metricdb::BuildIndexArgs build;
+  auto* b = app.add_subcommand(
+      "build-index", "Rebuild a collection's index (train IVF now), or switch to --index");
+  b->add_option("name", build.name, "Collection name")->required();
+  AddIndexOptions(b, &build.index);
 
   auto* list = app.add_subcommand("list", "List collections");
 
@@ -94,6 +109,8 @@ int main(int argc, char** argv) {
   s->add_option("-k", search.k, "Neighbours per query")->capture_default_str();
   s->add_option("--label", search.labels, "Only records of this label (repeatable)");
   s->add_option("--batch-size", search.batch_size, "Queries per call")->capture_default_str();
+  s->add_option("--ef-search", search.ef_search, "HNSW search depth for these queries");
+  s->add_option("--nprobe", search.nprobe, "IVF lists searched for these queries");
   s->add_flag("--include-vectors", search.include_vectors, "Return stored vectors");
   s->add_flag("--include-attributes", search.include_attributes, "Return attributes");
 
@@ -103,7 +120,10 @@ int main(int argc, char** argv) {
   ctx.client = client.get();
 
   if (c->parsed()) code = metricdb::RunCreate(ctx, create);
-  else if (list->parsed()) code = metricdb::RunList(ctx);
+  else if (b->parsed()) {
+    build.change = b->count("--index") > 0;
+    code = metricdb::RunBuildIndex(ctx, build);
+  } else if (list->parsed()) code = metricdb::RunList(ctx);
   else if (info->parsed()) code = metricdb::RunInfo(ctx, name);
   else if (drop->parsed()) code = metricdb::RunDrop(ctx, name);
   else if (l->parsed()) code = metricdb::RunLoad(ctx, load);

@@ -60,6 +60,8 @@ int RunSearch(CliContext& ctx, const SearchArgs& args) {
     for (const auto& l : args.labels) req.add_labels(l);
     req.set_include_vectors(args.include_vectors);
     req.set_include_attributes(args.include_attributes);
+    req.mutable_params()->set_ef_search(args.ef_search);
+    req.mutable_params()->set_nprobe(args.nprobe);
     for (int64_t i = start; i < end; ++i) {
       req.add_queries()->mutable_values()->Add(queries->row(i),
                                                queries->row(i) + queries->cols);

@@ -1,0 +1,128 @@
+#include "engine/hnsw_vector_index.h"
+
+#include <faiss/impl/IDSelector.h>
+
+#include "absl/strings/str_cat.h"
+#include "engine/faiss_call.h"
+#include "engine/metric.h"
+
+namespace metricdb {
+namespace {
+
+// Hides tombstones and applies the caller's filter (over record ids).
+class LiveSelector final : public faiss::IDSelector {
+ public:
+  LiveSelector(const std::vector<int64_t>& slot_ids, const IdFilter* filter)
+      : slot_ids_(slot_ids), filter_(filter) {}
+  bool is_member(faiss::Index::idx_t slot) const override {
+    const int64_t id = slot_ids_[slot];
+    return id >= 0 && (filter_ == nullptr || filter_->Allows(id));
+  }
+
+ private:
+  const std::vector<int64_t>& slot_ids_;
+  const IdFilter* filter_;
+};
+
+}  // namespace
+
+HnswVectorIndex::HnswVectorIndex(int dim, Metric metric, const IndexSpec& spec)
+    : dim_(dim), metric_(metric), spec_(spec), graph_(NewGraph()) {}
+
+std::unique_ptr<faiss::IndexHNSWFlat> HnswVectorIndex::NewGraph() const {
+  auto graph = std::make_unique<faiss::IndexHNSWFlat>(
+      dim_, spec_.m,
+      UsesInnerProduct(metric_) ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2);
+  graph->hnsw.efConstruction = spec_.ef_construction;
+  graph->hnsw.efSearch = spec_.ef_search;
+  return graph;
+}
+
+absl::Status HnswVectorIndex::Add(absl::Span<const int64_t> ids, const float* vectors) {
+  for (int64_t id : ids) {
+    if (id_slots_.count(id)) {
+      return absl::InternalError(absl::StrCat("record id ", id, " indexed twice"));
+    }
+  }
+  const int64_t first = graph_->ntotal;
+  absl::Status s = FaissCall("adding to HNSW index", [&] {
+    graph_->add(static_cast<faiss::Index::idx_t>(ids.size()), vectors);
+  });
+  if (!s.ok()) return s;
+  slot_ids_.insert(slot_ids_.end(), ids.begin(), ids.end());
+  for (size_t i = 0; i < ids.size(); ++i) id_slots_[ids[i]] = first + int64_t(i);
+  return absl::OkStatus();
+}
+
+absl::Status HnswVectorIndex::Remove(absl::Span<const int64_t> ids) {
+  for (int64_t id : ids) {
+    auto it = id_slots_.find(id);
+    if (it == id_slots_.end()) continue;
+    slot_ids_[it->second] = -1;
+    id_slots_.erase(it);
+  }
+  const double dead = double(slot_ids_.size() - id_slots_.size());
+  if (dead > kRebuildFraction * double(slot_ids_.size())) return Rebuild();
+  return absl::OkStatus();
+}
+
+absl::Status HnswVectorIndex::Rebuild() {
+  std::vector<int64_t> live;
+  std::vector<float> vectors;
+  live.reserve(id_slots_.size());
+  vectors.resize(id_slots_.size() * dim_);
+  absl::Status s = FaissCall("rebuilding HNSW index", [&] {
+    for (size_t slot = 0; slot < slot_ids_.size(); ++slot) {
+      if (slot_ids_[slot] < 0) continue;
+      graph_->storage->reconstruct(faiss::Index::idx_t(slot),
+                                   vectors.data() + live.size() * dim_);
+      live.push_back(slot_ids_[slot]);
+    }
+  });
+  if (!s.ok()) return s;
+  graph_ = NewGraph();
+  slot_ids_.clear();
+  id_slots_.clear();
+  return Add(live, vectors.data());
+}
+
+absl::Status HnswVectorIndex::Search(const float* queries, int64_t n, int k,
+                                     const IdFilter* filter, const SearchTuning& tuning,
+                                     std::vector<float>* distances,
+                                     std::vector<int64_t>* ids) const {
+  distances->assign(n * k, 0.0f);
+  std::vector<faiss::Index::idx_t> slots(n * k, -1);
+  if (!id_slots_.empty()) {
+    LiveSelector selector(slot_ids_, filter);
+    faiss::SearchParametersHNSW params;
+    params.efSearch = tuning.ef_search > 0 ? tuning.ef_search : spec_.ef_search;
+    const bool any_hidden = filter != nullptr || id_slots_.size() < slot_ids_.size();
+    if (any_hidden) params.sel = &selector;
+    absl::Status s = FaissCall("searching HNSW index", [&] {
+      graph_->search(n, queries, k, distances->data(), slots.data(), &params);
+    });
+    if (!s.ok()) return s;
+  }
+  ids->resize(n * k);
+  for (int64_t i = 0; i < n * k; ++i) {
+    (*ids)[i] = slots[i] < 0 ? -1 : slot_ids_[slots[i]];
+  }
+  return absl::OkStatus();
+}
+
+size_t HnswVectorIndex::MemoryBytes() const {
+  const auto& h = graph_->hnsw;
+  return size_t(graph_->ntotal) * dim_ * sizeof(float) +
+         h.neighbors.capacity() * sizeof(h.neighbors[0]) +
+         h.offsets.capacity() * sizeof(h.offsets[0]) + h.levels.capacity() * sizeof(int) +
+         slot_ids_.capacity() * sizeof(int64_t) +
+         id_slots_.size() * (sizeof(int64_t) * 2 + sizeof(void*) * 2);
+}
+
+IndexStatus HnswVectorIndex::status() const {
+  IndexStatus st;
+  st.tombstones = int64_t(slot_ids_.size() - id_slots_.size());
+  return st;
+}
+
+}  // namespace metricdb

@@ -1,0 +1,131 @@
+#include "engine/ivf_vector_index.h"
+
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/impl/IDSelector.h>
+
+#include "absl/strings/str_cat.h"
+#include "engine/faiss_call.h"
+#include "engine/metric.h"
+
+namespace metricdb {
+namespace {
+
+class FilterSelector final : public faiss::IDSelector {
+ public:
+  explicit FilterSelector(const IdFilter& filter) : filter_(filter) {}
+  bool is_member(faiss::Index::idx_t id) const override { return filter_.Allows(id); }
+
+ private:
+  const IdFilter& filter_;
+};
+
+}  // namespace
+
+IvfVectorIndex::IvfVectorIndex(int dim, Metric metric, const IndexSpec& spec)
+    : dim_(dim),
+      metric_(metric),
+      spec_(spec),
+      untrained_(std::make_unique<FlatVectorIndex>(dim, metric)) {}
+
+IvfVectorIndex::~IvfVectorIndex() = default;
+
+int64_t IvfVectorIndex::size() const {
+  return ivf_ ? int64_t(ivf_->ntotal) : untrained_->size();
+}
+
+absl::Status IvfVectorIndex::Add(absl::Span<const int64_t> ids, const float* vectors) {
+  if (ivf_) {
+    return FaissCall("adding to IVF index", [&] {
+      ivf_->add_with_ids(faiss::Index::idx_t(ids.size()), vectors, ids.data());
+    });
+  }
+  if (auto s = untrained_->Add(ids, vectors); !s.ok()) return s;
+  if (untrained_->size() >= IvfTrainingThreshold(spec_)) return Train();
+  return absl::OkStatus();
+}
+
+absl::Status IvfVectorIndex::Train() {
+  if (ivf_) return absl::OkStatus();
+  const int64_t n = untrained_->size();
+  const int64_t needed =
+      spec_.kind == IndexSpec::Kind::kIvfPq
+          ? std::max<int64_t>(spec_.nlist, int64_t(1) << spec_.nbits)
+          : spec_.nlist;
+  if (n < needed) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "index.", spec_.kind == IndexSpec::Kind::kIvfPq ? "ivf_pq" : "ivf_flat",
+        ".nlist: training needs at least ", needed, " records, the collection has ", n));
+  }
+  std::vector<int64_t> ids;
+  std::vector<float> vectors;
+  untrained_->Export(&ids, &vectors);
+  const faiss::MetricType metric =
+      UsesInnerProduct(metric_) ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2;
+  auto quantizer = std::make_unique<faiss::IndexFlat>(dim_, metric);
+  std::unique_ptr<faiss::IndexIVF> ivf;
+  absl::Status s = FaissCall("training IVF index", [&] {
+    if (spec_.kind == IndexSpec::Kind::kIvfPq) {
+      ivf = std::make_unique<faiss::IndexIVFPQ>(quantizer.get(), dim_, spec_.nlist,
+                                                spec_.m, spec_.nbits, metric);
+    } else {
+      ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer.get(), dim_, spec_.nlist,
+                                                  metric);
+    }
+    ivf->cp.seed = 1234;  // reproducible centroids
+    ivf->train(n, vectors.data());
+    ivf->add_with_ids(n, vectors.data(), ids.data());
+  });
+  if (!s.ok()) return s;
+  ivf->nprobe = spec_.nprobe;
+  quantizer_ = std::move(quantizer);
+  ivf_ = std::move(ivf);
+  trained_on_ = n;
+  untrained_.reset();
+  return absl::OkStatus();
+}
+
+absl::Status IvfVectorIndex::Remove(absl::Span<const int64_t> ids) {
+  if (!ivf_) return untrained_->Remove(ids);
+  if (ids.empty()) return absl::OkStatus();
+  return FaissCall("removing from IVF index", [&] {
+    faiss::IDSelectorBatch selector(ids.size(), ids.data());
+    ivf_->remove_ids(selector);
+  });
+}
+
+absl::Status IvfVectorIndex::Search(const float* queries, int64_t n, int k,
+                                    const IdFilter* filter, const SearchTuning& tuning,
+                                    std::vector<float>* distances,
+                                    std::vector<int64_t>* ids) const {
+  if (!ivf_) return untrained_->Search(queries, n, k, filter, tuning, distances, ids);
+  distances->assign(n * k, 0.0f);
+  ids->assign(n * k, -1);
+  std::unique_ptr<FilterSelector> selector;
+  faiss::SearchParametersIVF params;
+  params.nprobe = size_t(tuning.nprobe > 0 ? tuning.nprobe : spec_.nprobe);
+  if (filter != nullptr) {
+    selector = std::make_unique<FilterSelector>(*filter);
+    params.sel = selector.get();
+  }
+  return FaissCall("searching IVF index", [&] {
+    ivf_->search(n, queries, k, distances->data(), ids->data(), &params);
+  });
+}
+
+size_t IvfVectorIndex::MemoryBytes() const {
+  if (!ivf_) return untrained_->MemoryBytes();
+  size_t bytes = size_t(quantizer_->ntotal) * dim_ * sizeof(float);
+  const size_t code = ivf_->code_size + sizeof(faiss::Index::idx_t);
+  bytes += size_t(ivf_->ntotal) * code;
+  return bytes;
+}
+
+IndexStatus IvfVectorIndex::status() const {
+  IndexStatus st;
+  st.trained = ivf_ != nullptr;
+  st.trained_on = trained_on_;
+  return st;
+}
+
+}  // namespace metricdb
