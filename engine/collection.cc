@@ -1,11 +1,16 @@
 #include "engine/collection.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <unordered_set>
 
 #include "absl/strings/escaping.h"
 #include "engine/flat_vector_index.h"
+#include "engine/record_codec.h"
+#include "engine/snapshot_file.h"
 #include "absl/strings/str_cat.h"
 
 namespace metricdb {
@@ -18,18 +23,20 @@ constexpr int64_t kLoadChunk = 8192;
 }  // namespace
 
 Collection::Collection(uint32_t id, CollectionSchema schema,
-                       std::shared_ptr<Store> store, const CollectionLimits& limits)
+                       std::shared_ptr<Store> store, const CollectionLimits& limits,
+                       std::string snapshot_path)
     : id_(id),
       schema_(std::move(schema)),
       store_(std::move(store)),
       limits_(limits),
+      snapshot_path_(std::move(snapshot_path)),
       index_spec_(schema_.index) {}
 
 absl::StatusOr<std::shared_ptr<Collection>> Collection::Open(
     uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
-    const CollectionLimits& limits) {
-  std::shared_ptr<Collection> c(
-      new Collection(id, std::move(schema), std::move(store), limits));
+    const CollectionLimits& limits, std::string snapshot_path) {
+  std::shared_ptr<Collection> c(new Collection(id, std::move(schema), std::move(store),
+                                               limits, std::move(snapshot_path)));
   if (auto s = c->LoadFromStore(); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("collection \"", c->schema_.name,
                                                "\": ", s.message()));
@@ -38,7 +45,8 @@ absl::StatusOr<std::shared_ptr<Collection>> Collection::Open(
 }
 
 absl::Status Collection::ScanIntoIndex(
-    VectorIndex* index, const std::function<void(int64_t, Record&&)>& on_record) {
+    VectorIndex* index, const std::function<bool(int64_t)>& include,
+    const std::function<void(int64_t, Record&&)>& on_record) {
   const size_t dim = schema_.dim;
   std::vector<int64_t> ids;
   std::vector<float> vectors;
@@ -53,12 +61,14 @@ absl::Status Collection::ScanIntoIndex(
       return absl::DataLossError(absl::StrCat("record ", id, " has ",
                                               rec.vector.size(), " values"));
     }
-    ids.push_back(id);
-    vectors.insert(vectors.end(), rec.vector.begin(), rec.vector.end());
-    if (auto st = PrepareVector(schema_.metric, vectors.data() + vectors.size() - dim,
-                                dim, rec.key);
-        !st.ok()) {
-      return absl::DataLossError(st.message());
+    if (include(id)) {
+      ids.push_back(id);
+      vectors.insert(vectors.end(), rec.vector.begin(), rec.vector.end());
+      if (auto st = PrepareVector(schema_.metric, vectors.data() + vectors.size() - dim,
+                                  dim, rec.key);
+          !st.ok()) {
+        return absl::DataLossError(st.message());
+      }
     }
     on_record(id, std::move(rec));
     if (int64_t(ids.size()) >= kLoadChunk) return flush();
@@ -68,23 +78,93 @@ absl::Status Collection::ScanIntoIndex(
   return ids.empty() ? absl::OkStatus() : flush();
 }
 
-absl::Status Collection::LoadFromStore() {
-  auto index = MakeVectorIndex(schema());
+absl::StatusOr<std::unique_ptr<VectorIndex>> Collection::RestoreSnapshot() const {
+  auto snap = ReadSnapshotFile(snapshot_path_);
+  if (!snap.ok()) return snap.status();
+  const CollectionSchema current = schema();
+  if (snap->schema.dim != current.dim || snap->schema.metric != current.metric ||
+      EncodeSchema(snap->schema) != EncodeSchema(current)) {
+    return absl::FailedPreconditionError("snapshot was taken under another schema or index");
+  }
+  auto index = MakeVectorIndex(current);
   if (!index.ok()) return index.status();
+  if (auto s = (*index)->Deserialize(snap->index_bytes); !s.ok()) return s;
+  for (int64_t id : (*index)->Ids()) {
+    if (id < 0 || id >= snap->next_record_id) {
+      return absl::DataLossError("snapshot holds ids beyond the point it claims to reflect");
+    }
+  }
+  return index;
+}
+
+absl::Status Collection::LoadFromStore() {
+  auto fresh = MakeVectorIndex(schema());
+  if (!fresh.ok()) return fresh.status();
+  std::unique_ptr<VectorIndex> index = std::move(*fresh);
+  std::unordered_set<int64_t> in_snapshot;
+  if (!snapshot_path_.empty()) {
+    auto restored = RestoreSnapshot();
+    if (restored.ok()) {
+      index = std::move(*restored);
+      const std::vector<int64_t> ids = index->Ids();
+      in_snapshot.insert(ids.begin(), ids.end());
+      load_report_.from_snapshot = true;
+    } else if (restored.status().code() != absl::StatusCode::kNotFound) {
+      load_report_.fallback_reason = std::string(restored.status().message());
+      spdlog::warn("collection {}: snapshot unusable ({}); rebuilding the index from the store",
+                   schema_.name, load_report_.fallback_reason);
+    }
+  }
+
   std::unique_lock<std::shared_mutex> lock(mu_);
-  index_ = std::move(*index);
   auto next = store_->NextRecordId(id_);
   if (!next.ok()) return next.status();
   next_record_id_ = *next;
-  absl::Status s = ScanIntoIndex(index_.get(), [&](int64_t id, Record&& rec) {
+  // A stored record goes into the index unless the snapshot already has it;
+  // what the snapshot has and the store no longer does is removed after.
+  auto include = [&](int64_t id) { return !in_snapshot.count(id); };
+  absl::Status s = ScanIntoIndex(index.get(), include, [&](int64_t id, Record&& rec) {
     if (id >= next_record_id_) next_record_id_ = id + 1;
+    if (in_snapshot.erase(id) == 0 && load_report_.from_snapshot) {
+      ++load_report_.replayed_adds;
+    }
     Entry entry{std::move(rec.key), -1};
     if (rec.label) entry.label = InternLabel(*rec.label);
     IndexEntry(id, std::move(entry));
   });
   if (!s.ok()) return s;
+  if (!in_snapshot.empty()) {
+    const std::vector<int64_t> gone(in_snapshot.begin(), in_snapshot.end());
+    if (auto st = index->Remove(gone); !st.ok()) return st;
+    load_report_.replayed_removes = int64_t(gone.size());
+  }
+  index_ = std::move(index);
   snapshot_ = store_->TakeSnapshot();
+  changes_since_snapshot_ = load_report_.from_snapshot
+                                ? load_report_.replayed_adds + load_report_.replayed_removes
+                                : int64_t(entries_.size());
   return absl::OkStatus();
+}
+
+absl::Status Collection::SaveSnapshot() {
+  if (snapshot_path_.empty()) return absl::OkStatus();
+  IndexSnapshot snap;
+  {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    if (dropped_ || changes_since_snapshot_ == 0) return absl::OkStatus();
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    snap.schema = schema_;
+    snap.schema.index = index_spec_;
+    snap.next_record_id = next_record_id_;
+    if (auto s = index_->Serialize(&snap.index_bytes); !s.ok()) return s;
+    changes_since_snapshot_ = 0;
+  }
+  absl::Status s = WriteSnapshotFile(snapshot_path_, snap);
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    ++changes_since_snapshot_;  // try again next time
+  }
+  return s;
 }
 
 CollectionSchema Collection::schema() const {
@@ -106,7 +186,11 @@ absl::Status Collection::BuildIndex(const std::optional<IndexSpec>& requested) {
   // using the old one until the swap.
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return NotFound();
-  if (auto s = ScanIntoIndex(index->get(), [](int64_t, Record&&) {}); !s.ok()) return s;
+  if (auto s = ScanIntoIndex(index->get(), [](int64_t) { return true; },
+                             [](int64_t, Record&&) {});
+      !s.ok()) {
+    return s;
+  }
   if (auto s = (*index)->Train(); !s.ok()) return s;
   if (requested) {
     if (auto s = store_->UpdateSchema(id_, next); !s.ok()) return s;
@@ -114,6 +198,7 @@ absl::Status Collection::BuildIndex(const std::optional<IndexSpec>& requested) {
   std::unique_lock<std::shared_mutex> lock(mu_);
   index_ = std::move(*index);
   index_spec_ = spec;
+  ++changes_since_snapshot_;
   return absl::OkStatus();
 }
 
@@ -274,6 +359,7 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
   batch.SetNextRecordId(id_, next);
   if (auto s = store_->Commit(batch); !s.ok()) return {{}, s};
   next_record_id_ = next;
+  changes_since_snapshot_ += int64_t(total);
   auto snapshot = store_->TakeSnapshot();
 
   std::unique_lock<std::shared_mutex> lock(mu_);
@@ -379,6 +465,7 @@ absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
   RecordWriteBatch batch = store_->NewBatch();
   for (int64_t id : ids) batch.Delete(id_, id);
   if (auto s = store_->Commit(batch); !s.ok()) return s;
+  changes_since_snapshot_ += int64_t(ids.size());
   auto snapshot = store_->TakeSnapshot();
 
   std::unique_lock<std::shared_mutex> lock(mu_);
@@ -535,6 +622,7 @@ absl::Status Collection::Drop() {
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return NotFound();
   if (auto s = store_->DropCollection(id_); !s.ok()) return s;
+  if (!snapshot_path_.empty()) std::remove(snapshot_path_.c_str());
   std::unique_lock<std::shared_mutex> lock(mu_);
   dropped_ = true;
   index_ = std::make_unique<FlatVectorIndex>(schema_.dim, schema_.metric);

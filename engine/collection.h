@@ -83,11 +83,27 @@ struct CollectionStats {
 
 class Collection {
  public:
-  // Opens collection `id` of `store` and builds its index from the stored
-  // records. The collection keeps the store open while it lives.
+  // Opens collection `id` of `store`. Its index comes from the snapshot at
+  // `snapshot_path` when that is usable, plus a replay of what the store
+  // gained or lost since; otherwise it is rebuilt from the stored records
+  // (and the reason logged). `snapshot_path` empty: no snapshots. The
+  // collection keeps the store open while it lives.
   static absl::StatusOr<std::shared_ptr<Collection>> Open(
       uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
-      const CollectionLimits& limits);
+      const CollectionLimits& limits, std::string snapshot_path = "");
+
+  // How the index was obtained when the collection was opened.
+  struct LoadReport {
+    bool from_snapshot = false;
+    int64_t replayed_adds = 0;     // records added after the snapshot
+    int64_t replayed_removes = 0;  // snapshot entries deleted since
+    std::string fallback_reason;   // why a snapshot was not used, if one existed
+  };
+  LoadReport load_report() const { return load_report_; }
+
+  // Writes the index snapshot if anything changed since the last one.
+  // Writers wait while the index is serialised; searches continue.
+  absl::Status SaveSnapshot();
 
   // The schema with the index spec in force now.
   CollectionSchema schema() const;
@@ -136,12 +152,16 @@ class Collection {
   };
 
   Collection(uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
-             const CollectionLimits& limits);
+             const CollectionLimits& limits, std::string snapshot_path);
   absl::Status LoadFromStore();
-  // Adds every stored record, prepared for the metric, to `index`, calling
-  // `on_record` for each (after its vector was taken).
+  // Adds the stored records for which `include(id)` holds, prepared for the
+  // metric, to `index`, and calls `on_record` for every stored record.
   absl::Status ScanIntoIndex(VectorIndex* index,
+                             const std::function<bool(int64_t)>& include,
                              const std::function<void(int64_t, Record&&)>& on_record);
+  // The index restored from the snapshot file; an error says why it cannot
+  // be used.
+  absl::StatusOr<std::unique_ptr<VectorIndex>> RestoreSnapshot() const;
   absl::Status CheckTuning(const SearchTuning& tuning) const;
   static bool AllFinite(absl::Span<const float> v);
   absl::Status CheckVector(absl::Span<const float> v,
@@ -160,10 +180,13 @@ class Collection {
   const CollectionSchema schema_;
   const std::shared_ptr<Store> store_;
   const CollectionLimits limits_;
+  const std::string snapshot_path_;
+  LoadReport load_report_;
 
   std::mutex write_mu_;  // serialises writers; held across commit + apply
   bool dropped_ = false;         // guarded by write_mu_ and mu_
   int64_t next_record_id_ = 0;   // guarded by write_mu_
+  int64_t changes_since_snapshot_ = 0;  // guarded by write_mu_
 
   mutable std::shared_mutex mu_;  // guards everything below
   IndexSpec index_spec_;          // replaces schema_.index once built

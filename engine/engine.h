@@ -10,7 +10,9 @@
 #ifndef METRICDB_ENGINE_ENGINE_H_
 #define METRICDB_ENGINE_ENGINE_H_
 
+#include <condition_variable>
 #include <map>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,13 +46,27 @@ class Engine {
 
   const EngineOptions& options() const { return options_; }
 
+  // Snapshots every collection that changed since its last snapshot; returns
+  // the first error (the others are still tried).
+  absl::Status SnapshotAll();
+
+  // Stops background snapshots and, with snapshot_on_close, snapshots.
+  ~Engine();
+
  private:
   explicit Engine(const EngineOptions& options) : options_(options) {}
+  std::string SnapshotPath(uint32_t collection_id) const;
+  void SnapshotLoop();
 
   const EngineOptions options_;
   std::shared_ptr<Store> store_;
   mutable std::mutex mu_;  // guards collections_; held across create/drop
   std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;
+
+  std::mutex snapshot_mu_;  // guards stop_
+  std::condition_variable snapshot_cv_;
+  bool stop_ = false;
+  std::thread snapshotter_;
 };
 
 }  // namespace metricdb

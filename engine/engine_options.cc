@@ -19,6 +19,10 @@ absl::Status EngineOptions::Validate() const {
           absl::StrCat(name, ": must be at least 1, got ", value));
     }
   }
+  if (snapshot_interval_seconds < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "snapshot_interval_seconds: must be >= 0, got ", snapshot_interval_seconds));
+  }
   return absl::OkStatus();
 }
 

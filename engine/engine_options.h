@@ -23,8 +23,14 @@ struct CollectionLimits {
 };
 
 struct EngineOptions {
-  // Directory of the RocksDB store; created if missing. Required.
+  // Directory of the RocksDB store; created if missing. Index snapshots go
+  // to its "snapshots" subdirectory. Required.
   std::string data_dir;
+  // Seconds between background index snapshots of changed collections;
+  // 0 = none (only on close). Default: 300.
+  int32_t snapshot_interval_seconds = 300;
+  // Snapshot changed collections when the engine closes. Default: true.
+  bool snapshot_on_close = true;
   StoreOptions store;
   CollectionLimits limits;
 

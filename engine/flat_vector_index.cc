@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "engine/bytes.h"
 #include "engine/faiss_call.h"
 
 namespace metricdb {
@@ -106,6 +107,28 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k,
   }
   return absl::OkStatus();
 }
+
+absl::Status FlatVectorIndex::Serialize(std::string* out) const {
+  PutArray(out, slot_ids_);
+  PutArray(out, rows_);
+  return absl::OkStatus();
+}
+
+absl::Status FlatVectorIndex::Deserialize(std::string_view bytes) {
+  ByteReader r(bytes);
+  std::vector<int64_t> ids;
+  std::vector<float> rows;
+  if (!r.Array(&ids) || !r.Array(&rows) || !r.done() || rows.size() != ids.size() * dim_) {
+    return absl::DataLossError("flat index snapshot does not parse");
+  }
+  slot_ids_.clear();
+  rows_.clear();
+  norms_.clear();
+  id_slots_.clear();
+  return Add(ids, rows.data());
+}
+
+std::vector<int64_t> FlatVectorIndex::Ids() const { return slot_ids_; }
 
 size_t FlatVectorIndex::MemoryBytes() const {
   return rows_.capacity() * sizeof(float) + norms_.capacity() * sizeof(float) +

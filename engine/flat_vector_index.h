@@ -32,6 +32,9 @@ class FlatVectorIndex final : public VectorIndex {
   void Export(std::vector<int64_t>* ids, std::vector<float>* vectors) const;
   int64_t size() const override { return int64_t(slot_ids_.size()); }
   size_t MemoryBytes() const override;
+  absl::Status Serialize(std::string* out) const override;
+  absl::Status Deserialize(std::string_view bytes) override;
+  std::vector<int64_t> Ids() const override;
 
  private:
   const size_t dim_;

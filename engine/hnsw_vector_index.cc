@@ -1,8 +1,11 @@
 #include "engine/hnsw_vector_index.h"
 
 #include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
 
 #include "absl/strings/str_cat.h"
+#include "engine/bytes.h"
 #include "engine/faiss_call.h"
 #include "engine/metric.h"
 
@@ -117,6 +120,49 @@ size_t HnswVectorIndex::MemoryBytes() const {
          h.offsets.capacity() * sizeof(h.offsets[0]) + h.levels.capacity() * sizeof(int) +
          slot_ids_.capacity() * sizeof(int64_t) +
          id_slots_.size() * (sizeof(int64_t) * 2 + sizeof(void*) * 2);
+}
+
+absl::Status HnswVectorIndex::Serialize(std::string* out) const {
+  faiss::VectorIOWriter writer;
+  absl::Status s = FaissCall("serializing HNSW index",
+                             [&] { faiss::write_index(graph_.get(), &writer); });
+  if (!s.ok()) return s;
+  PutArray(out, slot_ids_);
+  PutArray(out, writer.data);
+  return absl::OkStatus();
+}
+
+absl::Status HnswVectorIndex::Deserialize(std::string_view bytes) {
+  ByteReader r(bytes);
+  std::vector<int64_t> slot_ids;
+  faiss::VectorIOReader reader;
+  if (!r.Array(&slot_ids) || !r.Array(&reader.data) || !r.done()) {
+    return absl::DataLossError("HNSW snapshot does not parse");
+  }
+  std::unique_ptr<faiss::Index> index;
+  absl::Status s = FaissCall("reading HNSW snapshot",
+                             [&] { index.reset(faiss::read_index(&reader)); });
+  if (!s.ok()) return absl::DataLossError(s.message());
+  auto* graph = dynamic_cast<faiss::IndexHNSWFlat*>(index.get());
+  if (graph == nullptr || graph->d != dim_ || size_t(graph->ntotal) != slot_ids.size()) {
+    return absl::DataLossError("HNSW snapshot holds a different index");
+  }
+  index.release();
+  graph_.reset(graph);
+  graph_->hnsw.efSearch = spec_.ef_search;
+  slot_ids_ = std::move(slot_ids);
+  id_slots_.clear();
+  for (size_t slot = 0; slot < slot_ids_.size(); ++slot) {
+    if (slot_ids_[slot] >= 0) id_slots_[slot_ids_[slot]] = int64_t(slot);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<int64_t> HnswVectorIndex::Ids() const {
+  std::vector<int64_t> ids;
+  ids.reserve(id_slots_.size());
+  for (const auto& [id, slot] : id_slots_) ids.push_back(id);
+  return ids;
 }
 
 IndexStatus HnswVectorIndex::status() const {

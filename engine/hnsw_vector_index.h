@@ -31,6 +31,9 @@ class HnswVectorIndex final : public VectorIndex {
                       std::vector<int64_t>* ids) const override;
   int64_t size() const override { return int64_t(id_slots_.size()); }
   size_t MemoryBytes() const override;
+  absl::Status Serialize(std::string* out) const override;
+  absl::Status Deserialize(std::string_view bytes) override;
+  std::vector<int64_t> Ids() const override;
   IndexStatus status() const override;
 
  private:

@@ -3,8 +3,12 @@
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
 #include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
+#include <faiss/invlists/InvertedLists.h>
 
 #include "absl/strings/str_cat.h"
+#include "engine/bytes.h"
 #include "engine/faiss_call.h"
 #include "engine/metric.h"
 
@@ -119,6 +123,71 @@ size_t IvfVectorIndex::MemoryBytes() const {
   const size_t code = ivf_->code_size + sizeof(faiss::Index::idx_t);
   bytes += size_t(ivf_->ntotal) * code;
   return bytes;
+}
+
+absl::Status IvfVectorIndex::Serialize(std::string* out) const {
+  PutPod<uint8_t>(out, ivf_ ? 1 : 0);
+  if (!ivf_) {
+    std::string flat;
+    if (auto s = untrained_->Serialize(&flat); !s.ok()) return s;
+    PutBlob(out, flat);
+    return absl::OkStatus();
+  }
+  faiss::VectorIOWriter writer;
+  absl::Status s =
+      FaissCall("serializing IVF index", [&] { faiss::write_index(ivf_.get(), &writer); });
+  if (!s.ok()) return s;
+  PutPod<int64_t>(out, trained_on_);
+  PutArray(out, writer.data);
+  return absl::OkStatus();
+}
+
+absl::Status IvfVectorIndex::Deserialize(std::string_view bytes) {
+  ByteReader r(bytes);
+  uint8_t trained;
+  if (!r.U8(&trained) || trained > 1) return absl::DataLossError("IVF snapshot does not parse");
+  if (!trained) {
+    std::string_view flat;
+    if (!r.Blob(&flat) || !r.done()) return absl::DataLossError("IVF snapshot does not parse");
+    return untrained_->Deserialize(flat);
+  }
+  int64_t trained_on;
+  faiss::VectorIOReader reader;
+  if (!r.Pod(&trained_on) || !r.Array(&reader.data) || !r.done()) {
+    return absl::DataLossError("IVF snapshot does not parse");
+  }
+  std::unique_ptr<faiss::Index> index;
+  absl::Status s =
+      FaissCall("reading IVF snapshot", [&] { index.reset(faiss::read_index(&reader)); });
+  if (!s.ok()) return absl::DataLossError(s.message());
+  auto* ivf = dynamic_cast<faiss::IndexIVF*>(index.get());
+  auto* quantizer = ivf ? dynamic_cast<faiss::IndexFlat*>(ivf->quantizer) : nullptr;
+  const bool pq = spec_.kind == IndexSpec::Kind::kIvfPq;
+  if (quantizer == nullptr || ivf->d != dim_ || int(ivf->nlist) != spec_.nlist ||
+      (dynamic_cast<faiss::IndexIVFPQ*>(ivf) != nullptr) != pq) {
+    return absl::DataLossError("IVF snapshot holds a different index");
+  }
+  index.release();
+  ivf->own_fields = false;  // the quantiser is owned by quantizer_
+  quantizer_.reset(quantizer);
+  ivf_.reset(ivf);
+  ivf_->nprobe = spec_.nprobe;
+  trained_on_ = trained_on;
+  untrained_.reset();
+  return absl::OkStatus();
+}
+
+std::vector<int64_t> IvfVectorIndex::Ids() const {
+  if (!ivf_) return untrained_->Ids();
+  std::vector<int64_t> ids;
+  ids.reserve(size_t(ivf_->ntotal));
+  for (size_t list = 0; list < ivf_->nlist; ++list) {
+    const size_t n = ivf_->invlists->list_size(list);
+    const faiss::Index::idx_t* list_ids = ivf_->invlists->get_ids(list);
+    ids.insert(ids.end(), list_ids, list_ids + n);
+    ivf_->invlists->release_ids(list, list_ids);
+  }
+  return ids;
 }
 
 IndexStatus IvfVectorIndex::status() const {

@@ -35,6 +35,9 @@ class IvfVectorIndex final : public VectorIndex {
   absl::Status Train() override;
   int64_t size() const override;
   size_t MemoryBytes() const override;
+  absl::Status Serialize(std::string* out) const override;
+  absl::Status Deserialize(std::string_view bytes) override;
+  std::vector<int64_t> Ids() const override;
   IndexStatus status() const override;
 
  private:

@@ -1,5 +1,7 @@
 #include "engine/record_codec.h"
 
+#include "engine/bytes.h"
+
 #include <cstdint>
 #include <cstring>
 
@@ -9,52 +11,7 @@ namespace {
 constexpr uint8_t kRecordFormat = 1;
 constexpr uint8_t kSchemaFormat = 1;
 
-void PutU32(std::string* out, uint32_t v) {
-  char buf[4];
-  std::memcpy(buf, &v, 4);  // little-endian hosts only (x86-64, arm64)
-  out->append(buf, 4);
-}
-
-void PutString(std::string* out, std::string_view s) {
-  PutU32(out, static_cast<uint32_t>(s.size()));
-  out->append(s.data(), s.size());
-}
-
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : rest_(bytes) {}
-  bool U8(uint8_t* v) {
-    if (rest_.empty()) return false;
-    *v = static_cast<uint8_t>(rest_[0]);
-    rest_.remove_prefix(1);
-    return true;
-  }
-  bool U32(uint32_t* v) {
-    if (rest_.size() < 4) return false;
-    std::memcpy(v, rest_.data(), 4);
-    rest_.remove_prefix(4);
-    return true;
-  }
-  bool String(std::string* s) {
-    uint32_t n;
-    if (!U32(&n) || rest_.size() < n) return false;
-    s->assign(rest_.data(), n);
-    rest_.remove_prefix(n);
-    return true;
-  }
-  bool Floats(std::vector<float>* v) {
-    uint32_t n;
-    if (!U32(&n) || rest_.size() / 4 < n) return false;
-    v->resize(n);
-    std::memcpy(v->data(), rest_.data(), size_t{n} * 4);
-    rest_.remove_prefix(size_t{n} * 4);
-    return true;
-  }
-  bool done() const { return rest_.empty(); }
-
- private:
-  std::string_view rest_;
-};
+using Reader = ByteReader;
 
 absl::Status Corrupt(std::string_view what) {
   return absl::DataLossError(std::string("corrupt stored ") + std::string(what));

@@ -15,6 +15,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -63,6 +65,14 @@ class VectorIndex {
   // FAILED_PRECONDITION when there are too few of them.
   virtual absl::Status Train() { return absl::OkStatus(); }
   virtual IndexStatus status() const { return IndexStatus(); }
+
+  // Snapshot support. Serialize appends the whole state (vectors, graph or
+  // lists, id maps) to *out; Deserialize restores it into an empty index of
+  // the same schema (DATA_LOSS if the bytes do not parse). Ids lists the
+  // record ids held, in no particular order.
+  virtual absl::Status Serialize(std::string* out) const = 0;
+  virtual absl::Status Deserialize(std::string_view bytes) = 0;
+  virtual std::vector<int64_t> Ids() const = 0;
   virtual int64_t size() const = 0;
   // Bytes of memory the index holds (vectors and id maps).
   virtual size_t MemoryBytes() const = 0;

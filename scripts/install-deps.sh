@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config
   libabsl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libfaiss-dev libopenblas-dev librocksdb-dev
-  libcli11-dev libspdlog-dev nlohmann-json3-dev libhdf5-dev
+  libcli11-dev libspdlog-dev nlohmann-json3-dev libhdf5-dev zlib1g-dev
   libgtest-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then

@@ -81,6 +81,11 @@ int main(int argc, char** argv) {
                  "Most records in one upsert batch")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--snapshot-interval-s", options.snapshot_interval_seconds,
+                 "Seconds between index snapshots of changed collections (0: only on "
+                 "shutdown)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("!--no-sync", options.store.sync_writes,
                "Acknowledge writes before the WAL is fsynced (unsafe on crash)");
   app.add_option("--port-file", port_file,
@@ -153,7 +158,7 @@ int main(int argc, char** argv) {
   });
   server->Wait();
   waiter.join();
-  engine->reset();  // closes the store
+  engine->reset();  // snapshots changed collections, closes the store
   spdlog::info("stopped");
   return 0;
 }

@@ -206,6 +206,23 @@ TEST_F(CliTest, LoadsEveryFormatAndSearchJsonEqualsBruteForce) {
   auto r = Run("search npy32 --vector " + vec.str() + " -k 1 --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(Lines(r.out)[0]["hits"][0]["key"], "row7");
+  // Switch to HNSW and search with a per-query ef_search.
+  r = Run("build-index npy32 --index hnsw --m 8 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto built = Lines(r.out).at(0);
+  EXPECT_EQ(built["index"]["type"], "hnsw");
+  EXPECT_EQ(built["index"]["m"], 8);
+  EXPECT_EQ(built["records"], kRows);
+  r = Run("search npy32 --vector " + vec.str() + " -k 1 --ef-search 100 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out)[0]["hits"][0]["key"], "row7");
+  r = Run("search npy32 --vector " + vec.str() + " --nprobe 3");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("params.nprobe"), std::string::npos) << r.err;
+  r = Run("create ivf --dim " + std::to_string(kDim) + " --index ivf_pq --m 5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("index.ivf_pq.m: 5 does not divide dim 12"), std::string::npos) << r.err;
+
   r = Run("get npy32 row7 --vectors --json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto rec = Lines(r.out).at(0);

@@ -215,6 +215,23 @@ TEST_F(ServerTest, EveryRpcWorksAndSearchEqualsBruteForce) {
     EXPECT_NE(hit.label(), "id0");
   }
 
+  // Switch to an IVF index; visiting every list (nprobe = nlist) is exact.
+  v1::BuildIndexRequest build;
+  build.set_name("emb");
+  build.mutable_index()->mutable_ivf_flat()->set_nlist(4);
+  ASSERT_OK_AND_ASSIGN(info, client_->BuildIndex(build));
+  EXPECT_EQ(info.schema().index().kind_case(), v1::IndexSpec::kIvfFlat);
+  EXPECT_EQ(info.schema().index().ivf_flat().nprobe(), 4);  // default min(16, nlist)
+  EXPECT_TRUE(info.stats().index_trained());
+  EXPECT_EQ(info.stats().index_trained_on(), info.stats().record_count());
+  auto exact = Query("emb", queries.data(), 10);
+  exact.mutable_params()->set_nprobe(4);
+  ASSERT_OK_AND_ASSIGN(fres, client_->Search(exact));
+  ASSERT_OK_AND_ASSIGN(auto flat_res, client_->Search(Query("emb", queries.data(), 10)));
+  for (int j = 0; j < 10; ++j) {
+    EXPECT_EQ(fres.results(0).hits(j).key(), flat_res.results(0).hits(j).key());
+  }
+
   ASSERT_OK(client_->DropCollection("emb"));
   EXPECT_EQ(client_->GetCollection("emb").status().code(), absl::StatusCode::kNotFound);
 }
@@ -356,11 +373,32 @@ TEST_F(ServerTest, SigtermShutsDownCleanlyAndDataPersists) {
   ASSERT_OK(client_->UpsertBatch(Batch("c", base, 0, 300)));
   EXPECT_EQ(server_->Stop(), 0) << server_->Log();
   ASSERT_NO_FATAL_FAILURE(Restart());
+  // The shutdown wrote a snapshot and the restart used it.
+  EXPECT_NE(server_->Log().find("collection c: index from snapshot, replayed 0 additions"),
+            std::string::npos)
+      << server_->Log();
   ASSERT_OK_AND_ASSIGN(auto res, client_->Search(Query("c", base.data(), 5)));
   auto expected = OracleKnn(OracleMetric::kInnerProduct, base, kDim, base.data(), 5);
   for (int j = 0; j < 5; ++j) {
     EXPECT_EQ(res.results(0).hits(j).key(), "k" + std::to_string(expected[j].second));
     EXPECT_NEAR(res.results(0).hits(j).distance(), expected[j].first, 1e-4);
+  }
+
+  // Writes after the snapshot, then kill -9: the restart replays them.
+  const auto more = RandomVectors(300, kDim, 18);
+  std::vector<float> all = base;
+  all.insert(all.end(), more.begin(), more.end());
+  ASSERT_OK(client_->UpsertBatch(Batch("c", all, 300, 300)));
+  server_->Kill();
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  EXPECT_NE(server_->Log().find("replayed 300 additions and 0 removals"), std::string::npos)
+      << server_->Log();
+  ASSERT_OK_AND_ASSIGN(auto info, client_->GetCollection("c"));
+  EXPECT_EQ(info.stats().record_count(), 600);
+  ASSERT_OK_AND_ASSIGN(res, client_->Search(Query("c", all.data() + 450 * kDim, 3)));
+  expected = OracleKnn(OracleMetric::kInnerProduct, all, kDim, all.data() + 450 * kDim, 3);
+  for (int j = 0; j < 3; ++j) {
+    EXPECT_EQ(res.results(0).hits(j).key(), "k" + std::to_string(expected[j].second));
   }
 }
 
