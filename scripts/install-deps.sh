@@ -13,7 +13,7 @@ packages=(
   libgtest-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(dataset-fashion-mnist python3-numpy)
+  packages+=(dataset-fashion-mnist python3-numpy python3-hnswlib)
 fi
 
 missing=()
