@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <unordered_set>
 
 #include "absl/strings/escaping.h"
@@ -389,6 +390,7 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
     }
   }
   snapshot_ = std::move(snapshot);
+  MaybeScheduleRebuildLocked();
   if (!s.ok()) {
     // The batches are durable; only the derived index failed (out of memory).
     return {{}, absl::Status(s.code(), absl::StrCat("batch stored but not indexed: ",
@@ -472,6 +474,7 @@ absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
   absl::Status s = index_->Remove(ids);
   for (int64_t id : ids) UnindexEntry(id);
   snapshot_ = std::move(snapshot);
+  MaybeScheduleRebuildLocked();
   if (!s.ok()) return s;
   return int64_t(ids.size());
 }
@@ -578,6 +581,18 @@ absl::StatusOr<SearchResults> Collection::Search(
     }
   }
   return results;
+}
+
+void Collection::MaybeScheduleRebuildLocked() {
+  if (!index_->NeedsRebuild() || rebuild_scheduled_.exchange(true)) return;
+  // The thread holds the collection (and so the store) until it is done.
+  std::thread([self = shared_from_this()] {
+    spdlog::info("collection {}: rebuilding the index (tombstones)", self->schema_.name);
+    if (auto s = self->BuildIndex(std::nullopt); !s.ok()) {
+      spdlog::error("collection {}: rebuild failed: {}", self->schema_.name, s.ToString());
+    }
+    self->rebuild_scheduled_ = false;
+  }).detach();
 }
 
 absl::Status Collection::CheckTuning(const SearchTuning& tuning) const {

@@ -13,6 +13,7 @@
 #ifndef METRICDB_ENGINE_COLLECTION_H_
 #define METRICDB_ENGINE_COLLECTION_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -81,7 +82,7 @@ struct CollectionStats {
   IndexStatus index;
 };
 
-class Collection {
+class Collection : public std::enable_shared_from_this<Collection> {
  public:
   // Opens collection `id` of `store`. Its index comes from the snapshot at
   // `snapshot_path` when that is usable, plus a replay of what the store
@@ -174,6 +175,8 @@ class Collection {
   // Requires write_mu_ and mu_ held exclusively.
   int32_t InternLabel(const std::string& label);
   void IndexEntry(int64_t id, Entry entry);
+  // Requires mu_: starts a background BuildIndex when the index asks for one.
+  void MaybeScheduleRebuildLocked();
   void UnindexEntry(int64_t id);
 
   const uint32_t id_;
@@ -185,6 +188,7 @@ class Collection {
 
   std::mutex write_mu_;  // serialises writers; held across commit + apply
   bool dropped_ = false;         // guarded by write_mu_ and mu_
+  std::atomic<bool> rebuild_scheduled_{false};
   int64_t next_record_id_ = 0;   // guarded by write_mu_
   int64_t changes_since_snapshot_ = 0;  // guarded by write_mu_
 

@@ -4,6 +4,8 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "engine/bytes.h"
 #include "engine/faiss_call.h"
@@ -37,7 +39,7 @@ std::unique_ptr<faiss::IndexHNSWFlat> HnswVectorIndex::NewGraph() const {
       dim_, spec_.m,
       UsesInnerProduct(metric_) ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2);
   graph->hnsw.efConstruction = spec_.ef_construction;
-  graph->hnsw.efSearch = spec_.ef_search;
+  graph->hnsw.efSearch = 1;  // see Search
   return graph;
 }
 
@@ -64,29 +66,12 @@ absl::Status HnswVectorIndex::Remove(absl::Span<const int64_t> ids) {
     slot_ids_[it->second] = -1;
     id_slots_.erase(it);
   }
-  const double dead = double(slot_ids_.size() - id_slots_.size());
-  if (dead > kRebuildFraction * double(slot_ids_.size())) return Rebuild();
   return absl::OkStatus();
 }
 
-absl::Status HnswVectorIndex::Rebuild() {
-  std::vector<int64_t> live;
-  std::vector<float> vectors;
-  live.reserve(id_slots_.size());
-  vectors.resize(id_slots_.size() * dim_);
-  absl::Status s = FaissCall("rebuilding HNSW index", [&] {
-    for (size_t slot = 0; slot < slot_ids_.size(); ++slot) {
-      if (slot_ids_[slot] < 0) continue;
-      graph_->storage->reconstruct(faiss::Index::idx_t(slot),
-                                   vectors.data() + live.size() * dim_);
-      live.push_back(slot_ids_[slot]);
-    }
-  });
-  if (!s.ok()) return s;
-  graph_ = NewGraph();
-  slot_ids_.clear();
-  id_slots_.clear();
-  return Add(live, vectors.data());
+bool HnswVectorIndex::NeedsRebuild() const {
+  const double dead = double(slot_ids_.size() - id_slots_.size());
+  return dead > kRebuildFraction * double(slot_ids_.size());
 }
 
 absl::Status HnswVectorIndex::Search(const float* queries, int64_t n, int k,
@@ -94,21 +79,32 @@ absl::Status HnswVectorIndex::Search(const float* queries, int64_t n, int k,
                                      std::vector<float>* distances,
                                      std::vector<int64_t>* ids) const {
   distances->assign(n * k, 0.0f);
-  std::vector<faiss::Index::idx_t> slots(n * k, -1);
-  if (!id_slots_.empty()) {
-    LiveSelector selector(slot_ids_, filter);
-    faiss::SearchParametersHNSW params;
-    params.efSearch = tuning.ef_search > 0 ? tuning.ef_search : spec_.ef_search;
-    const bool any_hidden = filter != nullptr || id_slots_.size() < slot_ids_.size();
-    if (any_hidden) params.sel = &selector;
-    absl::Status s = FaissCall("searching HNSW index", [&] {
-      graph_->search(n, queries, k, distances->data(), slots.data(), &params);
-    });
-    if (!s.ok()) return s;
-  }
-  ids->resize(n * k);
-  for (int64_t i = 0; i < n * k; ++i) {
-    (*ids)[i] = slots[i] < 0 ? -1 : slot_ids_[slots[i]];
+  ids->assign(n * k, -1);
+  if (id_slots_.empty()) return absl::OkStatus();
+  // FAISS 1.7.3 sizes the candidate queue from the graph's own efSearch and
+  // only the stopping rule from the per-call parameter, so a per-query
+  // ef_search above the graph's setting has no effect. The graph's efSearch
+  // is kept at 1 and the queue is sized through k instead: asking for
+  // max(k, ef) results with efSearch = ef searches exactly like efSearch = ef
+  // (the first k results are the answer).
+  const int ef = tuning.ef_search > 0 ? tuning.ef_search : spec_.ef_search;
+  const int kk = std::max(k, ef);
+  std::vector<float> dist(n * kk);
+  std::vector<faiss::Index::idx_t> slots(n * kk, -1);
+  LiveSelector selector(slot_ids_, filter);
+  faiss::SearchParametersHNSW params;
+  params.efSearch = ef;
+  if (filter != nullptr || id_slots_.size() < slot_ids_.size()) params.sel = &selector;
+  absl::Status s = FaissCall("searching HNSW index", [&] {
+    graph_->search(n, queries, kk, dist.data(), slots.data(), &params);
+  });
+  if (!s.ok()) return s;
+  for (int64_t q = 0; q < n; ++q) {
+    for (int j = 0; j < k; ++j) {
+      const faiss::Index::idx_t slot = slots[q * kk + j];
+      (*distances)[q * k + j] = dist[q * kk + j];
+      (*ids)[q * k + j] = slot < 0 ? -1 : slot_ids_[slot];
+    }
   }
   return absl::OkStatus();
 }
@@ -149,7 +145,7 @@ absl::Status HnswVectorIndex::Deserialize(std::string_view bytes) {
   }
   index.release();
   graph_.reset(graph);
-  graph_->hnsw.efSearch = spec_.ef_search;
+  graph_->hnsw.efSearch = 1;  // see Search
   slot_ids_ = std::move(slot_ids);
   id_slots_.clear();
   for (size_t slot = 0; slot < slot_ids_.size(); ++slot) {

@@ -2,8 +2,9 @@
 //
 // FAISS's HNSW cannot remove entries, so a removed id becomes a tombstone:
 // it stays in the graph (still routing searches) but a selector hides it
-// from every result. Once tombstones exceed kRebuildFraction of the graph it
-// is rebuilt from the live vectors, synchronously, inside Remove.
+// from every result. Once tombstones exceed kRebuildFraction of the graph,
+// NeedsRebuild() says so and the owning Collection rebuilds the index in the
+// background (Collection::BuildIndex).
 #ifndef METRICDB_ENGINE_HNSW_VECTOR_INDEX_H_
 #define METRICDB_ENGINE_HNSW_VECTOR_INDEX_H_
 
@@ -35,10 +36,10 @@ class HnswVectorIndex final : public VectorIndex {
   absl::Status Deserialize(std::string_view bytes) override;
   std::vector<int64_t> Ids() const override;
   IndexStatus status() const override;
+  bool NeedsRebuild() const override;
 
  private:
   std::unique_ptr<faiss::IndexHNSWFlat> NewGraph() const;
-  absl::Status Rebuild();
 
   const int dim_;
   const Metric metric_;

@@ -65,6 +65,9 @@ class VectorIndex {
   // FAILED_PRECONDITION when there are too few of them.
   virtual absl::Status Train() { return absl::OkStatus(); }
   virtual IndexStatus status() const { return IndexStatus(); }
+  // True when deletions have degraded the index enough that it should be
+  // rebuilt from the live records (HNSW tombstones).
+  virtual bool NeedsRebuild() const { return false; }
 
   // Snapshot support. Serialize appends the whole state (vectors, graph or
   // lists, id maps) to *out; Deserialize restores it into an empty index of

@@ -225,18 +225,40 @@ INSTANTIATE_TEST_SUITE_P(Indexes, EveryIndexTest, ::testing::Values(Hnsw(), IvfF
                            return std::string(IndexKindName(info.param.kind));
                          });
 
-TEST_F(IndexTest, HnswTombstonesAreCountedAndTheGraphRebuildsPastTheThreshold) {
+TEST_F(IndexTest, HnswTombstonesAreCountedAndTheGraphRebuildsInTheBackground) {
+  const auto base = RandomVectors(3000, kDim, 51);
   auto c = Create("c", Hnsw());
-  Load(*c, RandomVectors(1000, kDim, 51));
+  Load(*c, base);
   std::vector<std::string> keys;
-  for (int i = 0; i < 250; ++i) keys.push_back(Key(i));
+  for (int i = 0; i < 750; ++i) keys.push_back(Key(i));
   ASSERT_OK(c->Delete(keys, {}));
-  EXPECT_EQ(c->Stats().index.tombstones, 250);  // 25% < 30%: kept
+  EXPECT_EQ(c->Stats().index.tombstones, 750);  // 25% < 30%: kept
   keys.clear();
-  for (int i = 250; i < 400; ++i) keys.push_back(Key(i));
-  ASSERT_OK(c->Delete(keys, {}));
-  EXPECT_EQ(c->Stats().index.tombstones, 0);  // 40%: rebuilt from the live ones
-  EXPECT_EQ(c->Stats().record_count, 600);
+  for (int i = 750; i < 1200; ++i) keys.push_back(Key(i));
+  ASSERT_OK(c->Delete(keys, {}));  // 40%: a rebuild starts in the background
+  // Searches keep answering, never with a deleted record, until the rebuilt
+  // graph (without tombstones) is swapped in.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  int searches = 0;
+  SearchOptions opts;
+  opts.k = 20;
+  while (c->Stats().index.tombstones > 0 && std::chrono::steady_clock::now() < deadline) {
+    const int q = 1200 + searches % 1800;
+    ASSERT_OK_AND_ASSIGN(auto res,
+                         c->Search({absl::Span<const float>(base.data() + q * kDim, kDim)}, opts));
+    ASSERT_FALSE(res[0].empty());
+    EXPECT_EQ(res[0][0].key, Key(q));
+    for (const auto& hit : res[0]) EXPECT_GE(std::stoll(hit.key.substr(1)), 1200);
+    ++searches;
+  }
+  EXPECT_EQ(c->Stats().index.tombstones, 0);
+  EXPECT_EQ(c->Stats().record_count, 1800);
+  // The rebuilt graph finds every live record at its own vector.
+  for (int q = 1200; q < 3000; q += 37) {
+    ASSERT_OK_AND_ASSIGN(auto res,
+                         c->Search({absl::Span<const float>(base.data() + q * kDim, kDim)}, opts));
+    EXPECT_EQ(res[0][0].key, Key(q));
+  }
 }
 
 TEST_F(IndexTest, IvfSearchesExactlyUntilItTrainsThenTrainsByItselfOrOnRequest) {
@@ -316,6 +338,22 @@ TEST_F(IndexTest, IndexChangesSwapAtomicallyUnderConcurrentSearchesAndPersist) {
   EXPECT_GE(Recall(*c, OracleMetric::kL2, base,
                    std::vector<float>(base.begin(), base.begin() + 50 * kDim), 10),
             0.95);
+}
+
+TEST_F(IndexTest, PerQueryEfSearchAboveTheIndexDefaultTakesEffect) {
+  IndexSpec spec = Hnsw();
+  spec.ef_search = 10;
+  auto c = Create("c", spec);
+  const auto base = RandomVectors(12000, kDim, 81);
+  Load(*c, base);
+  const auto queries = RandomVectors(100, kDim, 82);
+  const double low = Recall(*c, OracleMetric::kL2, base, queries, 10);
+  SearchTuning wide;
+  wide.ef_search = 400;
+  const double high = Recall(*c, OracleMetric::kL2, base, queries, 10, wide);
+  std::printf("[ recall ] ef_search 10: %.3f, 400: %.3f\n", low, high);
+  EXPECT_GE(high, 0.99);
+  EXPECT_GE(high, low + 0.05);
 }
 
 TEST_F(IndexTest, InvalidParametersNameTheParameter) {
