@@ -31,17 +31,6 @@ grpc::Status Reply(const char* method, const absl::Status& s) {
   return ToGrpcStatus(s);
 }
 
-// Runs one upsert batch of `request` against its collection.
-absl::StatusOr<UpsertResult> UpsertOne(Engine* engine,
-                                       const v1::UpsertRequest& request) {
-  auto collection = engine->GetCollection(request.collection());
-  if (!collection.ok()) return collection.status();
-  std::vector<Record> records;
-  records.reserve(request.records_size());
-  for (const v1::Record& r : request.records()) records.push_back(FromProto(r));
-  return (*collection)->Upsert(std::move(records));
-}
-
 }  // namespace
 
 grpc::Status MetricDbService::CreateCollection(
@@ -109,7 +98,12 @@ MetricDbService::Upsert(grpc::CallbackServerContext*) {
 grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext*,
                                           const v1::UpsertRequest* request,
                                           v1::UpsertResponse* response) {
-  auto result = UpsertOne(engine_, *request);
+  auto collection = engine_->GetCollection(request->collection());
+  if (!collection.ok()) return Reply("UpsertBatch", collection.status());
+  std::vector<Record> records;
+  records.reserve(request->records_size());
+  for (const v1::Record& r : request->records()) records.push_back(FromProto(r));
+  auto result = (*collection)->Upsert(std::move(records));
   if (!result.ok()) return Reply("UpsertBatch", result.status());
   response->set_inserted(result->inserted);
   response->set_replaced(result->replaced);
