@@ -187,6 +187,11 @@ absl::Status Collection::BuildIndex(const std::optional<IndexSpec>& requested) {
   // using the old one until the swap.
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return NotFound();
+  building_ = true;
+  struct Done {
+    std::atomic<bool>& flag;
+    ~Done() { flag = false; }
+  } done{building_};
   if (auto s = ScanIntoIndex(index->get(), [](int64_t) { return true; },
                              [](int64_t, Record&&) {});
       !s.ok()) {
@@ -630,6 +635,7 @@ CollectionStats Collection::Stats() const {
   stats.label_count = label_count_;
   stats.index_memory_bytes = int64_t(index_->MemoryBytes());
   stats.index = index_->status();
+  stats.index_building = building_;
   return stats;
 }
 

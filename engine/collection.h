@@ -80,6 +80,7 @@ struct CollectionStats {
   int64_t label_count = 0;
   int64_t index_memory_bytes = 0;
   IndexStatus index;
+  bool index_building = false;  // a BuildIndex (or tombstone rebuild) is running
 };
 
 class Collection : public std::enable_shared_from_this<Collection> {
@@ -189,6 +190,7 @@ class Collection : public std::enable_shared_from_this<Collection> {
   std::mutex write_mu_;  // serialises writers; held across commit + apply
   bool dropped_ = false;         // guarded by write_mu_ and mu_
   std::atomic<bool> rebuild_scheduled_{false};
+  std::atomic<bool> building_{false};  // BuildIndex in progress
   int64_t next_record_id_ = 0;   // guarded by write_mu_
   int64_t changes_since_snapshot_ = 0;  // guarded by write_mu_
 

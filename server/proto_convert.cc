@@ -95,6 +95,7 @@ void ToProto(const Collection& collection, v1::CollectionInfo* proto) {
   proto->mutable_stats()->set_index_trained(stats.index.trained);
   proto->mutable_stats()->set_index_trained_on(stats.index.trained_on);
   proto->mutable_stats()->set_index_tombstones(stats.index.tombstones);
+  proto->mutable_stats()->set_index_building(stats.index_building);
 }
 
 Record FromProto(const v1::Record& proto) {

@@ -240,9 +240,11 @@ TEST_F(IndexTest, HnswTombstonesAreCountedAndTheGraphRebuildsInTheBackground) {
   // graph (without tombstones) is swapped in.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   int searches = 0;
+  bool saw_building = false;
   SearchOptions opts;
   opts.k = 20;
   while (c->Stats().index.tombstones > 0 && std::chrono::steady_clock::now() < deadline) {
+    saw_building |= c->Stats().index_building;
     const int q = 1200 + searches % 1800;
     ASSERT_OK_AND_ASSIGN(auto res,
                          c->Search({absl::Span<const float>(base.data() + q * kDim, kDim)}, opts));
@@ -252,6 +254,8 @@ TEST_F(IndexTest, HnswTombstonesAreCountedAndTheGraphRebuildsInTheBackground) {
     ++searches;
   }
   EXPECT_EQ(c->Stats().index.tombstones, 0);
+  EXPECT_TRUE(saw_building || searches == 0);
+  while (c->Stats().index_building) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(c->Stats().record_count, 1800);
   // The rebuilt graph finds every live record at its own vector.
   for (int q = 1200; q < 3000; q += 37) {

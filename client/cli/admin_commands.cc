@@ -24,6 +24,7 @@ void PrintInfo(const CliContext& ctx, const v1::CollectionInfo& info) {
   if (info.stats().index_trained_on() > 0) {
     std::cout << ", trained on " << info.stats().index_trained_on() << " records";
   }
+  if (info.stats().index_building()) std::cout << ", building a new index";
   if (info.stats().index_tombstones() > 0) {
     std::cout << ", " << info.stats().index_tombstones() << " tombstones";
   }

@@ -49,7 +49,8 @@ nlohmann::json ToJson(const v1::CollectionInfo& info) {
           {"index_memory_bytes", info.stats().index_memory_bytes()},
           {"index_trained", info.stats().index_trained()},
           {"index_trained_on", info.stats().index_trained_on()},
-          {"index_tombstones", info.stats().index_tombstones()}};
+          {"index_tombstones", info.stats().index_tombstones()},
+          {"index_building", info.stats().index_building()}};
 }
 
 namespace {

@@ -24,7 +24,7 @@ ServerProcess::~ServerProcess() {
   if (running()) Kill();
 }
 
-absl::Status ServerProcess::Start() {
+absl::Status ServerProcess::Start(std::chrono::seconds timeout) {
   if (running()) return absl::FailedPreconditionError("server already running");
   unlink(port_file_.c_str());
   std::vector<std::string> args = {ServerBinary(), "--listen",  "127.0.0.1:0",
@@ -46,7 +46,7 @@ absl::Status ServerProcess::Start() {
     _exit(127);
   }
   pid_ = pid;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(port_file_);
     if (in >> port_ && port_ > 0) return absl::OkStatus();

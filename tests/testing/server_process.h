@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,8 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  // Starts the server and waits (up to 60 s) until it serves.
-  absl::Status Start();
+  // Starts the server and waits (up to `timeout`) until it serves.
+  absl::Status Start(std::chrono::seconds timeout = std::chrono::seconds(60));
   // SIGKILL: no chance to flush or close anything.
   void Kill();
   // SIGTERM and wait; returns the exit status (0 on a clean shutdown).
