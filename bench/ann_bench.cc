@@ -196,8 +196,8 @@ int Curves(const std::string& data, const std::string& work, int64_t nq) {
     metricdb::v1::SearchParams p;
     p.set_ef_search(ef);
     const ServerRun s = RunServer(*client, "hnsw", test, nq, k, p, truth, 2);
-    // How a faiss user sets ef_search: on the index (faiss 1.7.3 ignores a
-    // per-call efSearch above the index's own, see HnswVectorIndex::Search).
+    // How a faiss user sets ef_search: on the index (faiss 1.7.3 sizes its
+    // queue from the index's own efSearch, see HnswVectorIndex::Search).
     hnsw.hnsw.efSearch = ef;
     faiss::SearchParametersHNSW fp;
     fp.efSearch = ef;

@@ -4,8 +4,6 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "engine/bytes.h"
 #include "engine/faiss_call.h"
@@ -39,7 +37,7 @@ std::unique_ptr<faiss::IndexHNSWFlat> HnswVectorIndex::NewGraph() const {
       dim_, spec_.m,
       UsesInnerProduct(metric_) ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2);
   graph->hnsw.efConstruction = spec_.ef_construction;
-  graph->hnsw.efSearch = 1;  // see Search
+  graph->hnsw.efSearch = spec_.ef_search;
   return graph;
 }
 
@@ -82,29 +80,38 @@ absl::Status HnswVectorIndex::Search(const float* queries, int64_t n, int k,
   ids->assign(n * k, -1);
   if (id_slots_.empty()) return absl::OkStatus();
   // FAISS 1.7.3 sizes the candidate queue from the graph's own efSearch and
-  // only the stopping rule from the per-call parameter, so a per-query
-  // ef_search above the graph's setting has no effect. The graph's efSearch
-  // is kept at 1 and the queue is sized through k instead: asking for
-  // max(k, ef) results with efSearch = ef searches exactly like efSearch = ef
-  // (the first k results are the answer).
+  // takes only the stopping rule from the per-call parameter, so the graph's
+  // efSearch must equal the requested one. Searches with the graph's current
+  // ef_search run concurrently; one that needs another value changes it under
+  // an exclusive lock (one ef per workload, the usual case, never waits).
   const int ef = tuning.ef_search > 0 ? tuning.ef_search : spec_.ef_search;
-  const int kk = std::max(k, ef);
-  std::vector<float> dist(n * kk);
-  std::vector<faiss::Index::idx_t> slots(n * kk, -1);
+  std::vector<faiss::Index::idx_t> slots(n * k, -1);
   LiveSelector selector(slot_ids_, filter);
   faiss::SearchParametersHNSW params;
   params.efSearch = ef;
   if (filter != nullptr || id_slots_.size() < slot_ids_.size()) params.sel = &selector;
-  absl::Status s = FaissCall("searching HNSW index", [&] {
-    graph_->search(n, queries, kk, dist.data(), slots.data(), &params);
-  });
-  if (!s.ok()) return s;
-  for (int64_t q = 0; q < n; ++q) {
-    for (int j = 0; j < k; ++j) {
-      const faiss::Index::idx_t slot = slots[q * kk + j];
-      (*distances)[q * k + j] = dist[q * kk + j];
-      (*ids)[q * k + j] = slot < 0 ? -1 : slot_ids_[slot];
+  auto run = [&] {
+    return FaissCall("searching HNSW index", [&] {
+      graph_->search(n, queries, k, distances->data(), slots.data(), &params);
+    });
+  };
+  absl::Status s;
+  bool done = false;
+  {
+    std::shared_lock<std::shared_mutex> shared(ef_mu_);
+    if (graph_->hnsw.efSearch == ef) {
+      s = run();
+      done = true;
     }
+  }
+  if (!done) {
+    std::unique_lock<std::shared_mutex> exclusive(ef_mu_);
+    graph_->hnsw.efSearch = ef;
+    s = run();
+  }
+  if (!s.ok()) return s;
+  for (int64_t i = 0; i < n * k; ++i) {
+    (*ids)[i] = slots[i] < 0 ? -1 : slot_ids_[slots[i]];
   }
   return absl::OkStatus();
 }
@@ -145,7 +152,7 @@ absl::Status HnswVectorIndex::Deserialize(std::string_view bytes) {
   }
   index.release();
   graph_.reset(graph);
-  graph_->hnsw.efSearch = 1;  // see Search
+  graph_->hnsw.efSearch = spec_.ef_search;
   slot_ids_ = std::move(slot_ids);
   id_slots_.clear();
   for (size_t slot = 0; slot < slot_ids_.size(); ++slot) {

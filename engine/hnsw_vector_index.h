@@ -11,6 +11,7 @@
 #include <faiss/IndexHNSW.h>
 
 #include <memory>
+#include <shared_mutex>
 #include <unordered_map>
 
 #include "engine/collection_schema.h"
@@ -45,6 +46,9 @@ class HnswVectorIndex final : public VectorIndex {
   const Metric metric_;
   const IndexSpec spec_;
   std::unique_ptr<faiss::IndexHNSWFlat> graph_;
+  // Shared by searches using the graph's current efSearch; exclusive to
+  // change it (see Search).
+  mutable std::shared_mutex ef_mu_;
   std::vector<int64_t> slot_ids_;                  // slot -> record id, -1 = tombstone
   std::unordered_map<int64_t, int64_t> id_slots_;  // live record id -> slot
 };
