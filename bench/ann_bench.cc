@@ -22,6 +22,7 @@
 #include <set>
 #include <thread>
 
+#include "bench/bench_util.h"
 #include "client/loaders/npy_file.h"
 #include "client/metricdb_client.h"
 #include "tests/testing/oracle.h"
@@ -29,35 +30,10 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using metricdb::Matrix;
-double Seconds(Clock::time_point a) {
-  return std::chrono::duration<double>(Clock::now() - a).count();
-}
-
-template <typename T>
-T Check(absl::StatusOr<T> v, const char* what) {
-  if (!v.ok()) {
-    std::cerr << what << ": " << v.status() << "\n";
-    std::exit(1);
-  }
-  return std::move(*v);
-}
-void Check(const absl::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::cerr << what << ": " << s << "\n";
-    std::exit(1);
-  }
-}
-
-long StatusKiB(pid_t pid, const char* field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::strlen(field)));
-  }
-  return -1;
-}
+using metricdb::bench::Check;
+using metricdb::bench::Clock;
+using metricdb::bench::Seconds;
 
 // Streams rows as records "r<i>" in batches of ~4 MiB.
 void Load(metricdb::Client& client, const std::string& name, const float* rows, int64_t n,
@@ -292,13 +268,13 @@ int Restart(const std::string& work, int64_t n) {
   const double stop = Seconds(t0);
 
   auto [from_snapshot, snap_start] = start_server();
-  const long snap_hwm = StatusKiB(from_snapshot->pid(), "VmHWM:");
+  const long snap_hwm = metricdb::bench::ProcStatusKiB(from_snapshot->pid(), "VmHWM:");
   from_snapshot->Stop();
   for (const auto& e : std::filesystem::directory_iterator(dir + "/snapshots")) {
     std::filesystem::remove(e.path());
   }
   auto [rebuilt, rebuild_start] = start_server();
-  const long rebuild_hwm = StatusKiB(rebuilt->pid(), "VmHWM:");
+  const long rebuild_hwm = metricdb::bench::ProcStatusKiB(rebuilt->pid(), "VmHWM:");
   rebuilt->Kill();
 
   std::printf("| measure | value |\n|---|---|\n");

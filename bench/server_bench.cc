@@ -27,6 +27,7 @@
 #include <set>
 #include <sstream>
 
+#include "bench/bench_util.h"
 #include "client/loaders/matrix_file.h"
 #include "engine/engine.h"
 #include "client/loaders/npy_file.h"
@@ -35,32 +36,13 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
+using metricdb::bench::Check;
+using metricdb::bench::Clock;
+using metricdb::bench::Seconds;
 
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, size_t(p * v.size()))];
-}
-
-long RssKiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
-template <typename T>
-T Check(absl::StatusOr<T> v, const char* what) {
-  if (!v.ok()) {
-    std::cerr << what << ": " << v.status() << "\n";
-    std::exit(1);
-  }
-  return std::move(*v);
 }
 
 // Writes `rows` records (key, label, raw vector bytes) into a fresh RocksDB
@@ -190,7 +172,7 @@ int main(int argc, char** argv) {
   const double engine_rate = Percentile(engine_rates, 0.5);
   const double stream_rate = Percentile(stream_rates, 0.5);
   const double wall_rate = Percentile(wall_rates, 0.5);
-  const long rss_kib = RssKiB(server->pid());
+  const long rss_kib = metricdb::bench::ProcStatusKiB(server->pid(), "VmRSS:");
 
   // --- search: in-process reference -------------------------------------
   faiss::IndexFlatL2 flat(dim);
