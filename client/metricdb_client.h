@@ -94,8 +94,6 @@ class Client {
   absl::StatusOr<int64_t> Delete(const v1::DeleteRequest& request);
   absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request);
 
-  v1::MetricDB::Stub* stub() { return stub_.get(); }
-
  private:
   Client(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel);
   void Prepare(grpc::ClientContext* context) const;

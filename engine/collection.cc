@@ -65,10 +65,9 @@ absl::Status Collection::ScanIntoIndex(
     if (include(id)) {
       ids.push_back(id);
       vectors.insert(vectors.end(), rec.vector.begin(), rec.vector.end());
-      if (auto st = PrepareVector(schema_.metric, vectors.data() + vectors.size() - dim,
-                                  dim, rec.key);
+      if (auto st = PrepareVector(schema_.metric, vectors.data() + vectors.size() - dim, dim);
           !st.ok()) {
-        return absl::DataLossError(st.message());
+        return absl::DataLossError(absl::StrCat("record ", id, ": ", st.message()));
       }
     }
     on_record(id, std::move(rec));
@@ -213,24 +212,26 @@ absl::Status Collection::NotFound() const {
       absl::StrCat("collection \"", schema_.name, "\" does not exist"));
 }
 
-bool Collection::AllFinite(absl::Span<const float> v) {
-  bool finite = true;
-  for (float x : v) finite &= std::isfinite(x);
-  return finite;
-}
-
-absl::Status Collection::CheckVector(absl::Span<const float> v,
-                                     const std::string& field) const {
+absl::Status Collection::PrepareInput(absl::Span<const float> v, float* out,
+                                      absl::FunctionRef<std::string()> field) const {
   if (v.size() != size_t(schema_.dim)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": has ", v.size(), " values, collection \"",
+        absl::StrCat(field(), ": has ", v.size(), " values, collection \"",
                      schema_.name, "\" has dim ", schema_.dim));
   }
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (!std::isfinite(v[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, "[", i, "]: ", v[i], " is not a finite number"));
+  bool finite = true;
+  for (float x : v) finite &= std::isfinite(x);
+  if (!finite) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!std::isfinite(v[i])) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field(), "[", i, "]: ", v[i], " is not a finite number"));
+      }
     }
+  }
+  std::memcpy(out, v.data(), v.size() * sizeof(float));
+  if (auto s = PrepareVector(schema_.metric, out, v.size()); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(field(), ": ", s.message()));
   }
   return absl::OkStatus();
 }
@@ -289,12 +290,9 @@ absl::Status Collection::ValidateBatch(const std::vector<Record>& records,
       return absl::InvalidArgumentError(absl::StrCat(
           field(i), ".label: must not be empty (omit it for an unlabelled record)"));
     }
-    if (r.vector.size() != dim || !AllFinite(r.vector)) {
-      return CheckVector(r.vector, field(i) + ".vector");
-    }
-    float* row = prepared->data() + i * dim;
-    std::memcpy(row, r.vector.data(), dim * sizeof(float));
-    if (auto s = PrepareVector(schema_.metric, row, dim, field(i) + ".vector"); !s.ok()) {
+    if (auto s = PrepareInput(r.vector, prepared->data() + i * dim,
+                              [&] { return field(i) + ".vector"; });
+        !s.ok()) {
       return s;
     }
   }
@@ -504,10 +502,8 @@ absl::StatusOr<SearchResults> Collection::Search(
   const int64_t n = queries.size();
   std::vector<float> prepared(n * dim);
   for (int64_t q = 0; q < n; ++q) {
-    const std::string field = absl::StrCat("queries[", q, "]");
-    if (auto s = CheckVector(queries[q], field); !s.ok()) return s;
-    std::copy(queries[q].begin(), queries[q].end(), prepared.begin() + q * dim);
-    if (auto s = PrepareVector(schema_.metric, prepared.data() + q * dim, dim, field);
+    if (auto s = PrepareInput(queries[q], prepared.data() + q * dim,
+                              [&] { return absl::StrCat("queries[", q, "]"); });
         !s.ok()) {
       return s;
     }

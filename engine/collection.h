@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "engine/collection_schema.h"
@@ -165,9 +166,11 @@ class Collection : public std::enable_shared_from_this<Collection> {
   // be used.
   absl::StatusOr<std::unique_ptr<VectorIndex>> RestoreSnapshot() const;
   absl::Status CheckTuning(const SearchTuning& tuning) const;
-  static bool AllFinite(absl::Span<const float> v);
-  absl::Status CheckVector(absl::Span<const float> v,
-                           const std::string& field) const;
+  // Checks an input vector (dim, finite) and writes it, prepared for the
+  // metric, to `out` (dim floats). `field` is called only to name the vector
+  // in an error, so the valid path builds no strings.
+  absl::Status PrepareInput(absl::Span<const float> v, float* out,
+                            absl::FunctionRef<std::string()> field) const;
   // Validates one upsert batch; fills `prepared` with its vectors in index
   // form (rows x dim).
   absl::Status ValidateBatch(const std::vector<Record>& records,

@@ -10,7 +10,6 @@
 #define METRICDB_ENGINE_METRIC_H_
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,19 +21,15 @@ enum class Metric { kL2 = 1, kCosine = 2, kInnerProduct = 3 };
 
 // "l2", "cosine", "inner_product".
 std::string_view MetricName(Metric metric);
-// Accepts the names above case-insensitively ("ip" too).
-std::optional<Metric> ParseMetric(std::string_view name);
 
 // True when the index compares vectors by inner product (cosine, inner
 // product), false when by squared L2.
 bool UsesInnerProduct(Metric metric);
 
-// Puts `n` row-major vectors of `dim` values into the form the index holds:
-// unit length for kCosine, unchanged otherwise. `field` names the vectors in
-// errors ("records[3].vector"). INVALID_ARGUMENT for a zero vector under
-// kCosine.
-absl::Status PrepareVector(Metric metric, float* vector, size_t dim,
-                           std::string_view field);
+// Puts a vector of `dim` values into the form the index holds: unit length
+// for kCosine, unchanged otherwise. INVALID_ARGUMENT for a zero vector under
+// kCosine (the caller prefixes the field name).
+absl::Status PrepareVector(Metric metric, float* vector, size_t dim);
 
 // Converts a raw FAISS distance (squared L2, or inner product) into the
 // convention above.

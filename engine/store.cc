@@ -99,8 +99,6 @@ void RecordWriteBatch::SetNextRecordId(uint32_t collection_id,
   batch_->Put(meta_, NextRecordIdKey(collection_id), EncodeU64(next_id));
 }
 
-size_t RecordWriteBatch::ByteSize() const { return batch_->GetDataSize(); }
-
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                                    const StoreOptions& options) {
   rocksdb::Options db_options;

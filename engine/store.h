@@ -70,8 +70,6 @@ class RecordWriteBatch {
   void Put(uint32_t collection_id, int64_t record_id, const Record& record);
   void Delete(uint32_t collection_id, int64_t record_id);
   void SetNextRecordId(uint32_t collection_id, int64_t next_id);
-  // Bytes the batch will write (for logging and limits).
-  size_t ByteSize() const;
 
  private:
   friend class Store;
