@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -203,7 +204,9 @@ TEST_P(EveryIndexTest, DeletedAndReplacedVectorsNeverSurface) {
       for (const auto& hit : res[0]) {
         EXPECT_EQ(dead.count(hit.key), 0u) << hit.key << " was deleted";
         const int64_t i = std::stoll(hit.key.substr(1));
-        if (i % 5 == 2 && (i - 2) / 5 < 300) EXPECT_EQ(hit.label, "new") << hit.key;
+        if (i % 5 == 2 && (i - 2) / 5 < 300) {
+          EXPECT_EQ(hit.label, "new") << hit.key;
+        }
       }
     }
     // A replaced key is found near its new vector (among the first 10: PQ
@@ -239,7 +242,10 @@ TEST_F(IndexTest, HnswTombstonesAreCountedAndTheGraphRebuildsInTheBackground) {
   // Searches keep answering, never with a deleted record, until the rebuilt
   // graph (without tombstones) is swapped in.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  int searches = 0;
+  // HNSW is approximate (and its graph differs from run to run: it is built
+  // by several threads), so a query at a live record's own vector must find
+  // that record first nearly always, not always; a deleted record never.
+  int searches = 0, self_first = 0;
   bool saw_building = false;
   SearchOptions opts;
   opts.k = 20;
@@ -249,20 +255,26 @@ TEST_F(IndexTest, HnswTombstonesAreCountedAndTheGraphRebuildsInTheBackground) {
     ASSERT_OK_AND_ASSIGN(auto res,
                          c->Search({absl::Span<const float>(base.data() + q * kDim, kDim)}, opts));
     ASSERT_FALSE(res[0].empty());
-    EXPECT_EQ(res[0][0].key, Key(q));
-    for (const auto& hit : res[0]) EXPECT_GE(std::stoll(hit.key.substr(1)), 1200);
+    self_first += res[0][0].key == Key(q);
+    for (const auto& hit : res[0]) ASSERT_GE(std::stoll(hit.key.substr(1)), 1200) << hit.key;
     ++searches;
   }
   EXPECT_EQ(c->Stats().index.tombstones, 0);
   EXPECT_TRUE(saw_building || searches == 0);
+  EXPECT_GE(self_first, 0.98 * searches) << searches << " searches during the rebuild";
   while (c->Stats().index_building) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(c->Stats().record_count, 1800);
-  // The rebuilt graph finds every live record at its own vector.
-  for (int q = 1200; q < 3000; q += 37) {
+  // The rebuilt graph finds the live records at their own vectors.
+  const int during = self_first;
+  int queries = 0;
+  self_first = 0;
+  for (int q = 1200; q < 3000; q += 7, ++queries) {
     ASSERT_OK_AND_ASSIGN(auto res,
                          c->Search({absl::Span<const float>(base.data() + q * kDim, kDim)}, opts));
-    EXPECT_EQ(res[0][0].key, Key(q));
+    self_first += res[0][0].key == Key(q);
   }
+  EXPECT_GE(self_first, 0.98 * queries);
+  std::printf("self-recall during the rebuild %d/%d, after %d/%d\n", during, searches, self_first, queries);
 }
 
 TEST_F(IndexTest, IvfSearchesExactlyUntilItTrainsThenTrainsByItselfOrOnRequest) {
