@@ -1,5 +1,7 @@
 #include "client/metricdb_client.h"
 
+#include <optional>
+
 #include <grpcpp/health_check_service_interface.h>
 
 namespace metricdb {
@@ -97,54 +99,39 @@ absl::Status Client::WaitUntilReady(std::chrono::milliseconds timeout) {
 
 absl::StatusOr<v1::CollectionInfo> Client::CreateCollection(
     const v1::CollectionSchema& schema) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
   v1::CreateCollectionRequest req;
   *req.mutable_schema() = schema;
-  v1::CreateCollectionResponse resp;
-  grpc::Status s = stub_->CreateCollection(&ctx, req, &resp);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return resp.collection();
+  auto resp = Unary(&v1::MetricDB::Stub::CreateCollection, req);
+  if (!resp.ok()) return resp.status();
+  return resp->collection();
 }
 
 absl::StatusOr<v1::CollectionInfo> Client::GetCollection(const std::string& name) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
   v1::GetCollectionRequest req;
   req.set_name(name);
-  v1::GetCollectionResponse resp;
-  grpc::Status s = stub_->GetCollection(&ctx, req, &resp);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return resp.collection();
+  auto resp = Unary(&v1::MetricDB::Stub::GetCollection, req);
+  if (!resp.ok()) return resp.status();
+  return resp->collection();
 }
 
 absl::StatusOr<std::vector<v1::CollectionInfo>> Client::ListCollections() {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
-  v1::ListCollectionsResponse resp;
-  grpc::Status s = stub_->ListCollections(&ctx, v1::ListCollectionsRequest(), &resp);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return std::vector<v1::CollectionInfo>(resp.collections().begin(),
-                                         resp.collections().end());
+  auto resp = Unary(&v1::MetricDB::Stub::ListCollections, v1::ListCollectionsRequest());
+  if (!resp.ok()) return resp.status();
+  return std::vector<v1::CollectionInfo>(resp->collections().begin(),
+                                         resp->collections().end());
 }
 
 absl::Status Client::DropCollection(const std::string& name) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
   v1::DropCollectionRequest req;
   req.set_name(name);
-  v1::DropCollectionResponse resp;
-  return FromGrpcStatus(stub_->DropCollection(&ctx, req, &resp));
+  return Unary(&v1::MetricDB::Stub::DropCollection, req).status();
 }
 
 absl::StatusOr<v1::CollectionInfo> Client::BuildIndex(
     const v1::BuildIndexRequest& request) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
-  v1::BuildIndexResponse resp;
-  grpc::Status s = stub_->BuildIndex(&ctx, request, &resp);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return resp.collection();
+  auto resp = Unary(&v1::MetricDB::Stub::BuildIndex, request);
+  if (!resp.ok()) return resp.status();
+  return resp->collection();
 }
 
 std::unique_ptr<UpsertStream> Client::OpenUpsertStream(int max_in_flight) {
@@ -153,39 +140,65 @@ std::unique_ptr<UpsertStream> Client::OpenUpsertStream(int max_in_flight) {
 
 absl::StatusOr<v1::UpsertResponse> Client::UpsertBatch(
     const v1::UpsertRequest& batch) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
-  v1::UpsertResponse resp;
-  grpc::Status s = stub_->UpsertBatch(&ctx, batch, &resp);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return resp;
+  return Unary(&v1::MetricDB::Stub::UpsertBatch, batch);
 }
 
 absl::StatusOr<v1::GetResponse> Client::Get(const v1::GetRequest& request) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
-  v1::GetResponse resp;
-  grpc::Status s = stub_->Get(&ctx, request, &resp);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return resp;
+  return Unary(&v1::MetricDB::Stub::Get, request);
 }
 
 absl::StatusOr<int64_t> Client::Delete(const v1::DeleteRequest& request) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
-  v1::DeleteResponse resp;
-  grpc::Status s = stub_->Delete(&ctx, request, &resp);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return resp.deleted();
+  auto resp = Unary(&v1::MetricDB::Stub::Delete, request);
+  if (!resp.ok()) return resp.status();
+  return resp->deleted();
 }
 
 absl::StatusOr<v1::SearchResponse> Client::Search(const v1::SearchRequest& request) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
-  v1::SearchResponse resp;
-  grpc::Status s = stub_->Search(&ctx, request, &resp);
+  return Unary(&v1::MetricDB::Stub::Search, request);
+}
+
+absl::StatusOr<v1::MetricVersion> Client::LearnMetric(
+    const v1::LearnMetricRequest& request,
+    const std::function<void(const v1::LearnProgress&)>& on_progress) {
+  grpc::ClientContext ctx;  // no deadline: learning may take long
+  auto reader = stub_->LearnMetric(&ctx, request);
+  v1::LearnMetricResponse message;
+  std::optional<v1::MetricVersion> result;
+  while (reader->Read(&message)) {
+    if (message.has_progress()) {
+      if (on_progress) on_progress(message.progress());
+    } else if (message.has_result()) {
+      result = message.result();
+    }
+  }
+  grpc::Status s = reader->Finish();
   if (!s.ok()) return FromGrpcStatus(s);
-  return resp;
+  if (!result) return absl::InternalError("LearnMetric ended without a result");
+  return *result;
+}
+
+absl::StatusOr<v1::ListMetricsResponse> Client::ListMetrics(const std::string& collection) {
+  v1::ListMetricsRequest req;
+  req.set_collection(collection);
+  return Unary(&v1::MetricDB::Stub::ListMetrics, req);
+}
+
+absl::StatusOr<v1::MetricVersion> Client::GetMetric(const v1::GetMetricRequest& request) {
+  return Unary(&v1::MetricDB::Stub::GetMetric, request);
+}
+
+absl::StatusOr<v1::CollectionInfo> Client::ActivateMetric(const std::string& collection,
+                                                          int32_t version) {
+  v1::ActivateMetricRequest req;
+  req.set_collection(collection);
+  req.set_version(version);
+  auto resp = Unary(&v1::MetricDB::Stub::ActivateMetric, req);
+  if (!resp.ok()) return resp.status();
+  return resp->collection();
+}
+
+absl::StatusOr<v1::MetricVersion> Client::SetMetric(const v1::SetMetricRequest& request) {
+  return Unary(&v1::MetricDB::Stub::SetMetric, request);
 }
 
 }  // namespace metricdb

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -94,9 +95,34 @@ class Client {
   absl::StatusOr<int64_t> Delete(const v1::DeleteRequest& request);
   absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request);
 
+  // Learned metrics. LearnMetric calls `on_progress` (may be empty) with each
+  // progress message and returns the stored version; it has no deadline.
+  absl::StatusOr<v1::MetricVersion> LearnMetric(
+      const v1::LearnMetricRequest& request,
+      const std::function<void(const v1::LearnProgress&)>& on_progress);
+  absl::StatusOr<v1::ListMetricsResponse> ListMetrics(const std::string& collection);
+  absl::StatusOr<v1::MetricVersion> GetMetric(const v1::GetMetricRequest& request);
+  // version 0: back to the collection's creation metric.
+  absl::StatusOr<v1::CollectionInfo> ActivateMetric(const std::string& collection,
+                                                    int32_t version);
+  absl::StatusOr<v1::MetricVersion> SetMetric(const v1::SetMetricRequest& request);
+
  private:
   Client(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel);
   void Prepare(grpc::ClientContext* context) const;
+  // One unary call with the client's deadline.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Unary(
+      grpc::Status (v1::MetricDB::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                 Response*),
+      const Request& request) {
+    grpc::ClientContext ctx;
+    Prepare(&ctx);
+    Response response;
+    grpc::Status s = (stub_.get()->*method)(&ctx, request, &response);
+    if (!s.ok()) return FromGrpcStatus(s);
+    return response;
+  }
 
   const ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
+#include <random>
 #include <thread>
 #include <unordered_set>
 
@@ -31,13 +33,23 @@ Collection::Collection(uint32_t id, CollectionSchema schema,
       store_(std::move(store)),
       limits_(limits),
       snapshot_path_(std::move(snapshot_path)),
-      index_spec_(schema_.index) {}
+      index_spec_(schema_.index),
+      metric_version_(schema_.metric_version) {}
 
 absl::StatusOr<std::shared_ptr<Collection>> Collection::Open(
     uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
     const CollectionLimits& limits, std::string snapshot_path) {
   std::shared_ptr<Collection> c(new Collection(id, std::move(schema), std::move(store),
                                                limits, std::move(snapshot_path)));
+  if (c->metric_version_ > 0) {
+    auto version = c->store_->GetMetricVersion(id, c->metric_version_);
+    if (!version.ok()) {
+      return absl::DataLossError(absl::StrCat("collection \"", c->schema_.name,
+                                              "\": its metric version ", c->metric_version_,
+                                              " cannot be read: ", version.status().message()));
+    }
+    c->map_ = std::make_shared<const LinearMap>(std::move(version->map));
+  }
   if (auto s = c->LoadFromStore(); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("collection \"", c->schema_.name,
                                                "\": ", s.message()));
@@ -45,13 +57,39 @@ absl::StatusOr<std::shared_ptr<Collection>> Collection::Open(
   return c;
 }
 
+CollectionSchema Collection::IndexSchema(const IndexSpec& spec, const LinearMap* map) const {
+  CollectionSchema s = schema_;
+  s.index = spec;
+  if (map != nullptr) {
+    s.dim = map->d_out;
+    s.metric = Metric::kL2;
+  }
+  return s;
+}
+
+void Collection::ToIndexForm(const LinearMap* map, std::vector<float>* rows) const {
+  const size_t dim = schema_.dim;
+  if (map != nullptr) {
+    const int64_t n = int64_t(rows->size() / dim);
+    std::vector<float> out(size_t(n) * map->d_out);
+    map->Apply(rows->data(), n, out.data());
+    *rows = std::move(out);
+  } else if (schema_.metric == Metric::kCosine) {
+    // Cannot fail: CheckInput rejected zero vectors.
+    for (size_t at = 0; at < rows->size(); at += dim) {
+      PrepareVector(schema_.metric, rows->data() + at, dim).IgnoreError();
+    }
+  }
+}
+
 absl::Status Collection::ScanIntoIndex(
-    VectorIndex* index, const std::function<bool(int64_t)>& include,
+    VectorIndex* index, const LinearMap* map, const std::function<bool(int64_t)>& include,
     const std::function<void(int64_t, Record&&)>& on_record) {
   const size_t dim = schema_.dim;
   std::vector<int64_t> ids;
   std::vector<float> vectors;
   auto flush = [&]() -> absl::Status {
+    ToIndexForm(map, &vectors);
     absl::Status s = index->Add(ids, vectors.data());
     ids.clear();
     vectors.clear();
@@ -65,9 +103,10 @@ absl::Status Collection::ScanIntoIndex(
     if (include(id)) {
       ids.push_back(id);
       vectors.insert(vectors.end(), rec.vector.begin(), rec.vector.end());
-      if (auto st = PrepareVector(schema_.metric, vectors.data() + vectors.size() - dim, dim);
-          !st.ok()) {
-        return absl::DataLossError(absl::StrCat("record ", id, ": ", st.message()));
+      if (schema_.metric == Metric::kCosine &&
+          std::all_of(rec.vector.begin(), rec.vector.end(), [](float x) { return x == 0; })) {
+        return absl::DataLossError(
+            absl::StrCat("record ", id, ": a zero vector under the cosine metric"));
       }
     }
     on_record(id, std::move(rec));
@@ -86,7 +125,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> Collection::RestoreSnapshot() const
       EncodeSchema(snap->schema) != EncodeSchema(current)) {
     return absl::FailedPreconditionError("snapshot was taken under another schema or index");
   }
-  auto index = MakeVectorIndex(current);
+  auto index = MakeVectorIndex(IndexSchema(current.index, map_.get()));
   if (!index.ok()) return index.status();
   if (auto s = (*index)->Deserialize(snap->index_bytes); !s.ok()) return s;
   for (int64_t id : (*index)->Ids()) {
@@ -98,7 +137,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> Collection::RestoreSnapshot() const
 }
 
 absl::Status Collection::LoadFromStore() {
-  auto fresh = MakeVectorIndex(schema());
+  auto fresh = MakeVectorIndex(IndexSchema(schema().index, map_.get()));
   if (!fresh.ok()) return fresh.status();
   std::unique_ptr<VectorIndex> index = std::move(*fresh);
   std::unordered_set<int64_t> in_snapshot;
@@ -116,14 +155,14 @@ absl::Status Collection::LoadFromStore() {
     }
   }
 
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::unique_lock<WriterPriorityMutex> lock(mu_);
   auto next = store_->NextRecordId(id_);
   if (!next.ok()) return next.status();
   next_record_id_ = *next;
   // A stored record goes into the index unless the snapshot already has it;
   // what the snapshot has and the store no longer does is removed after.
   auto include = [&](int64_t id) { return !in_snapshot.count(id); };
-  absl::Status s = ScanIntoIndex(index.get(), include, [&](int64_t id, Record&& rec) {
+  absl::Status s = ScanIntoIndex(index.get(), map_.get(), include, [&](int64_t id, Record&& rec) {
     if (id >= next_record_id_) next_record_id_ = id + 1;
     if (in_snapshot.erase(id) == 0 && load_report_.from_snapshot) {
       ++load_report_.replayed_adds;
@@ -152,9 +191,10 @@ absl::Status Collection::SaveSnapshot() {
   {
     std::lock_guard<std::mutex> write_lock(write_mu_);
     if (dropped_ || changes_since_snapshot_ == 0) return absl::OkStatus();
-    std::shared_lock<std::shared_mutex> lock(mu_);
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
     snap.schema = schema_;
     snap.schema.index = index_spec_;
+    snap.schema.metric_version = metric_version_;
     snap.next_record_id = next_record_id_;
     if (auto s = index_->Serialize(&snap.index_bytes); !s.ok()) return s;
     changes_since_snapshot_ = 0;
@@ -168,43 +208,155 @@ absl::Status Collection::SaveSnapshot() {
 }
 
 CollectionSchema Collection::schema() const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::shared_lock<WriterPriorityMutex> lock(mu_);
   CollectionSchema s = schema_;
   s.index = index_spec_;
+  s.metric_version = metric_version_;
   return s;
 }
 
 absl::Status Collection::BuildIndex(const std::optional<IndexSpec>& requested) {
-  IndexSpec spec = requested ? *requested : schema().index;
-  if (auto s = ResolveIndexSpec(schema_.dim, &spec); !s.ok()) return s;
-  CollectionSchema next = schema_;
-  next.index = spec;
-  auto index = MakeVectorIndex(next);
-  if (!index.ok()) return index.status();
-
-  // Writers wait while the new index is built from the store; searches keep
-  // using the old one until the swap.
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return NotFound();
+  const CollectionSchema current = schema();
+  return RebuildIndex(requested ? *requested : current.index, current.metric_version, map_,
+                      /*train=*/true);
+}
+
+absl::Status Collection::ActivateMetric(int32_t version) {
+  if (version < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("version: must be 0 (the creation metric) or a metric version, got ",
+                     version));
+  }
+  std::shared_ptr<const LinearMap> map;
+  if (version > 0) {
+    auto v = store_->GetMetricVersion(id_, version);
+    if (!v.ok()) return v.status();
+    if (auto s = v->map.Validate(schema_.dim, "map"); !s.ok()) {
+      return absl::DataLossError(absl::StrCat("metric version ", version, ": ", s.message()));
+    }
+    map = std::make_shared<const LinearMap>(std::move(v->map));
+  }
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (dropped_) return NotFound();
+  const CollectionSchema current = schema();
+  if (current.metric_version == version) return absl::OkStatus();
+  return RebuildIndex(current.index, version, std::move(map), /*train=*/false);
+}
+
+absl::Status Collection::RebuildIndex(IndexSpec spec, int32_t metric_version,
+                                      std::shared_ptr<const LinearMap> map, bool train) {
+  // Requires write_mu_: writers wait while the new index is built from the
+  // store; searches keep using the old one until the swap.
+  const CollectionSchema index_schema = IndexSchema(spec, map.get());
+  if (auto s = ResolveIndexSpec(index_schema.dim, &spec); !s.ok()) {
+    if (map == nullptr) return s;
+    return absl::Status(s.code(), absl::StrCat(s.message(), " (the index holds vectors of the ",
+                                               "metric's d_out = ", map->d_out, ")"));
+  }
+  auto index = MakeVectorIndex(IndexSchema(spec, map.get()));
+  if (!index.ok()) return index.status();
   building_ = true;
   struct Done {
     std::atomic<bool>& flag;
     ~Done() { flag = false; }
   } done{building_};
-  if (auto s = ScanIntoIndex(index->get(), [](int64_t) { return true; },
+  if (auto s = ScanIntoIndex(index->get(), map.get(), [](int64_t) { return true; },
                              [](int64_t, Record&&) {});
       !s.ok()) {
     return s;
   }
-  if (auto s = (*index)->Train(); !s.ok()) return s;
-  if (requested) {
+  if (train) {
+    if (auto s = (*index)->Train(); !s.ok()) return s;
+  }
+  const CollectionSchema before = schema();
+  CollectionSchema next = before;
+  next.index = spec;
+  next.metric_version = metric_version;
+  if (EncodeSchema(next) != EncodeSchema(before)) {
     if (auto s = store_->UpdateSchema(id_, next); !s.ok()) return s;
   }
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::unique_lock<WriterPriorityMutex> lock(mu_);
   index_ = std::move(*index);
   index_spec_ = spec;
+  metric_version_ = metric_version;
+  map_ = std::move(map);
   ++changes_since_snapshot_;
   return absl::OkStatus();
+}
+
+std::shared_ptr<const LinearMap> Collection::active_map() const {
+  std::shared_lock<WriterPriorityMutex> lock(mu_);
+  return map_;
+}
+
+absl::StatusOr<int32_t> Collection::AddMetricVersion(MetricVersion version) {
+  if (auto s = version.map.Validate(schema_.dim, "map"); !s.ok()) return s;
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+  }
+  return store_->AddMetricVersion(id_, std::move(version));
+}
+
+absl::StatusOr<std::vector<MetricVersion>> Collection::ListMetricVersions(
+    bool include_maps) const {
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+  }
+  return store_->ListMetricVersions(id_, include_maps);
+}
+
+absl::StatusOr<MetricVersion> Collection::GetMetricVersion(int32_t version) const {
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+  }
+  return store_->GetMetricVersion(id_, version);
+}
+
+absl::StatusOr<LabelledData> Collection::SampleLabelled(
+    int64_t max, uint64_t seed, std::vector<std::string>* label_names) const {
+  std::vector<std::pair<int64_t, int32_t>> labelled;  // (record id, label id)
+  std::shared_ptr<const StoreSnapshot> snapshot;
+  std::vector<std::string> names;
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+    for (const auto& [id, entry] : entries_) {
+      if (entry.label >= 0) labelled.emplace_back(id, entry.label);
+    }
+    names = label_names_;
+    snapshot = snapshot_;
+  }
+  std::sort(labelled.begin(), labelled.end());  // independent of hash order
+  if (int64_t(labelled.size()) > max) {
+    std::mt19937_64 rng(seed);
+    std::shuffle(labelled.begin(), labelled.end(), rng);
+    labelled.resize(max);
+    std::sort(labelled.begin(), labelled.end());
+  }
+  std::vector<int64_t> ids;
+  ids.reserve(labelled.size());
+  for (const auto& [id, label] : labelled) ids.push_back(id);
+  auto stored = store_->GetRecords(id_, ids, snapshot.get());
+  if (!stored.ok()) return stored.status();
+  LabelledData data;
+  data.dim = schema_.dim;
+  data.x.reserve(ids.size() * size_t(data.dim));
+  std::unordered_map<int32_t, int32_t> renumber;
+  if (label_names != nullptr) label_names->clear();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto& rec = (*stored)[i];
+    if (!rec) return absl::InternalError("indexed record missing from store");
+    data.x.insert(data.x.end(), rec->vector.begin(), rec->vector.end());
+    auto [it, added] = renumber.emplace(labelled[i].second, int32_t(renumber.size()));
+    if (added && label_names != nullptr) label_names->push_back(names[labelled[i].second]);
+    data.label.push_back(it->second);
+  }
+  return data;
 }
 
 absl::Status Collection::NotFound() const {
@@ -212,8 +364,8 @@ absl::Status Collection::NotFound() const {
       absl::StrCat("collection \"", schema_.name, "\" does not exist"));
 }
 
-absl::Status Collection::PrepareInput(absl::Span<const float> v, float* out,
-                                      absl::FunctionRef<std::string()> field) const {
+absl::Status Collection::CheckInput(absl::Span<const float> v, float* out,
+                                    absl::FunctionRef<std::string()> field) const {
   if (v.size() != size_t(schema_.dim)) {
     return absl::InvalidArgumentError(
         absl::StrCat(field(), ": has ", v.size(), " values, collection \"",
@@ -230,8 +382,13 @@ absl::Status Collection::PrepareInput(absl::Span<const float> v, float* out,
     }
   }
   std::memcpy(out, v.data(), v.size() * sizeof(float));
-  if (auto s = PrepareVector(schema_.metric, out, v.size()); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(field(), ": ", s.message()));
+  if (schema_.metric == Metric::kCosine) {
+    bool zero = true;
+    for (float x : v) zero &= x == 0;
+    if (zero) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field(), ": a zero vector has no direction under the cosine metric"));
+    }
   }
   return absl::OkStatus();
 }
@@ -290,7 +447,7 @@ absl::Status Collection::ValidateBatch(const std::vector<Record>& records,
       return absl::InvalidArgumentError(absl::StrCat(
           field(i), ".label: must not be empty (omit it for an unlabelled record)"));
     }
-    if (auto s = PrepareInput(r.vector, prepared->data() + i * dim,
+    if (auto s = CheckInput(r.vector, prepared->data() + i * dim,
                               [&] { return field(i) + ".vector"; });
         !s.ok()) {
       return s;
@@ -366,7 +523,10 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
   changes_since_snapshot_ += int64_t(total);
   auto snapshot = store_->TakeSnapshot();
 
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  // map_ changes only under write_mu_, which this writer holds.
+  for (auto& rows : prepared) ToIndexForm(map_.get(), &rows);
+  const size_t index_dim = map_ ? size_t(map_->d_out) : dim;
+  std::unique_lock<WriterPriorityMutex> lock(mu_);
   absl::Status s = index_->Remove(old_ids);
   for (int64_t id : old_ids) UnindexEntry(id);
   for (size_t b = 0; b < valid; ++b) {
@@ -377,7 +537,8 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
       for (size_t i = 0; i < ids.size(); ++i) {
         if (superseded.count(ids[i])) continue;
         if (kept != i) {
-          std::memcpy(rows.data() + kept * dim, rows.data() + i * dim, dim * sizeof(float));
+          std::memcpy(rows.data() + kept * index_dim, rows.data() + i * index_dim,
+                      index_dim * sizeof(float));
           batches[b][kept] = std::move(batches[b][i]);
         }
         ids[kept++] = ids[i];
@@ -413,7 +574,7 @@ absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,
   std::vector<int64_t> ids;
   std::shared_ptr<const StoreSnapshot> snapshot;
   {
-    std::shared_lock<std::shared_mutex> lock(mu_);
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
     if (dropped_) return NotFound();
     for (const std::string& key : keys) {
       auto it = key_ids_.find(key);
@@ -473,7 +634,7 @@ absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
   changes_since_snapshot_ += int64_t(ids.size());
   auto snapshot = store_->TakeSnapshot();
 
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::unique_lock<WriterPriorityMutex> lock(mu_);
   absl::Status s = index_->Remove(ids);
   for (int64_t id : ids) UnindexEntry(id);
   snapshot_ = std::move(snapshot);
@@ -502,7 +663,7 @@ absl::StatusOr<SearchResults> Collection::Search(
   const int64_t n = queries.size();
   std::vector<float> prepared(n * dim);
   for (int64_t q = 0; q < n; ++q) {
-    if (auto s = PrepareInput(queries[q], prepared.data() + q * dim,
+    if (auto s = CheckInput(queries[q], prepared.data() + q * dim,
                               [&] { return absl::StrCat("queries[", q, "]"); });
         !s.ok()) {
       return s;
@@ -515,7 +676,7 @@ absl::StatusOr<SearchResults> Collection::Search(
   SearchResults results(n);
   std::shared_ptr<const StoreSnapshot> snapshot;
   {
-    std::shared_lock<std::shared_mutex> lock(mu_);
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
     if (dropped_) return NotFound();
     // Label restriction: a filter over record ids, checked by the index.
     class Filter final : public IdFilter {
@@ -544,6 +705,8 @@ absl::StatusOr<SearchResults> Collection::Search(
       if (!any) return results;  // no record carries any of these labels
       filter = std::make_unique<Filter>(entries_, std::move(allowed));
     }
+    ToIndexForm(map_.get(), &prepared);
+    const Metric index_metric = map_ ? Metric::kL2 : schema_.metric;
     if (auto s = index_->Search(prepared.data(), n, k, filter.get(), options.tuning,
                                 &raw, &ids);
         !s.ok()) {
@@ -558,7 +721,7 @@ absl::StatusOr<SearchResults> Collection::Search(
         SearchHit hit;
         hit.key = e.key;
         if (e.label >= 0) hit.label = label_names_[e.label];
-        hit.distance = ToApiDistance(schema_.metric, raw[q * k + j]);
+        hit.distance = ToApiDistance(index_metric, raw[q * k + j]);
         hits.push_back(std::move(hit));
       }
     }
@@ -597,7 +760,7 @@ void Collection::MaybeScheduleRebuildLocked() {
 }
 
 absl::Status Collection::CheckTuning(const SearchTuning& tuning) const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::shared_lock<WriterPriorityMutex> lock(mu_);
   const IndexSpec& spec = index_spec_;
   if (tuning.ef_search != 0) {
     if (spec.kind != IndexSpec::Kind::kHnsw) {
@@ -625,7 +788,7 @@ absl::Status Collection::CheckTuning(const SearchTuning& tuning) const {
 }
 
 CollectionStats Collection::Stats() const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::shared_lock<WriterPriorityMutex> lock(mu_);
   CollectionStats stats;
   stats.record_count = int64_t(entries_.size());
   stats.label_count = label_count_;
@@ -640,7 +803,7 @@ absl::Status Collection::Drop() {
   if (dropped_) return NotFound();
   if (auto s = store_->DropCollection(id_); !s.ok()) return s;
   if (!snapshot_path_.empty()) std::remove(snapshot_path_.c_str());
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::unique_lock<WriterPriorityMutex> lock(mu_);
   dropped_ = true;
   index_ = std::make_unique<FlatVectorIndex>(schema_.dim, schema_.metric);
   key_ids_.clear();

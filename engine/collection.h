@@ -7,6 +7,10 @@
 // and read stored fields through that snapshot, so they see each batch
 // entirely or not at all. Writers are serialised; searches run in parallel.
 //
+// Metric: the creation metric, or a learned MAHALANOBIS metric version whose
+// map L the index is built over (it holds L x; stored vectors stay raw).
+// Switching metric builds the new index beside the old one, like BuildIndex.
+//
 // Every method validates its arguments and returns INVALID_ARGUMENT naming
 // the field ("records[3].vector: has 127 values, collection \"faces\" has dim
 // 128"); NOT_FOUND once the collection has been dropped.
@@ -30,9 +34,13 @@
 #include "absl/types/span.h"
 #include "engine/collection_schema.h"
 #include "engine/engine_options.h"
+#include "engine/metric/labelled_data.h"
+#include "engine/metric/linear_map.h"
+#include "engine/metric/metric_version.h"
 #include "engine/record.h"
 #include "engine/store.h"
 #include "engine/vector_index.h"
+#include "engine/writer_priority_mutex.h"
 
 namespace metricdb {
 
@@ -145,6 +153,28 @@ class Collection : public std::enable_shared_from_this<Collection> {
   // if that is too little).
   absl::Status BuildIndex(const std::optional<IndexSpec>& spec);
 
+  // The learned map in force, or nullptr under the creation metric.
+  std::shared_ptr<const LinearMap> active_map() const;
+
+  // Up to `max` labelled records, sampled uniformly (seeded) from one
+  // consistent view, with raw vectors; labels are numbered in first-seen order
+  // and named in `label_names` if given.
+  absl::StatusOr<LabelledData> SampleLabelled(int64_t max, uint64_t seed,
+                                              std::vector<std::string>* label_names = nullptr) const;
+
+  // Metric versions (stored in Store, numbered from 1).
+  absl::StatusOr<int32_t> AddMetricVersion(MetricVersion version);
+  absl::StatusOr<std::vector<MetricVersion>> ListMetricVersions(bool include_maps) const;
+  absl::StatusOr<MetricVersion> GetMetricVersion(int32_t version) const;
+
+  // Puts metric version `version` in force (0: the creation metric again).
+  // The index (same spec) is built over the mapped vectors beside the current
+  // one and swapped in with the map atomically; searches keep answering
+  // meanwhile, writers wait. NOT_FOUND for an unknown version;
+  // INVALID_ARGUMENT if the index spec does not fit the map's d_out (IVF_PQ
+  // m must divide it). On any error the metric in force is unchanged.
+  absl::Status ActivateMetric(int32_t version);
+
   // Removes the collection from Store; afterwards every call is NOT_FOUND.
   absl::Status Drop();
 
@@ -157,22 +187,35 @@ class Collection : public std::enable_shared_from_this<Collection> {
   Collection(uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
              const CollectionLimits& limits, std::string snapshot_path);
   absl::Status LoadFromStore();
-  // Adds the stored records for which `include(id)` holds, prepared for the
-  // metric, to `index`, and calls `on_record` for every stored record.
-  absl::Status ScanIntoIndex(VectorIndex* index,
+  // The schema an index is made from: the map's d_out and L2 under a map,
+  // else the collection's dim and metric.
+  CollectionSchema IndexSchema(const IndexSpec& spec, const LinearMap* map) const;
+  // Adds the stored records for which `include(id)` holds, in index form
+  // (ToIndexForm with `map`), to `index`, and calls `on_record` for every
+  // stored record.
+  absl::Status ScanIntoIndex(VectorIndex* index, const LinearMap* map,
                              const std::function<bool(int64_t)>& include,
                              const std::function<void(int64_t, Record&&)>& on_record);
   // The index restored from the snapshot file; an error says why it cannot
   // be used.
   absl::StatusOr<std::unique_ptr<VectorIndex>> RestoreSnapshot() const;
   absl::Status CheckTuning(const SearchTuning& tuning) const;
-  // Checks an input vector (dim, finite) and writes it, prepared for the
-  // metric, to `out` (dim floats). `field` is called only to name the vector
-  // in an error, so the valid path builds no strings.
-  absl::Status PrepareInput(absl::Span<const float> v, float* out,
-                            absl::FunctionRef<std::string()> field) const;
-  // Validates one upsert batch; fills `prepared` with its vectors in index
-  // form (rows x dim).
+  // Checks an input vector (dim, finite, not zero under the cosine creation
+  // metric, whichever metric is in force) and copies it to `out` (dim
+  // floats). `field` is called only to name the vector in an error, so the
+  // valid path builds no strings.
+  absl::Status CheckInput(absl::Span<const float> v, float* out,
+                          absl::FunctionRef<std::string()> field) const;
+  // Turns checked raw rows (n x dim) into what the index holds: L x under
+  // `map` (n x d_out), else normalised for cosine or unchanged.
+  void ToIndexForm(const LinearMap* map, std::vector<float>* rows) const;
+  // Builds an index of `spec` over the stored records under `map` beside the
+  // current one and swaps both in (with `metric_version`); persists the
+  // schema when it changes. `train`: train an IVF index now.
+  absl::Status RebuildIndex(IndexSpec spec, int32_t metric_version,
+                            std::shared_ptr<const LinearMap> map, bool train);
+  // Validates one upsert batch; fills `prepared` with its raw vectors
+  // (rows x dim).
   absl::Status ValidateBatch(const std::vector<Record>& records,
                              std::vector<float>* prepared) const;
   absl::Status NotFound() const;
@@ -197,8 +240,10 @@ class Collection : public std::enable_shared_from_this<Collection> {
   int64_t next_record_id_ = 0;   // guarded by write_mu_
   int64_t changes_since_snapshot_ = 0;  // guarded by write_mu_
 
-  mutable std::shared_mutex mu_;  // guards everything below
+  mutable WriterPriorityMutex mu_;  // guards everything below
   IndexSpec index_spec_;          // replaces schema_.index once built
+  int32_t metric_version_ = 0;    // replaces schema_.metric_version
+  std::shared_ptr<const LinearMap> map_;  // of metric_version_; also under write_mu_
   std::unique_ptr<VectorIndex> index_;
   std::unordered_map<std::string, int64_t> key_ids_;
   std::unordered_map<int64_t, Entry> entries_;

@@ -36,8 +36,11 @@ std::string_view IndexKindName(IndexSpec::Kind kind);
 struct CollectionSchema {
   std::string name;
   int32_t dim = 0;
-  Metric metric = Metric::kL2;
+  Metric metric = Metric::kL2;  // the metric given at creation
   IndexSpec index;
+  // 0: `metric` is in force. N > 0: the learned MAHALANOBIS metric version N
+  // (d(x, y) = ||L (x - y)|| on the raw vectors) is in force instead.
+  int32_t metric_version = 0;
 };
 
 inline constexpr int32_t kMaxDim = 65536;

@@ -98,14 +98,14 @@ absl::Status HnswVectorIndex::Search(const float* queries, int64_t n, int k,
   absl::Status s;
   bool done = false;
   {
-    std::shared_lock<std::shared_mutex> shared(ef_mu_);
+    std::shared_lock<WriterPriorityMutex> shared(ef_mu_);
     if (graph_->hnsw.efSearch == ef) {
       s = run();
       done = true;
     }
   }
   if (!done) {
-    std::unique_lock<std::shared_mutex> exclusive(ef_mu_);
+    std::unique_lock<WriterPriorityMutex> exclusive(ef_mu_);
     graph_->hnsw.efSearch = ef;
     s = run();
   }

@@ -16,6 +16,7 @@
 
 #include "engine/collection_schema.h"
 #include "engine/vector_index.h"
+#include "engine/writer_priority_mutex.h"
 
 namespace metricdb {
 
@@ -48,7 +49,7 @@ class HnswVectorIndex final : public VectorIndex {
   std::unique_ptr<faiss::IndexHNSWFlat> graph_;
   // Shared by searches using the graph's current efSearch; exclusive to
   // change it (see Search).
-  mutable std::shared_mutex ef_mu_;
+  mutable WriterPriorityMutex ef_mu_;
   std::vector<int64_t> slot_ids_;                  // slot -> record id, -1 = tombstone
   std::unordered_map<int64_t, int64_t> id_slots_;  // live record id -> slot
 };

@@ -9,7 +9,8 @@ namespace metricdb {
 namespace {
 
 constexpr uint8_t kRecordFormat = 1;
-constexpr uint8_t kSchemaFormat = 1;
+// Format 2 added metric_version; format 1 (without it) is still read.
+constexpr uint8_t kSchemaFormat = 2;
 
 using Reader = ByteReader;
 
@@ -77,6 +78,7 @@ std::string EncodeSchema(const CollectionSchema& schema) {
                     ix.ef_search, ix.nlist, ix.nprobe, ix.nbits}) {
     PutU32(&out, static_cast<uint32_t>(v));
   }
+  PutU32(&out, static_cast<uint32_t>(schema.metric_version));
   return out;
 }
 
@@ -85,14 +87,16 @@ absl::StatusOr<CollectionSchema> DecodeSchema(std::string_view bytes) {
   CollectionSchema s;
   uint8_t format;
   uint32_t dim, metric, f[7];
-  if (!r.U8(&format) || format != kSchemaFormat || !r.String(&s.name) ||
+  if (!r.U8(&format) || format < 1 || format > kSchemaFormat || !r.String(&s.name) ||
       !r.U32(&dim) || !r.U32(&metric)) {
     return Corrupt("schema");
   }
   for (uint32_t& v : f) {
     if (!r.U32(&v)) return Corrupt("schema index");
   }
-  if (!r.done() || metric < 1 || metric > 3 || f[0] > 3) {
+  uint32_t version = 0;
+  if (format >= 2 && !r.U32(&version)) return Corrupt("schema metric version");
+  if (!r.done() || metric < 1 || metric > 3 || f[0] > 3 || version > INT32_MAX) {
     return Corrupt("schema");
   }
   s.dim = static_cast<int32_t>(dim);
@@ -104,6 +108,7 @@ absl::StatusOr<CollectionSchema> DecodeSchema(std::string_view bytes) {
   s.index.nlist = static_cast<int32_t>(f[4]);
   s.index.nprobe = static_cast<int32_t>(f[5]);
   s.index.nbits = static_cast<int32_t>(f[6]);
+  s.metric_version = static_cast<int32_t>(version);
   return s;
 }
 

@@ -80,8 +80,8 @@ absl::StatusOr<IndexSnapshot> ReadSnapshotFile(const std::string& path) {
     return corrupt("bad header");
   }
   ByteReader header(std::string_view(bytes).substr(kMagicSize, 12));
-  uint32_t crc;
-  uint64_t body_size;
+  uint32_t crc = 0;
+  uint64_t body_size = 0;
   header.U32(&crc);
   header.Pod(&body_size);
   const std::string_view body = std::string_view(bytes).substr(kMagicSize + 12);

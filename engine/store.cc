@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "engine/metric/metric_version.h"
 #include "engine/record_codec.h"
 
 namespace metricdb {
@@ -18,6 +19,7 @@ namespace {
 constexpr char kCatalogCf[] = "catalog";
 constexpr char kRecordsCf[] = "records";
 constexpr char kMetaCf[] = "meta";
+constexpr char kMetricsCf[] = "metrics";
 constexpr char kNextCollectionId[] = "next_collection_id";
 constexpr char kNextRecordIdPrefix[] = "next_record_id/";
 
@@ -119,7 +121,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {kCatalogCf, cf_options},
       {kRecordsCf, records_options},
-      {kMetaCf, cf_options}};
+      {kMetaCf, cf_options},
+      {kMetricsCf, cf_options}};
   std::unique_ptr<Store> store(new Store());
   store->options_ = options;
   rocksdb::DB* db = nullptr;
@@ -134,6 +137,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   store->catalog_ = store->handles_[1];
   store->records_ = store->handles_[2];
   store->meta_ = store->handles_[3];
+  store->metrics_ = store->handles_[4];
   return store;
 }
 
@@ -199,7 +203,54 @@ absl::Status Store::DropCollection(uint32_t collection_id) {
   batch.Delete(catalog_, begin);
   batch.DeleteRange(records_, begin, end);
   batch.Delete(meta_, NextRecordIdKey(collection_id));
+  batch.DeleteRange(metrics_, begin, end);
   return WriteDurably(&batch);
+}
+
+absl::StatusOr<int32_t> Store::AddMetricVersion(uint32_t collection_id,
+                                                MetricVersion version) {
+  std::lock_guard<std::mutex> lock(create_mu_);
+  auto existing = ListMetricVersions(collection_id, false);
+  if (!existing.ok()) return existing.status();
+  version.version = existing->empty() ? 1 : existing->back().version + 1;
+  std::string key = CollectionPrefix(collection_id);
+  AppendBigEndian(&key, uint32_t(version.version), 4);
+  rocksdb::WriteBatch batch;
+  batch.Put(metrics_, key, EncodeMetricVersion(version));
+  if (auto s = WriteDurably(&batch); !s.ok()) return s;
+  return version.version;
+}
+
+absl::StatusOr<MetricVersion> Store::GetMetricVersion(uint32_t collection_id,
+                                                      int32_t version) {
+  std::string key = CollectionPrefix(collection_id);
+  AppendBigEndian(&key, uint32_t(version), 4);
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), metrics_, key, &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("metric version ", version, " does not exist"));
+  }
+  if (!s.ok()) return FromRocks(s, "reading metric version");
+  return DecodeMetricVersion(value);
+}
+
+absl::StatusOr<std::vector<MetricVersion>> Store::ListMetricVersions(
+    uint32_t collection_id, bool include_maps) {
+  const std::string begin = CollectionPrefix(collection_id);
+  const std::string end = CollectionPrefix(collection_id + 1);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, metrics_));
+  std::vector<MetricVersion> out;
+  for (it->Seek(begin); it->Valid(); it->Next()) {
+    auto v = DecodeMetricVersion(it->value().ToStringView());
+    if (!v.ok()) return v.status();
+    if (!include_maps) v->map.rows.clear();
+    out.push_back(std::move(*v));
+  }
+  if (auto s = FromRocks(it->status(), "listing metric versions"); !s.ok()) return s;
+  return out;
 }
 
 RecordWriteBatch Store::NewBatch(size_t reserve_bytes) {

@@ -6,6 +6,7 @@
 //   records  collection id (u32) + record id (u64) -> encoded Record
 //   meta     "next_collection_id"               -> u32
 //            "next_record_id/" + collection id  -> u64
+//   metrics  collection id (u32) + version (u32) -> encoded MetricVersion
 // The key -> id and label -> ids maps are rebuilt in memory from `records`
 // when a collection is opened, so they are not stored a second time.
 //
@@ -38,6 +39,8 @@ class WriteBatch;
 }  // namespace rocksdb
 
 namespace metricdb {
+
+struct MetricVersion;
 
 struct StoreOptions {
   // fsync the write-ahead log before a write returns. Turning this off trades
@@ -102,7 +105,17 @@ class Store {
   // Replaces the stored schema of an existing collection.
   absl::Status UpdateSchema(uint32_t collection_id, const CollectionSchema& schema);
 
-  // Removes the collection's catalog entry and all its records atomically.
+  // Stores `version` under the next version number of the collection (1 for
+  // its first) and returns that number; the number in `version` is ignored.
+  absl::StatusOr<int32_t> AddMetricVersion(uint32_t collection_id, MetricVersion version);
+  // NOT_FOUND if the collection has no such version.
+  absl::StatusOr<MetricVersion> GetMetricVersion(uint32_t collection_id, int32_t version);
+  // Every version, oldest first; their maps left empty unless include_maps.
+  absl::StatusOr<std::vector<MetricVersion>> ListMetricVersions(uint32_t collection_id,
+                                                                bool include_maps);
+
+  // Removes the collection's catalog entry, records and metric versions
+  // atomically.
   absl::Status DropCollection(uint32_t collection_id);
 
   // `reserve_bytes`: expected size, to build the batch without regrowing.
@@ -137,8 +150,9 @@ class Store {
   rocksdb::ColumnFamilyHandle* catalog_ = nullptr;
   rocksdb::ColumnFamilyHandle* records_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* metrics_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::mutex create_mu_;  // serialises collection id allocation
+  std::mutex create_mu_;  // serialises collection and metric version numbering
 };
 
 }  // namespace metricdb

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages metricdb needs (Debian 12). Runs apt-get only
 # when something is missing, so repeated runs are fast.
-#   scripts/install-deps.sh          build and run
+#   scripts/install-deps.sh          build, run and test
 #   scripts/install-deps.sh --bench  also the benchmark's data and tools
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
   libabsl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libfaiss-dev libopenblas-dev librocksdb-dev
+  libfaiss-dev libopenblas-dev libeigen3-dev librocksdb-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev libhdf5-dev zlib1g-dev
   libgtest-dev
+  python3-numpy python3-sklearn  # the tests export scikit-learn's datasets
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(dataset-fashion-mnist python3-numpy python3-hnswlib)
+  packages+=(dataset-fashion-mnist python3-hnswlib)
 fi
 
 missing=()

@@ -11,27 +11,6 @@
 #include "server/upsert_stream_reactor.h"
 
 namespace metricdb {
-namespace {
-
-// Logs a failed call without request data (keys and labels stay out of
-// logs) and converts its status.
-grpc::Status Reply(const char* method, const absl::Status& s) {
-  if (!s.ok()) {
-    const bool client_error = s.code() == absl::StatusCode::kInvalidArgument ||
-                              s.code() == absl::StatusCode::kNotFound ||
-                              s.code() == absl::StatusCode::kAlreadyExists ||
-                              s.code() == absl::StatusCode::kFailedPrecondition;
-    if (client_error) {
-      spdlog::debug("{} -> {}", method, absl::StatusCodeToString(s.code()));
-    } else {
-      spdlog::error("{} -> {}: {}", method, absl::StatusCodeToString(s.code()),
-                    std::string(s.message()));
-    }
-  }
-  return ToGrpcStatus(s);
-}
-
-}  // namespace
 
 grpc::Status MetricDbService::CreateCollection(
     grpc::ServerContext*, const v1::CreateCollectionRequest* request,

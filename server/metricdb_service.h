@@ -41,6 +41,18 @@ class MetricDbService final
   grpc::Status Search(grpc::ServerContext*, const v1::SearchRequest*,
                       v1::SearchResponse*) override;
 
+  // Learned metrics (metric_service.cc).
+  grpc::Status LearnMetric(grpc::ServerContext*, const v1::LearnMetricRequest*,
+                           grpc::ServerWriter<v1::LearnMetricResponse>*) override;
+  grpc::Status ListMetrics(grpc::ServerContext*, const v1::ListMetricsRequest*,
+                           v1::ListMetricsResponse*) override;
+  grpc::Status GetMetric(grpc::ServerContext*, const v1::GetMetricRequest*,
+                         v1::MetricVersion*) override;
+  grpc::Status ActivateMetric(grpc::ServerContext*, const v1::ActivateMetricRequest*,
+                              v1::ActivateMetricResponse*) override;
+  grpc::Status SetMetric(grpc::ServerContext*, const v1::SetMetricRequest*,
+                         v1::MetricVersion*) override;
+
  private:
   Engine* const engine_;
 };

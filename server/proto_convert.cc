@@ -18,6 +18,10 @@ absl::StatusOr<CollectionSchema> FromProto(const v1::CollectionSchema& proto) {
     case v1::INNER_PRODUCT:
       schema.metric = Metric::kInnerProduct;
       break;
+    case v1::MAHALANOBIS:
+      return absl::InvalidArgumentError(
+          "schema.metric: MAHALANOBIS is learned, not given at creation; create the "
+          "collection with L2, COSINE or INNER_PRODUCT, then use LearnMetric or SetMetric");
     default:
       return absl::InvalidArgumentError(absl::StrCat(
           "schema.metric: must be L2, COSINE or INNER_PRODUCT, got ",
@@ -83,6 +87,9 @@ void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto) {
   proto->set_name(schema.name);
   proto->set_dim(schema.dim);
   proto->set_metric(static_cast<v1::Metric>(schema.metric));
+  proto->set_active_metric(schema.metric_version > 0 ? v1::MAHALANOBIS
+                                                     : static_cast<v1::Metric>(schema.metric));
+  proto->set_metric_version(schema.metric_version);
   ToProto(schema.index, proto->mutable_index());
 }
 

@@ -17,6 +17,11 @@ inline grpc::Status ToGrpcStatus(const absl::Status& s) {
                       std::string(s.message()));
 }
 
+// The reply of a handler: logs a failed call without request data (keys and
+// labels stay out of logs; client errors at debug level, others as errors)
+// and converts its status.
+grpc::Status Reply(const char* method, const absl::Status& s);
+
 }  // namespace metricdb
 
 #endif  // METRICDB_SERVER_STATUS_UTIL_H_

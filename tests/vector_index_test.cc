@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/engine.h"
+#include "tests/testing/engine_fixture.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -66,17 +67,8 @@ IndexSpec IvfPq() {
   return s;
 }
 
-class IndexTest : public ::testing::Test {
+class IndexTest : public testing::EngineFixture {
  protected:
-  void SetUp() override { Reopen(); }
-  void Reopen() {
-    engine_.reset();
-    EngineOptions options;
-    options.data_dir = dir_.file("db");
-    auto engine = Engine::Open(options);
-    ASSERT_OK(engine);
-    engine_ = std::move(*engine);
-  }
   std::shared_ptr<Collection> Create(const std::string& name, const IndexSpec& index,
                                      Metric metric = Metric::kL2) {
     CollectionSchema schema{name, kDim, metric, index};
@@ -122,8 +114,6 @@ class IndexTest : public ::testing::Test {
     return double(found) / double(spans.size() * k);
   }
 
-  TempDir dir_;
-  std::unique_ptr<Engine> engine_;
 };
 
 // Bounds sit ~0.05-0.1 under what these seeds measured (printed by the test):

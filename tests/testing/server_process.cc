@@ -6,13 +6,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 namespace metricdb::testing {
 
-const char* ServerBinary() { return METRICDB_SERVER_BIN; }
+const char* ServerBinary() {
+  const char* env = std::getenv("METRICDB_SERVER_BIN");
+  return env != nullptr && *env != '\0' ? env : METRICDB_SERVER_BIN;
+}
 
 ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_args)
     : data_dir_(std::move(data_dir)),

@@ -13,7 +13,8 @@
 
 namespace metricdb::testing {
 
-// Path of the server binary, set by CMake.
+// Path of the server binary: $METRICDB_SERVER_BIN when set (benchmarks run a
+// copy so that rebuilding does not change it mid-run), else the one CMake built.
 const char* ServerBinary();
 
 class ServerProcess {

@@ -1,0 +1,172 @@
+#include "engine/metric/learn_metric.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "engine/metric/closed_form_learners.h"
+#include "engine/metric/gradient_learner.h"
+#include "engine/metric/labelled_data.h"
+#include "engine/metric/retrieval_quality.h"
+
+namespace metricdb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string MetricInForce(const CollectionSchema& schema) {
+  if (schema.metric_version > 0) return absl::StrCat("mahalanobis v", schema.metric_version);
+  return std::string(MetricName(schema.metric));
+}
+
+// Quality of `data` under `map`, or under the collection's creation metric
+// when `map` is null.
+RetrievalQuality EvaluateUnder(const CollectionSchema& schema, const LinearMap* map,
+                               const LabelledData& data) {
+  const int64_t n = data.size();
+  if (map != nullptr) {
+    std::vector<float> mapped(size_t(n) * map->d_out);
+    map->Apply(data.x.data(), n, mapped.data());
+    return EvaluateRetrieval(mapped.data(), n, map->d_out, data.label, false);
+  }
+  std::vector<float> rows = data.x;
+  for (int64_t i = 0; i < n; ++i) {
+    PrepareVector(schema.metric, rows.data() + i * data.dim, data.dim).IgnoreError();
+  }
+  return EvaluateRetrieval(rows.data(), n, data.dim, data.label,
+                           schema.metric == Metric::kInnerProduct);
+}
+
+// Evaluates `version` and the metric in force on `eval` (if it has labels
+// to evaluate with), stores it, and activates it if asked.
+absl::StatusOr<MetricVersion> EvaluateStoreActivate(Collection& c, MetricVersion version,
+                                                    const LabelledData& eval, bool activate) {
+  const CollectionSchema schema = c.schema();
+  MetricReport& report = version.report;
+  report.before_metric = MetricInForce(schema);
+  if (eval.size() > 0) {
+    const std::shared_ptr<const LinearMap> current = c.active_map();
+    report.before = EvaluateUnder(schema, current.get(), eval);
+    report.after = EvaluateUnder(schema, &version.map, eval);
+    report.eval_identities = eval.CountIdentities();
+  }
+  version.created_unix_ms = NowUnixMs();
+  auto number = c.AddMetricVersion(version);
+  if (!number.ok()) return number.status();
+  version.version = *number;
+  if (activate) {
+    if (auto s = c.ActivateMetric(version.version); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("metric version ", version.version,
+                                                 " was stored but not activated: ",
+                                                 s.message()));
+    }
+  }
+  return version;
+}
+
+}  // namespace
+
+absl::StatusOr<MetricVersion> LearnMetric(Collection& c, LearnMethod method,
+                                          LearnOptions options, bool activate,
+                                          const ProgressFn& progress) {
+  const Clock::time_point start = Clock::now();
+  auto report = [&](LearnProgress p) {
+    p.elapsed_seconds = SecondsSince(start);
+    return !progress || progress(p);
+  };
+  const absl::Status cancelled = absl::CancelledError("metric learning cancelled");
+  const CollectionSchema schema = c.schema();
+  if (auto s = ResolveLearnOptions(method, schema.dim, &options); !s.ok()) return s;
+
+  if (!report({"sampling", 0, 1, 0, 0})) return cancelled;
+  auto all = c.SampleLabelled(options.max_records, *options.seed);
+  if (!all.ok()) return all.status();
+  if (const int64_t ids = all->CountIdentities(); ids < 2) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "learning a metric needs labelled records of at least 2 identities; the collection "
+        "has ", ids));
+  }
+  if (all->CountRepeatedIdentities() == 0) {
+    return absl::FailedPreconditionError(
+        "every identity has a single record: there are no same-identity pairs to learn from");
+  }
+  LabelledData train, eval;
+  SplitHoldout(*all, options.split, *options.holdout_fraction, *options.seed, &train, &eval);
+  if (train.CountIdentities() < 2 || train.CountRepeatedIdentities() == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "after the hold-out split the training part has ", train.CountIdentities(),
+        " identities, ", train.CountRepeatedIdentities(),
+        " of them with two or more records; lower options.holdout_fraction"));
+  }
+  if (eval.CountIdentities() < 2 || eval.CountRepeatedIdentities() == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the hold-out part has ", eval.CountIdentities(), " identities, ",
+        eval.CountRepeatedIdentities(),
+        " of them with two or more records (2 and 1 are needed to evaluate); raise "
+        "options.holdout_fraction or split by record"));
+  }
+  all = LabelledData();  // free the copy
+
+  if (!report({"training", 0, options.epochs, 0, 0})) return cancelled;
+  const Clock::time_point train_start = Clock::now();
+  absl::StatusOr<LinearMap> map;
+  switch (method) {
+    case LearnMethod::kWhitening:
+      map = LearnWhitening(train, options);
+      break;
+    case LearnMethod::kWithinClass:
+      map = LearnWithinClass(train, options);
+      break;
+    case LearnMethod::kKissme:
+      map = LearnKissme(train, options);
+      break;
+    case LearnMethod::kTriplet:
+    case LearnMethod::kContrastive:
+      map = LearnByGradient(method, train, options, report);
+      break;
+  }
+  if (!map.ok()) return map.status();
+  MetricVersion version;
+  version.report.training_seconds = SecondsSince(train_start);
+  if (auto s = map->Validate(schema.dim, "the learned map"); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        s.message(), "; the data may be degenerate: try a larger options.regularization"));
+  }
+  version.map = std::move(*map);
+  version.report.method = std::string(LearnMethodName(method));
+  version.report.options = options;
+  version.report.train_records = train.size();
+  version.report.train_identities = train.CountIdentities();
+
+  if (!report({"evaluating", 0, 1, 0, 0})) return cancelled;
+  const LabelledData sample = Subsample(eval, options.max_eval_records, *options.seed);
+  if (activate && !report({"activating", 0, 1, 0, 0})) return cancelled;
+  return EvaluateStoreActivate(c, std::move(version), sample, activate);
+}
+
+absl::StatusOr<MetricVersion> UploadMetric(Collection& c, LinearMap map, bool activate) {
+  const CollectionSchema schema = c.schema();
+  if (auto s = map.Validate(schema.dim, "map"); !s.ok()) return s;
+  MetricVersion version;
+  version.map = std::move(map);
+  version.report.method = "uploaded";
+  LearnOptions defaults;
+  ResolveLearnOptions(LearnMethod::kWhitening, schema.dim, &defaults).IgnoreError();
+  auto labelled = c.SampleLabelled(defaults.max_eval_records, *defaults.seed);
+  if (!labelled.ok()) return labelled.status();
+  if (labelled->CountIdentities() < 2 || labelled->CountRepeatedIdentities() == 0) {
+    *labelled = LabelledData();  // nothing to evaluate with
+  }
+  return EvaluateStoreActivate(c, std::move(version), *labelled, activate);
+}
+
+}  // namespace metricdb
