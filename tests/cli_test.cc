@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "client/loaders/npy_file.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
@@ -291,6 +293,87 @@ TEST_F(CliTest, BadFilesAreRefusedAndWriteNothing) {
   EXPECT_NE(r.err.find("INVALID_ARGUMENT"), std::string::npos) << r.err;
   r = Run("create c --dim 4");
   EXPECT_NE(r.err.find("ALREADY_EXISTS"), std::string::npos) << r.err;
+}
+
+// learn / metrics / set-metric / activate-metric through the CLI and a real
+// server: an uploaded map is checked against brute force ||L (x - y)||.
+TEST_F(CliTest, LearnsUploadsAndActivatesMetrics) {
+  const std::string data = dir_.file("sk");
+  const std::string export_cmd = "/usr/bin/python3 " + std::string(METRICDB_SOURCE_DIR) +
+                                 "/tests/data/export_sklearn.py " + data + " wine";
+  ASSERT_EQ(std::system(export_cmd.c_str()), 0) << export_cmd;
+  auto r = Run("create wine --dim 13");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Run("load wine " + data + "/wine.npy --labels " + data + "/wine_labels.txt");
+  ASSERT_EQ(r.code, 0) << r.err;
+
+  r = Run("learn wine --method kissme --split record --holdout 0.3 --activate --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto learned = Lines(r.out).at(0);
+  EXPECT_EQ(learned["version"], 1);
+  EXPECT_EQ(learned["method"], "kissme");
+  EXPECT_TRUE(learned["active"].get<bool>());
+  EXPECT_GT(learned["after"]["precision_at_1"].get<double>(),
+            learned["before"]["precision_at_1"].get<double>());
+  auto info = Lines(Run("info wine --json").out).at(0);
+  EXPECT_EQ(info["active_metric"], "mahalanobis");
+  EXPECT_EQ(info["metric_version"], 1);
+
+  // Upload L = diag(1..13) / 10 and search under it.
+  std::vector<float> l(13 * 13, 0);
+  for (int i = 0; i < 13; ++i) l[i * 13 + i] = float(i + 1) / 10;
+  WriteBytes(dir_.file("L.npy"), NpyBytes(l, 13, 13, false));
+  r = Run("set-metric wine " + dir_.file("L.npy") + " --activate --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).at(0)["version"], 2);
+  EXPECT_EQ(Lines(r.out).at(0)["method"], "uploaded");
+  auto wine = ReadNpy(data + "/wine.npy");
+  ASSERT_OK(wine);
+  std::vector<float> mapped(wine->values.size());
+  for (int64_t i = 0; i < wine->rows; ++i) {
+    for (int j = 0; j < 13; ++j) mapped[i * 13 + j] = wine->values[i * 13 + j] * l[j * 13 + j];
+  }
+  const std::vector<float> queries(wine->values.begin(), wine->values.begin() + 3 * 13);
+  WriteBytes(dir_.file("wq.npy"), NpyBytes(queries, 3, 13, false));
+  r = Run("search wine " + dir_.file("wq.npy") + " -k 5 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto results = Lines(r.out);
+  ASSERT_EQ(results.size(), 3u);
+  for (int q = 0; q < 3; ++q) {
+    const auto truth =
+        OracleKnn(testing::OracleMetric::kL2, mapped, 13, mapped.data() + q * 13, 5);
+    const auto& hits = results[q]["hits"];
+    ASSERT_EQ(hits.size(), 5u);
+    for (int j = 0; j < 5; ++j) {
+      const double d = hits[j]["distance"].get<double>();
+      EXPECT_NEAR(d * d, truth[j].first * truth[j].first,
+                  1e-4 * std::max(1.0, truth[j].first * truth[j].first));
+    }
+  }
+
+  r = Run("metrics wine --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(Lines(r.out).size(), 2u);
+  EXPECT_FALSE(Lines(r.out)[0]["active"].get<bool>());
+  EXPECT_TRUE(Lines(r.out)[1]["active"].get<bool>());
+  r = Run("activate-metric wine 0 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).at(0)["active_metric"], "l2");
+
+  // Refusals: each with its status, nothing changed.
+  r = Run("learn wine --method nca");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("INVALID_ARGUMENT"), std::string::npos) << r.err;
+  r = Run("learn wine --method kissme");  // 3 identities: a 20% identity hold-out has 1
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("FAILED_PRECONDITION"), std::string::npos) << r.err;
+  r = Run("learn wine --method kissme --d-out 14 --split record");
+  EXPECT_NE(r.err.find("options.d_out"), std::string::npos) << r.err;
+  r = Run("activate-metric wine 9");
+  EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
+  r = Run("learn nosuch --method kissme");
+  EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
+  EXPECT_EQ(Lines(Run("info wine --json").out).at(0)["metric_version"], 0);
 }
 
 }  // namespace

@@ -326,6 +326,121 @@ TEST_F(ServerTest, BadInputGetsTheSpecificStatusAndWritesNothing) {
 
 // kill -9 while a client streams batches: after the restart every
 // acknowledged batch is present, and no batch is partly present.
+// The learned-metric RPCs over gRPC: a streamed LearnMetric with progress,
+// versions listed and fetched with their map, activation, and the status of
+// each bad request.
+TEST_F(ServerTest, LearnMetricStreamsProgressAndTheMetricServesSearch) {
+  StartServer({"--shutdown-grace-ms", "500"});
+  v1::CollectionSchema schema;
+  schema.set_name("ids");
+  schema.set_dim(8);
+  schema.set_metric(v1::L2);
+  ASSERT_OK(client_->CreateCollection(schema).status());
+  // 30 identities x 4 records: centres in the first 2 dims, noise elsewhere.
+  const auto noise = RandomVectors(120, 8, 5);
+  const auto centres = RandomVectors(30, 2, 6);
+  v1::UpsertRequest batch;
+  batch.set_collection("ids");
+  for (int i = 0; i < 120; ++i) {
+    v1::Record* r = batch.add_records();
+    r->set_key("r" + std::to_string(i));
+    r->set_label("id" + std::to_string(i / 4));
+    for (int j = 0; j < 8; ++j) {
+      r->add_vector(j < 2 ? 5 * centres[(i / 4) * 2 + j] + 0.2f * noise[i * 8 + j]
+                          : 2 * noise[i * 8 + j]);
+    }
+  }
+  ASSERT_OK(client_->UpsertBatch(batch).status());
+
+  v1::LearnMetricRequest learn;
+  learn.set_collection("ids");
+  learn.set_method(v1::TRIPLET);
+  learn.mutable_options()->set_epochs(5);
+  learn.mutable_options()->set_d_out(4);
+  learn.set_activate(true);
+  std::vector<v1::LearnProgress> progress;
+  auto version =
+      client_->LearnMetric(learn, [&](const v1::LearnProgress& p) { progress.push_back(p); });
+  ASSERT_OK(version);
+  EXPECT_EQ(version->version(), 1);
+  EXPECT_EQ(version->d_out(), 4);
+  EXPECT_TRUE(version->active());
+  EXPECT_EQ(version->options().epochs(), 5);
+  EXPECT_GT(version->after().precision_at_1(), version->before().precision_at_1());
+  int epochs = 0;
+  for (const auto& p : progress) epochs += p.phase() == "training" && p.iteration() > 0;
+  EXPECT_EQ(epochs, 5);
+  EXPECT_EQ(progress.front().phase(), "sampling");
+
+  auto info = client_->GetCollection("ids");
+  ASSERT_OK(info);
+  EXPECT_EQ(info->schema().active_metric(), v1::MAHALANOBIS);
+  EXPECT_EQ(info->schema().metric_version(), 1);
+  v1::GetMetricRequest get;
+  get.set_collection("ids");
+  get.set_version(1);
+  get.set_include_map(true);
+  auto stored = client_->GetMetric(get);
+  ASSERT_OK(stored);
+  ASSERT_EQ(stored->map_size(), 4 * 8);
+  // Search distance = ||L (x - y)|| with the fetched L.
+  v1::SearchRequest search;
+  search.set_collection("ids");
+  search.set_k(3);
+  auto* q = search.add_queries();
+  for (float x : batch.records(0).vector()) q->add_values(x);
+  auto hits = client_->Search(search);
+  ASSERT_OK(hits);
+  for (const auto& hit : hits->results(0).hits()) {
+    const int i = std::stoi(hit.key().substr(1));
+    double d2 = 0;
+    for (int r = 0; r < 4; ++r) {
+      double row = 0;
+      for (int j = 0; j < 8; ++j) {
+        row += stored->map(r * 8 + j) * (batch.records(0).vector(j) - batch.records(i).vector(j));
+      }
+      d2 += row * row;
+    }
+    EXPECT_NEAR(double(hit.distance()) * hit.distance(), d2, 1e-4 * std::max(1.0, d2));
+  }
+
+  // The metric in force survives a restart.
+  client_.reset();
+  server_->Stop();
+  Restart();
+  auto metrics = client_->ListMetrics("ids");
+  ASSERT_OK(metrics);
+  EXPECT_EQ(metrics->active_version(), 1);
+  ASSERT_EQ(metrics->versions_size(), 1);
+  EXPECT_EQ(metrics->versions(0).map_size(), 0);
+
+  // Bad requests.
+  schema.set_name("m");
+  schema.set_metric(v1::MAHALANOBIS);
+  EXPECT_EQ(client_->CreateCollection(schema).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  learn.set_method(v1::METHOD_UNSPECIFIED);
+  EXPECT_EQ(client_->LearnMetric(learn, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  learn.set_method(v1::KISSME);
+  learn.set_collection("nosuch");
+  EXPECT_EQ(client_->LearnMetric(learn, {}).status().code(), absl::StatusCode::kNotFound);
+  learn.set_collection("ids");
+  learn.mutable_options()->set_holdout_fraction(0.95);
+  EXPECT_EQ(client_->LearnMetric(learn, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  get.set_version(5);
+  EXPECT_EQ(client_->GetMetric(get).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(client_->ActivateMetric("ids", 5).status().code(), absl::StatusCode::kNotFound);
+  v1::SetMetricRequest set;
+  set.set_collection("ids");
+  set.set_d_out(3);
+  for (int i = 0; i < 20; ++i) set.add_map(1);
+  EXPECT_EQ(client_->SetMetric(set).status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(auto after, client_->GetCollection("ids"));
+  EXPECT_EQ(after.schema().metric_version(), 1);
+  ASSERT_OK(client_->ActivateMetric("ids", 0).status());
+  client_.reset();
+}
+
 TEST_F(ServerTest, KillNineKeepsEveryAcknowledgedBatch) {
   StartServer();
   ASSERT_OK(client_->CreateCollection(Schema("c")));

@@ -16,7 +16,11 @@ void PrintInfo(const CliContext& ctx, const v1::CollectionInfo& info) {
   }
   const nlohmann::json j = ToJson(info);
   std::cout << info.schema().name() << ": dim " << info.schema().dim() << ", "
-            << MetricToString(info.schema().metric()) << ", " << j["index"].dump()
+            << MetricToString(info.schema().metric());
+  if (info.schema().metric_version() > 0) {
+    std::cout << " -> mahalanobis v" << info.schema().metric_version();
+  }
+  std::cout << ", " << j["index"].dump()
             << " index, " << info.stats().record_count() << " records, "
             << info.stats().label_count() << " labels, index "
             << info.stats().index_memory_bytes() << " bytes";

@@ -92,6 +92,26 @@ struct SearchArgs {
 };
 int RunSearch(CliContext& ctx, const SearchArgs& args);
 
+// Learns a metric version with a streamed progress line (on stderr).
+struct LearnArgs {
+  std::string collection;
+  std::string method;  // whitening|within_class|kissme|triplet|contrastive
+  v1::LearnOptions options;
+  bool activate = false;
+  std::string progress = "auto";  // auto (if stderr is a terminal)|always|never
+};
+int RunLearn(CliContext& ctx, const LearnArgs& args);
+int RunMetrics(CliContext& ctx, const std::string& collection);
+int RunActivateMetric(CliContext& ctx, const std::string& collection, int version);
+
+// Uploads L (d_out x dim) from a matrix file.
+struct SetMetricArgs {
+  std::string collection;
+  std::string file;
+  bool activate = false;
+};
+int RunSetMetric(CliContext& ctx, const SetMetricArgs& args);
+
 }  // namespace metricdb
 
 #endif  // METRICDB_CLIENT_CLI_COMMANDS_H_

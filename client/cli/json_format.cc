@@ -10,6 +10,8 @@ std::string MetricToString(v1::Metric metric) {
       return "cosine";
     case v1::INNER_PRODUCT:
       return "inner_product";
+    case v1::MAHALANOBIS:
+      return "mahalanobis";
     default:
       return "unspecified";
   }
@@ -43,6 +45,8 @@ nlohmann::json ToJson(const v1::CollectionInfo& info) {
   return {{"name", s.name()},
           {"dim", s.dim()},
           {"metric", MetricToString(s.metric())},
+          {"active_metric", MetricToString(s.active_metric())},
+          {"metric_version", s.metric_version()},
           {"index", index},
           {"records", info.stats().record_count()},
           {"labels", info.stats().label_count()},

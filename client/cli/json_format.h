@@ -9,7 +9,8 @@
 
 namespace metricdb {
 
-// {"name","dim","metric","index":{"type",...},"records","labels","index_memory_bytes"}
+// {"name","dim","metric","active_metric","metric_version","index":{"type",...},
+//  "records","labels","index_memory_bytes",...}
 nlohmann::json ToJson(const v1::CollectionInfo& info);
 // {"key","label"?,"attributes"?,"vector"?}
 nlohmann::json ToJson(const v1::Record& record);

@@ -4,6 +4,7 @@
 //   metricdb create faces --dim 128 --metric cosine
 //   metricdb load faces embeddings.npy --labels names.txt
 //   metricdb search faces queries.npy -k 10 --json
+//   metricdb learn faces --method kissme --activate
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -11,6 +12,7 @@
 #include "common/huge_pages.h"
 
 using metricdb::CliContext;
+namespace v1 = metricdb::v1;
 
 namespace {
 
@@ -114,7 +116,67 @@ int main(int argc, char** argv) {
   s->add_flag("--include-vectors", search.include_vectors, "Return stored vectors");
   s->add_flag("--include-attributes", search.include_attributes, "Return attributes");
 
+  metricdb::LearnArgs learn;
+  auto* lm = app.add_subcommand("learn", "Learn a metric from the collection's labels");
+  lm->add_option("collection", learn.collection)->required();
+  lm->add_option("--method", learn.method, "whitening|within_class|kissme|triplet|contrastive")
+      ->required();
+  lm->add_flag("--activate", learn.activate, "Put the new metric in force");
+  int d_out = 0, epochs = 0, batch_identities = 0, per_identity = 0;
+  int64_t max_records = 0, max_eval_records = 0;
+  double regularization = 0, holdout = 0, learning_rate = 0, margin = 0;
+  uint64_t seed = 0;
+  std::string split = "identity";
+  lm->add_option("--d-out", d_out, "Rows of L (default: dim)");
+  lm->add_option("--regularization", regularization, "Covariance shrinkage 0..1 (0.01)");
+  lm->add_option("--holdout", holdout, "Fraction held out for evaluation (0.2)");
+  lm->add_option("--split", split, "identity|record: what the hold-out holds")
+      ->check(CLI::IsMember({"identity", "record"}));
+  lm->add_option("--seed", seed, "Sampling and training seed (1)");
+  lm->add_option("--max-records", max_records, "Labelled records sampled (100000)");
+  lm->add_option("--max-eval-records", max_eval_records, "Evaluation sample (2000)");
+  lm->add_option("--epochs", epochs, "triplet/contrastive epochs (10)");
+  lm->add_option("--learning-rate", learning_rate, "Adam step (0.01)");
+  lm->add_option("--margin", margin, "Loss margin (0.2 triplet, 1.0 contrastive)");
+  lm->add_option("--batch-identities", batch_identities, "Identities per batch (32)");
+  lm->add_option("--per-identity", per_identity, "Records per identity in a batch (4)");
+  lm->add_option("--progress", learn.progress, "auto|always|never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+
+  std::string metrics_of;
+  auto* ms = app.add_subcommand("metrics", "List a collection's metric versions");
+  ms->add_option("collection", metrics_of)->required();
+
+  std::string activate_of;
+  int activate_version = 0;
+  auto* am = app.add_subcommand("activate-metric",
+                                "Put a metric version in force (0: the creation metric)");
+  am->add_option("collection", activate_of)->required();
+  am->add_option("version", activate_version)->required();
+
+  metricdb::SetMetricArgs set_metric;
+  auto* sm = app.add_subcommand("set-metric", "Upload a map L (d_out x dim) from a file");
+  sm->add_option("collection", set_metric.collection)->required();
+  sm->add_option("file", set_metric.file, ".npy .fvecs .csv .hdf5")->required();
+  sm->add_flag("--activate", set_metric.activate, "Put it in force");
+
   CLI11_PARSE(app, argc, argv);
+  if (lm->parsed()) {
+    v1::LearnOptions& o = learn.options;
+    o.set_d_out(d_out);
+    if (lm->count("--regularization")) o.set_regularization(regularization);
+    if (lm->count("--holdout")) o.set_holdout_fraction(holdout);
+    o.set_split(split == "record" ? v1::BY_RECORD : v1::BY_IDENTITY);
+    if (lm->count("--seed")) o.set_seed(seed);
+    o.set_max_records(max_records);
+    o.set_max_eval_records(max_eval_records);
+    o.set_epochs(epochs);
+    if (lm->count("--learning-rate")) o.set_learning_rate(learning_rate);
+    if (lm->count("--margin")) o.set_margin(margin);
+    o.set_batch_identities(batch_identities);
+    o.set_per_identity(per_identity);
+  }
   client_options.timeout = std::chrono::milliseconds(timeout_ms);
   auto client = metricdb::Client::Connect(client_options);
   ctx.client = client.get();
@@ -130,5 +192,9 @@ int main(int argc, char** argv) {
   else if (g->parsed()) code = metricdb::RunGet(ctx, get);
   else if (d->parsed()) code = metricdb::RunDelete(ctx, del);
   else if (s->parsed()) code = metricdb::RunSearch(ctx, search);
+  else if (lm->parsed()) code = metricdb::RunLearn(ctx, learn);
+  else if (ms->parsed()) code = metricdb::RunMetrics(ctx, metrics_of);
+  else if (am->parsed()) code = metricdb::RunActivateMetric(ctx, activate_of, activate_version);
+  else if (sm->parsed()) code = metricdb::RunSetMetric(ctx, set_metric);
   return code;
 }

@@ -116,7 +116,9 @@ absl::StatusOr<MetricVersion> LearnMetric(Collection& c, LearnMethod method,
   }
   all = LabelledData();  // free the copy
 
-  if (!report({"training", 0, options.epochs, 0, 0})) return cancelled;
+  const bool iterative = method == LearnMethod::kTriplet || method == LearnMethod::kContrastive;
+  const int64_t iterations = iterative ? options.epochs : 1;
+  if (!report({"training", 0, iterations, 0, 0})) return cancelled;
   const Clock::time_point train_start = Clock::now();
   absl::StatusOr<LinearMap> map;
   switch (method) {
@@ -135,6 +137,7 @@ absl::StatusOr<MetricVersion> LearnMetric(Collection& c, LearnMethod method,
       break;
   }
   if (!map.ok()) return map.status();
+  if (!iterative && !report({"training", 1, 1, 0, 0})) return cancelled;
   MetricVersion version;
   version.report.training_seconds = SecondsSince(train_start);
   if (auto s = map->Validate(schema.dim, "the learned map"); !s.ok()) {
