@@ -1,0 +1,113 @@
+// metric_eval: the engine's metric learners on prepared train/eval splits
+// (bench/metric_eval.py writes them and runs scikit-learn's NCA on the same
+// files). For each method: learning time on the training part, and on the
+// evaluation part P@1, R-Precision, MAP@R, ROC AUC, EER (EvaluateRetrieval,
+// leave-one-out among the evaluation records), beside Euclidean. One JSON
+// object per line.
+//
+//   metric_eval --dir DIR --dataset NAME [--methods whitening,within_class,...]
+// reads DIR/NAME_train.npy, NAME_train_labels.txt, NAME_eval.npy,
+// NAME_eval_labels.txt.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_split.h"
+#include "bench/bench_util.h"
+#include "client/loaders/matrix_file.h"
+#include "client/loaders/npy_file.h"
+#include "engine/metric/closed_form_learners.h"
+#include "engine/metric/gradient_learner.h"
+#include "engine/metric/retrieval_quality.h"
+
+namespace {
+
+using metricdb::LabelledData;
+using metricdb::LearnMethod;
+using metricdb::bench::Check;
+
+LabelledData Read(const std::string& prefix) {
+  const auto m = Check(metricdb::ReadNpy(prefix + ".npy"), "reading vectors");
+  const auto names = Check(metricdb::ReadLines(prefix + "_labels.txt"), "reading labels");
+  LabelledData d;
+  d.dim = int32_t(m.cols);
+  d.x = m.values;
+  std::map<std::string, int32_t> ids;
+  for (const auto& n : names) d.label.push_back(ids.emplace(n, int32_t(ids.size())).first->second);
+  return d;
+}
+
+nlohmann::json ToJson(const metricdb::RetrievalQuality& q) {
+  return {{"p_at_1", q.precision_at_1}, {"r_precision", q.r_precision},
+          {"map_at_r", q.map_at_r},     {"roc_auc", q.roc_auc},
+          {"eer", q.eer},               {"queries", q.queries}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"metricdb metric learners on a prepared split"};
+  std::string dir, dataset, methods = "whitening,within_class,kissme,triplet,contrastive";
+  app.add_option("--dir", dir)->required();
+  app.add_option("--dataset", dataset)->required();
+  app.add_option("--methods", methods)->capture_default_str();
+  double learning_rate = 0;
+  int epochs = 0;
+  app.add_option("--learning-rate", learning_rate, "Adam step (default: the engine's)");
+  app.add_option("--epochs", epochs, "Epochs (default: the engine's)");
+  CLI11_PARSE(app, argc, argv);
+
+  const LabelledData train = Read(dir + "/" + dataset + "_train");
+  const LabelledData eval = Read(dir + "/" + dataset + "_eval");
+
+  nlohmann::json base = {{"dataset", dataset}, {"train", train.size()}, {"eval", eval.size()},
+                         {"dim", train.dim}};
+  nlohmann::json line = base;
+  line["method"] = "euclidean";
+  line["seconds"] = 0;
+  line["quality"] = ToJson(
+      metricdb::EvaluateRetrieval(eval.x.data(), eval.size(), eval.dim, eval.label, false));
+  std::cout << line.dump() << std::endl;
+
+  const std::map<std::string, LearnMethod> by_name = {
+      {"whitening", LearnMethod::kWhitening}, {"within_class", LearnMethod::kWithinClass},
+      {"kissme", LearnMethod::kKissme},       {"triplet", LearnMethod::kTriplet},
+      {"contrastive", LearnMethod::kContrastive}};
+  for (const std::string& name : std::vector<std::string>(absl::StrSplit(methods, ','))) {
+    const LearnMethod method = by_name.at(name);
+    metricdb::LearnOptions options;
+    if (learning_rate > 0) options.learning_rate = learning_rate;
+    options.epochs = epochs;
+    Check(metricdb::ResolveLearnOptions(method, train.dim, &options), "options");
+    const auto start = metricdb::bench::Clock::now();
+    absl::StatusOr<metricdb::LinearMap> map;
+    switch (method) {
+      case LearnMethod::kWhitening:
+        map = metricdb::LearnWhitening(train, options);
+        break;
+      case LearnMethod::kWithinClass:
+        map = metricdb::LearnWithinClass(train, options);
+        break;
+      case LearnMethod::kKissme:
+        map = metricdb::LearnKissme(train, options);
+        break;
+      default:
+        map = metricdb::LearnByGradient(method, train, options, {});
+    }
+    const double seconds = metricdb::bench::Seconds(start);
+    line = base;
+    line["method"] = name;
+    line["seconds"] = seconds;
+    if (!map.ok()) {
+      line["error"] = map.status().ToString();
+    } else {
+      std::vector<float> mapped(size_t(eval.size()) * map->d_out);
+      map->Apply(eval.x.data(), eval.size(), mapped.data());
+      line["quality"] = ToJson(metricdb::EvaluateRetrieval(mapped.data(), eval.size(),
+                                                           map->d_out, eval.label, false));
+    }
+    std::cout << line.dump() << std::endl;
+  }
+  return 0;
+}

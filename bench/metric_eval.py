@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Metric-learning evaluation (issue #4): metricdb's learners against
+Euclidean and scikit-learn's NeighborhoodComponentsAnalysis, same run, same
+splits. Prints a markdown table.
+
+    bench/metric_eval.py [--eval-cap 2000] [--nca-cap 2000] [--no-fmnist]
+
+Datasets: iris, wine, digits (scikit-learn; stratified 70/30 split by record,
+seed 1), Fashion-MNIST 60k train / 10k test (bench/data, from
+prepare_fashion_mnist.py) on raw 784-d pixels and on PCA-64 (fitted on the
+training part). Evaluation: leave-one-out retrieval among at most --eval-cap
+evaluation records (a seeded sample), the same file for every method.
+NCA is O(n^2) in memory and time, so it trains on a stratified sample of at
+most --nca-cap training records (all of iris, wine, digits); metricdb's
+learners train on the whole training part. Times are learning only.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+from sklearn import datasets
+from sklearn.decomposition import PCA
+from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import NeighborhoodComponentsAnalysis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "bench", "data", "metric_eval")
+BINARY = os.path.join(ROOT, "build", "bench", "metric_eval")
+
+
+def quality(x, y):
+    """P@1, R-Precision, MAP@R (leave-one-out), ROC AUC and EER over all pairs;
+    numpy's own implementation, independent of the engine's."""
+    x = x.astype(np.float64)
+    sq = (x * x).sum(1)
+    d = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0))
+    np.fill_diagonal(d, np.inf)
+    counts = {c: n for c, n in zip(*np.unique(y, return_counts=True))}
+    p1 = rp = mapr = 0.0
+    queries = 0
+    for i in range(len(y)):
+        r = counts[y[i]] - 1
+        if r == 0:
+            continue
+        queries += 1
+        order = np.argsort(d[i], kind="stable")[:r]
+        rel = y[order] == y[i]
+        p1 += rel[0]
+        rp += rel.mean()
+        mapr += (np.cumsum(rel) / np.arange(1, r + 1))[rel].sum() / r
+    iu = np.triu_indices(len(y), 1)
+    same = (y[:, None] == y[None, :])[iu]
+    dist = d[iu]
+    fpr, tpr, _ = roc_curve(same, -dist)
+    k = np.argmin(np.abs(fpr - (1 - tpr)))
+    return {"p_at_1": p1 / queries, "r_precision": rp / queries, "map_at_r": mapr / queries,
+            "roc_auc": roc_auc_score(same, -dist), "eer": (fpr[k] + 1 - tpr[k]) / 2,
+            "queries": queries}
+
+
+def save(name, part, x, y):
+    np.save(os.path.join(OUT, "%s_%s.npy" % (name, part)), x.astype(np.float32))
+    with open(os.path.join(OUT, "%s_%s_labels.txt" % (name, part)), "w") as f:
+        f.writelines("c%d\n" % c for c in y)
+
+
+def sample(x, y, cap, seed=1):
+    if len(y) <= cap:
+        return x, y
+    keep, _ = train_test_split(np.arange(len(y)), train_size=cap, stratify=y, random_state=seed)
+    keep.sort()
+    return x[keep], y[keep]
+
+
+def load_datasets(args):
+    out = []
+    for name, loader in [("iris", datasets.load_iris), ("wine", datasets.load_wine),
+                         ("digits", datasets.load_digits)]:
+        x, y = loader(return_X_y=True)
+        xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.3, stratify=y, random_state=1)
+        out.append((name, xtr, ytr, xte, yte))
+    if args.fmnist:
+        data = os.path.join(ROOT, "bench", "data")
+        if not os.path.exists(os.path.join(data, "train.npy")):
+            subprocess.check_call([sys.executable, os.path.join(ROOT, "bench",
+                                                                "prepare_fashion_mnist.py"), data])
+        xtr = np.load(os.path.join(data, "train.npy"))
+        xte = np.load(os.path.join(data, "test.npy"))
+        ytr = np.array([int(v) for v in open(os.path.join(data, "train_labels.txt"))])
+        yte = np.array([int(v) for v in open(os.path.join(data, "test_labels.txt"))])
+        out.append(("fmnist784", xtr, ytr, xte, yte))
+        pca = PCA(64, random_state=1).fit(xtr)
+        out.append(("fmnist_pca64", pca.transform(xtr), ytr, pca.transform(xte), yte))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--eval-cap", type=int, default=2000)
+    ap.add_argument("--nca-cap", type=int, default=2000)
+    ap.add_argument("--no-fmnist", dest="fmnist", action="store_false")
+    args = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    rows = []
+    for name, xtr, ytr, xte, yte in load_datasets(args):
+        xev, yev = sample(xte, yte, args.eval_cap)
+        save(name, "train", xtr, ytr)
+        save(name, "eval", xev, yev)
+        run = subprocess.run([BINARY, "--dir", OUT, "--dataset", name], check=True,
+                             capture_output=True, text=True)
+        engine = [json.loads(line) for line in run.stdout.splitlines()]
+        for r in engine:
+            rows.append((name, "metricdb " + r["method"], r.get("quality"), r["seconds"],
+                         len(ytr), r.get("error")))
+        # Reference: numpy's Euclidean on the same file (cross-checks the engine's
+        # evaluation), then scikit-learn NCA.
+        xev32 = np.load(os.path.join(OUT, name + "_eval.npy"))
+        rows.append((name, "numpy euclidean (check)", quality(xev32, yev), 0, 0, None))
+        xn, yn = sample(xtr.astype(np.float32), ytr, args.nca_cap)
+        nca = NeighborhoodComponentsAnalysis(random_state=0)
+        start = time.time()
+        nca.fit(xn, yn)
+        seconds = time.time() - start
+        rows.append((name, "sklearn NCA", quality(nca.transform(xev32), yev), seconds, len(yn),
+                     None))
+        print("done", name, file=sys.stderr, flush=True)
+
+    print("| dataset | method | trained on | P@1 | MAP@R | EER | ROC AUC | learn s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name, method, q, seconds, n, err in rows:
+        if q is None:
+            print("| %s | %s | %d | error: %s | | | | %.3f |" % (name, method, n, err, seconds))
+            continue
+        print("| %s | %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f |" % (
+            name, method, n if n else "", q["p_at_1"], q["map_at_r"], q["eer"], q["roc_auc"],
+            seconds))
+    print()
+    print("| dataset | best metricdb method (P@1) | NCA P@1 | best >= NCA | NCA time / its time |")
+    print("|---|---|---:|---|---:|")
+    for name in dict.fromkeys(r[0] for r in rows):
+        mine = [r for r in rows if r[0] == name and r[1].startswith("metricdb ")
+                and r[1] != "metricdb euclidean" and r[2] is not None]
+        nca = [r for r in rows if r[0] == name and r[1] == "sklearn NCA"][0]
+        best = max(mine, key=lambda r: (r[2]["p_at_1"], -r[3]))
+        print("| %s | %s (%.3f) | %.3f | %s | %.0fx |" % (
+            name, best[1][len("metricdb "):], best[2]["p_at_1"], nca[2]["p_at_1"],
+            "yes" if best[2]["p_at_1"] >= nca[2]["p_at_1"] else "no",
+            nca[3] / max(best[3], 1e-6)))
+
+
+if __name__ == "__main__":
+    main()
