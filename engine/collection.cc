@@ -291,6 +291,111 @@ std::shared_ptr<const LinearMap> Collection::active_map() const {
   return map_;
 }
 
+double MetricSpace::Distance(const float* a, const float* b) const {
+  double dot = 0, l2 = 0;
+  for (int32_t i = 0; i < dim; ++i) {
+    dot += double(a[i]) * b[i];
+    l2 += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+  }
+  switch (metric) {
+    case Metric::kCosine:
+      return 1 - dot;
+    case Metric::kInnerProduct:
+      return -dot;
+    case Metric::kL2:
+      break;
+  }
+  return std::sqrt(l2);
+}
+
+absl::StatusOr<std::vector<std::vector<float>>> Collection::StoredVectors(
+    absl::Span<const std::string> keys, const std::string& field) const {
+  auto got = Get(keys, true);
+  if (!got.ok()) return got.status();
+  if (!got->missing_keys.empty()) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == got->missing_keys.front()) {
+        return absl::NotFoundError(
+            absl::StrCat(field, "[", i, "]: key \"", keys[i], "\" does not exist"));
+      }
+    }
+  }
+  std::vector<std::vector<float>> out;
+  for (auto& r : got->records) out.push_back(std::move(r.vector));
+  return out;
+}
+
+std::vector<float> Collection::RowsToMetricSpace(const std::vector<float>& rows,
+                                                 MetricSpace* space) const {
+  std::shared_ptr<const LinearMap> map = active_map();
+  std::vector<float> out = rows;
+  ToIndexForm(map.get(), &out);
+  space->dim = map ? map->d_out : schema_.dim;
+  space->metric = map ? Metric::kL2 : schema_.metric;
+  return out;
+}
+
+absl::StatusOr<std::vector<float>> Collection::ToMetricSpace(
+    absl::Span<const absl::Span<const float>> vectors, const std::string& field,
+    MetricSpace* space) const {
+  const size_t dim = schema_.dim;
+  std::vector<float> raw(vectors.size() * dim);
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    if (auto s = CheckInput(vectors[i], raw.data() + i * dim,
+                            [&] { return absl::StrCat(field, "[", i, "]"); });
+        !s.ok()) {
+      return s;
+    }
+  }
+  return RowsToMetricSpace(raw, space);
+}
+
+absl::StatusOr<RecordSample> Collection::SampleRecords(LabelScope scope,
+                                                       const std::vector<std::string>& labels,
+                                                       int64_t max, uint64_t seed) const {
+  std::vector<int64_t> ids;
+  std::shared_ptr<const StoreSnapshot> snapshot;
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+    std::vector<bool> wanted;
+    if (!labels.empty()) {
+      wanted.assign(label_names_.size(), false);
+      for (const std::string& l : labels) {
+        auto it = label_ids_.find(l);
+        if (it != label_ids_.end()) wanted[it->second] = true;
+      }
+    }
+    for (const auto& [id, entry] : entries_) {
+      const bool labelled = entry.label >= 0;
+      if (scope == LabelScope::kLabelled && !labelled) continue;
+      if (scope == LabelScope::kUnlabelled && labelled) continue;
+      if (!wanted.empty() && !(labelled && wanted[entry.label])) continue;
+      ids.push_back(id);
+    }
+    snapshot = snapshot_;
+  }
+  std::sort(ids.begin(), ids.end());
+  if (int64_t(ids.size()) > max) {
+    std::mt19937_64 rng(seed);
+    std::shuffle(ids.begin(), ids.end(), rng);
+    ids.resize(max);
+    std::sort(ids.begin(), ids.end());
+  }
+  auto stored = store_->GetRecords(id_, ids, snapshot.get());
+  if (!stored.ok()) return stored.status();
+  RecordSample out;
+  out.dim = schema_.dim;
+  out.x.reserve(ids.size() * size_t(out.dim));
+  for (auto& rec : *stored) {
+    if (!rec) return absl::InternalError("indexed record missing from store");
+    out.keys.push_back(std::move(rec->key));
+    out.x.insert(out.x.end(), rec->vector.begin(), rec->vector.end());
+    out.labels.push_back(std::move(rec->label));
+  }
+  return out;
+}
+
 absl::StatusOr<int32_t> Collection::AddMetricVersion(MetricVersion version) {
   if (auto s = version.map.Validate(schema_.dim, "map"); !s.ok()) return s;
   {
@@ -309,6 +414,20 @@ absl::StatusOr<std::vector<MetricVersion>> Collection::ListMetricVersions(
   return store_->ListMetricVersions(id_, include_maps);
 }
 
+absl::Status Collection::PutEntry(std::string_view name, std::string_view value) {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (dropped_) return NotFound();
+  return store_->PutCollectionEntry(id_, name, value);
+}
+
+absl::StatusOr<std::optional<std::string>> Collection::GetEntry(std::string_view name) const {
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+  }
+  return store_->GetCollectionEntry(id_, name);
+}
+
 absl::StatusOr<MetricVersion> Collection::GetMetricVersion(int32_t version) const {
   {
     std::shared_lock<WriterPriorityMutex> lock(mu_);
@@ -319,41 +438,16 @@ absl::StatusOr<MetricVersion> Collection::GetMetricVersion(int32_t version) cons
 
 absl::StatusOr<LabelledData> Collection::SampleLabelled(
     int64_t max, uint64_t seed, std::vector<std::string>* label_names) const {
-  std::vector<std::pair<int64_t, int32_t>> labelled;  // (record id, label id)
-  std::shared_ptr<const StoreSnapshot> snapshot;
-  std::vector<std::string> names;
-  {
-    std::shared_lock<WriterPriorityMutex> lock(mu_);
-    if (dropped_) return NotFound();
-    for (const auto& [id, entry] : entries_) {
-      if (entry.label >= 0) labelled.emplace_back(id, entry.label);
-    }
-    names = label_names_;
-    snapshot = snapshot_;
-  }
-  std::sort(labelled.begin(), labelled.end());  // independent of hash order
-  if (int64_t(labelled.size()) > max) {
-    std::mt19937_64 rng(seed);
-    std::shuffle(labelled.begin(), labelled.end(), rng);
-    labelled.resize(max);
-    std::sort(labelled.begin(), labelled.end());
-  }
-  std::vector<int64_t> ids;
-  ids.reserve(labelled.size());
-  for (const auto& [id, label] : labelled) ids.push_back(id);
-  auto stored = store_->GetRecords(id_, ids, snapshot.get());
-  if (!stored.ok()) return stored.status();
+  auto sample = SampleRecords(LabelScope::kLabelled, {}, max, seed);
+  if (!sample.ok()) return sample.status();
   LabelledData data;
   data.dim = schema_.dim;
-  data.x.reserve(ids.size() * size_t(data.dim));
-  std::unordered_map<int32_t, int32_t> renumber;
+  data.x = std::move(sample->x);
+  std::unordered_map<std::string, int32_t> numbers;
   if (label_names != nullptr) label_names->clear();
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const auto& rec = (*stored)[i];
-    if (!rec) return absl::InternalError("indexed record missing from store");
-    data.x.insert(data.x.end(), rec->vector.begin(), rec->vector.end());
-    auto [it, added] = renumber.emplace(labelled[i].second, int32_t(renumber.size()));
-    if (added && label_names != nullptr) label_names->push_back(names[labelled[i].second]);
+  for (const auto& label : sample->labels) {
+    auto [it, added] = numbers.emplace(*label, int32_t(numbers.size()));
+    if (added && label_names != nullptr) label_names->push_back(*label);
     data.label.push_back(it->second);
   }
   return data;
@@ -679,20 +773,25 @@ absl::StatusOr<SearchResults> Collection::Search(
     std::shared_lock<WriterPriorityMutex> lock(mu_);
     if (dropped_) return NotFound();
     // Label restriction: a filter over record ids, checked by the index.
+    // An empty `allowed` admits every label.
     class Filter final : public IdFilter {
      public:
-      Filter(const std::unordered_map<int64_t, Entry>& entries,
-             std::vector<bool> allowed)
-          : entries_(entries), allowed_(std::move(allowed)) {}
+      Filter(const std::unordered_map<int64_t, Entry>& entries, std::vector<bool> allowed,
+             LabelScope scope)
+          : entries_(entries), allowed_(std::move(allowed)), scope_(scope) {}
       bool Allows(int64_t id) const override {
         auto it = entries_.find(id);
-        return it != entries_.end() && it->second.label >= 0 &&
-               allowed_[it->second.label];
+        if (it == entries_.end()) return false;
+        const int32_t label = it->second.label;
+        if (scope_ == LabelScope::kUnlabelled) return label < 0;
+        if (label < 0) return scope_ == LabelScope::kAll && allowed_.empty();
+        return allowed_.empty() || allowed_[label];
       }
 
      private:
       const std::unordered_map<int64_t, Entry>& entries_;
       std::vector<bool> allowed_;
+      LabelScope scope_;
     };
     std::unique_ptr<Filter> filter;
     if (!options.labels.empty()) {
@@ -702,8 +801,12 @@ absl::StatusOr<SearchResults> Collection::Search(
         auto it = label_ids_.find(label);
         if (it != label_ids_.end()) allowed[it->second] = any = true;
       }
-      if (!any) return results;  // no record carries any of these labels
-      filter = std::make_unique<Filter>(entries_, std::move(allowed));
+      if (!any || options.scope == LabelScope::kUnlabelled) {
+        return results;  // no record carries any of these labels
+      }
+      filter = std::make_unique<Filter>(entries_, std::move(allowed), options.scope);
+    } else if (options.scope != LabelScope::kAll) {
+      filter = std::make_unique<Filter>(entries_, std::vector<bool>(), options.scope);
     }
     ToIndexForm(map_.get(), &prepared);
     const Metric index_metric = map_ ? Metric::kL2 : schema_.metric;

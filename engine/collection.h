@@ -62,10 +62,18 @@ struct GetResult {
   std::vector<std::string> missing_keys;  // keys that do not exist
 };
 
+// Which records a query or an operation considers.
+enum class LabelScope {
+  kAll = 0,
+  kLabelled = 1,    // records that carry a label
+  kUnlabelled = 2,  // records without one
+};
+
 struct SearchOptions {
   int32_t k = 10;
   // If non-empty, only records with one of these labels are candidates.
   std::vector<std::string> labels;
+  LabelScope scope = LabelScope::kAll;
   bool include_vectors = false;
   bool include_attributes = false;
   // Per-query ef_search / nprobe; INVALID_ARGUMENT if the index has no such
@@ -83,6 +91,23 @@ struct SearchHit {
 
 // One list of hits per query, closest first.
 using SearchResults = std::vector<std::vector<SearchHit>>;
+
+// Records chosen by SampleRecords, with raw vectors.
+struct RecordSample {
+  int32_t dim = 0;
+  std::vector<std::string> keys;
+  std::vector<float> x;  // keys.size() x dim
+  std::vector<std::optional<std::string>> labels;
+};
+
+// Vectors in the space the collection's metric compares them in (what its
+// index holds: L x under a learned metric, unit length under cosine), and the
+// distance there, in the API convention of metric.h.
+struct MetricSpace {
+  int32_t dim = 0;
+  Metric metric = Metric::kL2;  // kL2 also for a learned metric
+  double Distance(const float* a, const float* b) const;
+};
 
 struct CollectionStats {
   int64_t record_count = 0;
@@ -119,6 +144,7 @@ class Collection : public std::enable_shared_from_this<Collection> {
   // The schema with the index spec in force now.
   CollectionSchema schema() const;
   uint32_t id() const { return id_; }
+  const CollectionLimits& limits() const { return limits_; }
 
   // Stores the batch atomically; an existing key is replaced. Rejects an
   // empty batch, a key repeated in the batch, wrong dimensions, NaN/Inf.
@@ -156,6 +182,25 @@ class Collection : public std::enable_shared_from_this<Collection> {
   // The learned map in force, or nullptr under the creation metric.
   std::shared_ptr<const LinearMap> active_map() const;
 
+  // Checks `vectors` like Search checks queries (errors name `field`[i]) and
+  // returns them in metric space (n x space->dim), under the metric in force.
+  absl::StatusOr<std::vector<float>> ToMetricSpace(absl::Span<const absl::Span<const float>> vectors,
+                                                   const std::string& field,
+                                                   MetricSpace* space) const;
+  // The stored (raw) vectors of `keys`, in order; NOT_FOUND naming the first
+  // unknown key as `field`[i].
+  absl::StatusOr<std::vector<std::vector<float>>> StoredVectors(
+      absl::Span<const std::string> keys, const std::string& field) const;
+  // The same for stored (already checked) raw rows, n x dim.
+  std::vector<float> RowsToMetricSpace(const std::vector<float>& rows, MetricSpace* space) const;
+
+  // Up to `max` records in `scope` (and, if `labels` is non-empty, with one
+  // of those labels), sampled uniformly (seeded) from one consistent view, in
+  // record order.
+  absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
+                                             const std::vector<std::string>& labels,
+                                             int64_t max, uint64_t seed) const;
+
   // Up to `max` labelled records, sampled uniformly (seeded) from one
   // consistent view, with raw vectors; labels are numbered in first-seen order
   // and named in `label_names` if given.
@@ -166,6 +211,11 @@ class Collection : public std::enable_shared_from_this<Collection> {
   absl::StatusOr<int32_t> AddMetricVersion(MetricVersion version);
   absl::StatusOr<std::vector<MetricVersion>> ListMetricVersions(bool include_maps) const;
   absl::StatusOr<MetricVersion> GetMetricVersion(int32_t version) const;
+
+  // Named entries stored with the collection (its calibration), dropped
+  // with it.
+  absl::Status PutEntry(std::string_view name, std::string_view value);
+  absl::StatusOr<std::optional<std::string>> GetEntry(std::string_view name) const;
 
   // Puts metric version `version` in force (0: the creation metric again).
   // The index (same spec) is built over the mapped vectors beside the current

@@ -221,6 +221,23 @@ absl::StatusOr<int32_t> Store::AddMetricVersion(uint32_t collection_id,
   return version.version;
 }
 
+absl::Status Store::PutCollectionEntry(uint32_t collection_id, std::string_view name,
+                                       std::string_view value) {
+  rocksdb::WriteBatch batch;
+  batch.Put(metrics_, CollectionPrefix(collection_id) + std::string(name), value);
+  return WriteDurably(&batch);
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetCollectionEntry(uint32_t collection_id,
+                                                                     std::string_view name) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), metrics_,
+                               CollectionPrefix(collection_id) + std::string(name), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "reading collection entry");
+  return std::optional<std::string>(std::move(value));
+}
+
 absl::StatusOr<MetricVersion> Store::GetMetricVersion(uint32_t collection_id,
                                                       int32_t version) {
   std::string key = CollectionPrefix(collection_id);
@@ -244,6 +261,7 @@ absl::StatusOr<std::vector<MetricVersion>> Store::ListMetricVersions(
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, metrics_));
   std::vector<MetricVersion> out;
   for (it->Seek(begin); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) continue;  // a named entry (PutCollectionEntry)
     auto v = DecodeMetricVersion(it->value().ToStringView());
     if (!v.ok()) return v.status();
     if (!include_maps) v->map.rows.clear();

@@ -7,6 +7,7 @@
 //   meta     "next_collection_id"               -> u32
 //            "next_record_id/" + collection id  -> u64
 //   metrics  collection id (u32) + version (u32) -> encoded MetricVersion
+//            collection id (u32) + name (2+ bytes) -> a named entry (calibration)
 // The key -> id and label -> ids maps are rebuilt in memory from `records`
 // when a collection is opened, so they are not stored a second time.
 //
@@ -23,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -113,6 +115,13 @@ class Store {
   // Every version, oldest first; their maps left empty unless include_maps.
   absl::StatusOr<std::vector<MetricVersion>> ListMetricVersions(uint32_t collection_id,
                                                                 bool include_maps);
+
+  // A named entry of the collection ("calibration"), dropped with it. `name`
+  // must not be 4 bytes long (the length of a version number).
+  absl::Status PutCollectionEntry(uint32_t collection_id, std::string_view name,
+                                  std::string_view value);
+  absl::StatusOr<std::optional<std::string>> GetCollectionEntry(uint32_t collection_id,
+                                                                std::string_view name);
 
   // Removes the collection's catalog entry, records and metric versions
   // atomically.
