@@ -160,21 +160,8 @@ absl::StatusOr<v1::SearchResponse> Client::Search(const v1::SearchRequest& reque
 absl::StatusOr<v1::MetricVersion> Client::LearnMetric(
     const v1::LearnMetricRequest& request,
     const std::function<void(const v1::LearnProgress&)>& on_progress) {
-  grpc::ClientContext ctx;  // no deadline: learning may take long
-  auto reader = stub_->LearnMetric(&ctx, request);
-  v1::LearnMetricResponse message;
-  std::optional<v1::MetricVersion> result;
-  while (reader->Read(&message)) {
-    if (message.has_progress()) {
-      if (on_progress) on_progress(message.progress());
-    } else if (message.has_result()) {
-      result = message.result();
-    }
-  }
-  grpc::Status s = reader->Finish();
-  if (!s.ok()) return FromGrpcStatus(s);
-  if (!result) return absl::InternalError("LearnMetric ended without a result");
-  return *result;
+  return ProgressStream(&v1::MetricDB::Stub::LearnMetric, request, on_progress,
+                        &v1::LearnMetricResponse::has_result, &v1::LearnMetricResponse::result);
 }
 
 absl::StatusOr<v1::ListMetricsResponse> Client::ListMetrics(const std::string& collection) {
@@ -199,6 +186,31 @@ absl::StatusOr<v1::CollectionInfo> Client::ActivateMetric(const std::string& col
 
 absl::StatusOr<v1::MetricVersion> Client::SetMetric(const v1::SetMetricRequest& request) {
   return Unary(&v1::MetricDB::Stub::SetMetric, request);
+}
+
+absl::StatusOr<v1::IdentifyResponse> Client::Identify(const v1::IdentifyRequest& request) {
+  return Unary(&v1::MetricDB::Stub::Identify, request);
+}
+
+absl::StatusOr<v1::VerifyResponse> Client::Verify(const v1::VerifyRequest& request) {
+  return Unary(&v1::MetricDB::Stub::Verify, request);
+}
+
+absl::StatusOr<v1::Calibration> Client::Calibrate(const v1::CalibrateRequest& request) {
+  return Unary(&v1::MetricDB::Stub::Calibrate, request);
+}
+
+absl::StatusOr<v1::Calibration> Client::GetCalibration(const std::string& collection) {
+  v1::GetCalibrationRequest req;
+  req.set_collection(collection);
+  return Unary(&v1::MetricDB::Stub::GetCalibration, req);
+}
+
+absl::StatusOr<v1::ClusterResult> Client::Cluster(
+    const v1::ClusterRequest& request,
+    const std::function<void(const v1::LearnProgress&)>& on_progress) {
+  return ProgressStream(&v1::MetricDB::Stub::Cluster, request, on_progress,
+                        &v1::ClusterResponse::has_result, &v1::ClusterResponse::result);
 }
 
 }  // namespace metricdb

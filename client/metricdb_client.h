@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -107,6 +108,16 @@ class Client {
                                                     int32_t version);
   absl::StatusOr<v1::MetricVersion> SetMetric(const v1::SetMetricRequest& request);
 
+  // Identity queries. Cluster calls `on_progress` (may be empty) with each
+  // progress message; it has no deadline.
+  absl::StatusOr<v1::IdentifyResponse> Identify(const v1::IdentifyRequest& request);
+  absl::StatusOr<v1::VerifyResponse> Verify(const v1::VerifyRequest& request);
+  absl::StatusOr<v1::Calibration> Calibrate(const v1::CalibrateRequest& request);
+  absl::StatusOr<v1::Calibration> GetCalibration(const std::string& collection);
+  absl::StatusOr<v1::ClusterResult> Cluster(
+      const v1::ClusterRequest& request,
+      const std::function<void(const v1::LearnProgress&)>& on_progress);
+
  private:
   Client(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel);
   void Prepare(grpc::ClientContext* context) const;
@@ -122,6 +133,29 @@ class Client {
     grpc::Status s = (stub_.get()->*method)(&ctx, request, &response);
     if (!s.ok()) return FromGrpcStatus(s);
     return response;
+  }
+  // A server stream of progress messages ending with one result.
+  template <typename Request, typename Message, typename Result>
+  absl::StatusOr<Result> ProgressStream(
+      std::unique_ptr<grpc::ClientReader<Message>> (v1::MetricDB::Stub::*method)(
+          grpc::ClientContext*, const Request&),
+      const Request& request, const std::function<void(const v1::LearnProgress&)>& on_progress,
+      bool (Message::*has_result)() const, const Result& (Message::*result)() const) {
+    grpc::ClientContext ctx;  // no deadline: these runs may take long
+    auto reader = (stub_.get()->*method)(&ctx, request);
+    Message message;
+    std::optional<Result> last;
+    while (reader->Read(&message)) {
+      if ((message.*has_result)()) {
+        last = (message.*result)();
+      } else if (message.has_progress() && on_progress) {
+        on_progress(message.progress());
+      }
+    }
+    grpc::Status s = reader->Finish();
+    if (!s.ok()) return FromGrpcStatus(s);
+    if (!last) return absl::InternalError("the stream ended without a result");
+    return *last;
   }
 
   const ClientOptions options_;

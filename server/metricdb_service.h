@@ -53,6 +53,18 @@ class MetricDbService final
   grpc::Status SetMetric(grpc::ServerContext*, const v1::SetMetricRequest*,
                          v1::MetricVersion*) override;
 
+  // Identity queries (identity_service.cc).
+  grpc::Status Identify(grpc::ServerContext*, const v1::IdentifyRequest*,
+                        v1::IdentifyResponse*) override;
+  grpc::Status Verify(grpc::ServerContext*, const v1::VerifyRequest*,
+                      v1::VerifyResponse*) override;
+  grpc::Status Calibrate(grpc::ServerContext*, const v1::CalibrateRequest*,
+                         v1::Calibration*) override;
+  grpc::Status GetCalibration(grpc::ServerContext*, const v1::GetCalibrationRequest*,
+                              v1::Calibration*) override;
+  grpc::Status Cluster(grpc::ServerContext*, const v1::ClusterRequest*,
+                       grpc::ServerWriter<v1::ClusterResponse>*) override;
+
  private:
   Engine* const engine_;
 };

@@ -376,5 +376,100 @@ TEST_F(CliTest, LearnsUploadsAndActivatesMetrics) {
   EXPECT_EQ(Lines(Run("info wine --json").out).at(0)["metric_version"], 0);
 }
 
+// identify / verify / calibrate / cluster through the CLI and a real server,
+// on 20 well-separated identities of 5 records (plus 6 unlabelled ones).
+TEST_F(CliTest, IdentityCommandsAnswerWithJson) {
+  const int dim = 8, ids = 20, per = 5;
+  const auto centres = RandomVectors(ids + 2, dim, 31);
+  const auto noise = RandomVectors((ids + 2) * per, dim, 32);
+  std::vector<float> x;
+  std::string labels;
+  for (int c = 0; c < ids; ++c) {
+    for (int r = 0; r < per; ++r) {
+      for (int d = 0; d < dim; ++d) x.push_back(10 * centres[c * dim + d] + 0.3f * noise[(c * per + r) * dim + d]);
+      labels += "person" + std::to_string(c) + "\n";
+    }
+  }
+  WriteBytes(dir_.file("ids.npy"), NpyBytes(x, ids * per, dim, false));
+  WriteBytes(dir_.file("ids.txt"), labels);
+  std::vector<float> strangers;  // two unseen identities, 3 records each
+  for (int c = ids; c < ids + 2; ++c) {
+    for (int r = 0; r < 3; ++r) {
+      for (int d = 0; d < dim; ++d) strangers.push_back(10 * centres[c * dim + d] + 0.3f * noise[(c * per + r) * dim + d]);
+    }
+  }
+  WriteBytes(dir_.file("new.npy"), NpyBytes(strangers, 6, dim, false));
+  ASSERT_EQ(Run("create people --dim 8").code, 0);
+  auto r = Run("load people " + dir_.file("ids.npy") + " --labels " + dir_.file("ids.txt") + " --key-prefix k");
+  ASSERT_EQ(r.code, 0) << r.err;
+
+  r = Run("verify people key:k0 key:k1");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("FAILED_PRECONDITION"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("calibrate"), std::string::npos) << r.err;
+
+  r = Run("calibrate people --far 0.001 --far 0.01 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto cal = Lines(r.out).at(0);
+  ASSERT_EQ(cal["points"].size(), 2u);
+  EXPECT_EQ(cal["genuine_pairs"], std::to_string(ids * 10));  // int64 is a JSON string
+  EXPECT_FALSE(cal["stale"].get<bool>());
+
+  // Strangers are unknown, gallery records are themselves. (The calibrated
+  // threshold sits just under the closest impostor pairs of only 20
+  // identities, so strangers get an explicit one with a margin.)
+  r = Run("identify people " + dir_.file("new.npy") + " --threshold 5 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& line : Lines(r.out)) EXPECT_TRUE(line["unknown"].get<bool>()) << line.dump();
+  r = Run("identify people --key k7 --key k12 --far 0.001 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto found = Lines(r.out);
+  EXPECT_EQ(found.at(0)["identities"][0]["label"], "person1");
+  EXPECT_EQ(found.at(1)["identities"][0]["label"], "person2");
+  EXPECT_FALSE(found.at(0)["unknown"].get<bool>());
+
+  r = Run("verify people key:k0 key:k1 key:k0 key:k5 key:k6 label:person1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto v = Lines(r.out);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_TRUE(v[0]["same"].get<bool>());
+  EXPECT_FALSE(v[1]["same"].get<bool>());
+  EXPECT_TRUE(v[2]["same"].get<bool>());
+  EXPECT_DOUBLE_EQ(v[0]["threshold"].get<double>(), cal["points"][0]["threshold"].get<double>());
+
+  r = Run("cluster people --method kmeans -k 20 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto km = Lines(r.out).at(0);
+  EXPECT_EQ(km["clusters"], 20);
+  EXPECT_EQ(km["assignments"].size(), size_t(ids * per));
+  EXPECT_GT(km["quality"]["nmi"].get<double>(), 0.8);
+
+  // The strangers, unlabelled, clustered by threshold and labelled.
+  r = Run("load people " + dir_.file("new.npy") + " --key-prefix new");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Run("cluster people --method threshold --far 0.001 --scope unlabelled --write-labels --label-prefix guest --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto th = Lines(r.out).at(0);
+  EXPECT_EQ(th["clusters"], 2);
+  EXPECT_EQ(th["labels_written"], "6");
+  r = Run("get people new0 new5 --json");
+  auto got = Lines(r.out);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]["label"].get<std::string>().rfind("guest", 0), 0u);
+  EXPECT_NE(got[0]["label"], got[1]["label"]);
+
+  // Refusals.
+  r = Run("verify people key:k0");
+  EXPECT_NE(r.err.find("INVALID_ARGUMENT"), std::string::npos) << r.err;
+  r = Run("verify people key:k0 key:nosuch --threshold 1");
+  EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
+  r = Run("identify people --key nosuch");
+  EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
+  r = Run("cluster people --method kmeans -k 1000");
+  EXPECT_NE(r.err.find("INVALID_ARGUMENT"), std::string::npos) << r.err;
+  r = Run("identify people --key k0 --far 0.5");
+  EXPECT_NE(r.err.find("INVALID_ARGUMENT"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace metricdb

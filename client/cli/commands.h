@@ -4,6 +4,7 @@
 #ifndef METRICDB_CLIENT_CLI_COMMANDS_H_
 #define METRICDB_CLIENT_CLI_COMMANDS_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct CliContext {
 
 // Prints `s` on stderr and returns 1.
 int Fail(const absl::Status& s);
+
+// "0.1,0.2,..." as a one-row matrix; INVALID_ARGUMENT naming `flag`.
+absl::StatusOr<Matrix> ParseVectorFlag(const std::string& text, const std::string& flag);
 
 // An index choice on the command line; 0 = the server's default.
 struct IndexArgs {
@@ -111,6 +115,62 @@ struct SetMetricArgs {
   bool activate = false;
 };
 int RunSetMetric(CliContext& ctx, const SetMetricArgs& args);
+
+// Identity queries. Thresholds: --threshold, or --far (a calibrated FAR).
+struct ThresholdArgs {
+  std::optional<double> threshold;
+  std::optional<double> far;
+};
+
+struct IdentifyArgs {
+  std::string collection;
+  std::string file;                 // queries from a file, and/or
+  std::string vector;               // one query "0.1,0.2,...", and/or
+  std::vector<std::string> keys;    // stored records as queries
+  MatrixFileOptions file_options;
+  int top = 5;
+  int depth = 0;
+  std::string aggregation = "min";  // min|mean|votes
+  int top_n = 3;
+  ThresholdArgs threshold;
+};
+int RunIdentify(CliContext& ctx, const IdentifyArgs& args);
+
+// Pairs as SIDE SIDE ..., each side "key:K", "label:L" or "vec:0.1,0.2,...".
+struct VerifyArgs {
+  std::string collection;
+  std::vector<std::string> sides;
+  std::string aggregation = "min";
+  int top_n = 3;
+  ThresholdArgs threshold;
+};
+int RunVerify(CliContext& ctx, const VerifyArgs& args);
+
+struct CalibrateArgs {
+  std::string collection;
+  std::vector<double> fars;
+  double holdout = 0;
+  std::optional<uint64_t> seed;
+  int64_t max_records = 0;
+  bool show = false;  // print the stored calibration instead of making one
+};
+int RunCalibrate(CliContext& ctx, const CalibrateArgs& args);
+
+struct ClusterArgs {
+  std::string collection;
+  std::string method = "kmeans";  // kmeans|threshold
+  std::string scope = "all";      // all|labelled|unlabelled
+  std::vector<std::string> labels;
+  int k = 0;
+  int iterations = 0;
+  std::optional<uint64_t> seed;
+  ThresholdArgs threshold;
+  int neighbors = 0;
+  bool write_labels = false;
+  std::string label_prefix;
+  std::string progress = "auto";
+};
+int RunCluster(CliContext& ctx, const ClusterArgs& args);
 
 }  // namespace metricdb
 

@@ -1,5 +1,7 @@
 #include "client/cli/json_format.h"
 
+#include <google/protobuf/util/json_util.h>
+
 namespace metricdb {
 
 std::string MetricToString(v1::Metric metric) {
@@ -15,6 +17,15 @@ std::string MetricToString(v1::Metric metric) {
     default:
       return "unspecified";
   }
+}
+
+std::string ToJsonLine(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions o;
+  o.always_print_primitive_fields = true;
+  o.preserve_proto_field_names = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
 }
 
 nlohmann::json ToJson(const v1::CollectionInfo& info) {

@@ -19,6 +19,10 @@ nlohmann::json ToJson(const v1::Hit& hit);
 
 std::string MetricToString(v1::Metric metric);
 
+// Any API message as one line of JSON: every field present, proto field
+// names (what --json prints for learn, metrics, calibrate, cluster).
+std::string ToJsonLine(const google::protobuf::Message& message);
+
 }  // namespace metricdb
 
 #endif  // METRICDB_CLIENT_CLI_JSON_FORMAT_H_

@@ -161,6 +161,66 @@ int main(int argc, char** argv) {
   sm->add_option("file", set_metric.file, ".npy .fvecs .csv .hdf5")->required();
   sm->add_flag("--activate", set_metric.activate, "Put it in force");
 
+  auto add_threshold = [](CLI::App* cmd, metricdb::ThresholdArgs* t) {
+    cmd->add_option("--threshold", t->threshold, "Distance threshold (same when <=)");
+    cmd->add_option("--far", t->far, "Use the calibrated threshold at this target FAR");
+  };
+
+  metricdb::IdentifyArgs identify;
+  auto* id = app.add_subcommand("identify", "Who is this? Top identities per query (open set)");
+  id->add_option("collection", identify.collection)->required();
+  id->add_option("file", identify.file, "Queries file (.npy .fvecs .csv .hdf5)");
+  AddFileOptions(id, &identify.file_options, "test");
+  id->add_option("--vector", identify.vector, "One query: comma-separated values");
+  id->add_option("--key", identify.keys, "A stored record as query (repeatable)");
+  id->add_option("--top", identify.top, "Identities per query")->capture_default_str();
+  id->add_option("--depth", identify.depth, "Candidates from the index (default 100)");
+  id->add_option("--aggregation", identify.aggregation, "min|mean|votes")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"min", "mean", "votes"}));
+  id->add_option("--top-n", identify.top_n, "Records averaged by mean")->capture_default_str();
+  add_threshold(id, &identify.threshold);
+
+  metricdb::VerifyArgs verify;
+  auto* vf = app.add_subcommand("verify", "Same identity? Pairs of key:K, label:L or vec:V,...");
+  vf->add_option("collection", verify.collection)->required();
+  vf->add_option("sides", verify.sides, "SIDE SIDE [SIDE SIDE ...]")->required();
+  vf->add_option("--aggregation", verify.aggregation, "min|mean (for label sides)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"min", "mean"}));
+  vf->add_option("--top-n", verify.top_n, "Records averaged by mean")->capture_default_str();
+  add_threshold(vf, &verify.threshold);
+
+  metricdb::CalibrateArgs calibrate;
+  auto* cb = app.add_subcommand("calibrate", "Thresholds at target FARs from the labels");
+  cb->add_option("collection", calibrate.collection)->required();
+  cb->add_option("--far", calibrate.fars, "Target FAR (repeatable; default 1e-2 1e-3 1e-4)");
+  cb->add_option("--holdout", calibrate.holdout, "Identities held out to check the FAR");
+  cb->add_option("--seed", calibrate.seed, "Sampling seed (1)");
+  cb->add_option("--max-records", calibrate.max_records, "Labelled records sampled (20000)");
+  cb->add_flag("--show", calibrate.show, "Print the stored calibration");
+
+  metricdb::ClusterArgs cluster;
+  auto* cl = app.add_subcommand("cluster", "k-means, or threshold clustering into identities");
+  cl->add_option("collection", cluster.collection)->required();
+  cl->add_option("--method", cluster.method, "kmeans|threshold")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"kmeans", "threshold"}));
+  cl->add_option("--scope", cluster.scope, "all|labelled|unlabelled")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"all", "labelled", "unlabelled"}));
+  cl->add_option("--label", cluster.labels, "Only records of this label (repeatable)");
+  cl->add_option("-k", cluster.k, "k-means clusters");
+  cl->add_option("--iterations", cluster.iterations, "k-means iterations (25)");
+  cl->add_option("--seed", cluster.seed, "Seed (1)");
+  add_threshold(cl, &cluster.threshold);
+  cl->add_option("--neighbors", cluster.neighbors, "Threshold: neighbours per record (10)");
+  cl->add_flag("--write-labels", cluster.write_labels, "Label the unlabelled clustered records");
+  cl->add_option("--label-prefix", cluster.label_prefix, "Label prefix (cluster-)");
+  cl->add_option("--progress", cluster.progress, "auto|always|never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+
   CLI11_PARSE(app, argc, argv);
   if (lm->parsed()) {
     v1::LearnOptions& o = learn.options;
@@ -196,5 +256,9 @@ int main(int argc, char** argv) {
   else if (ms->parsed()) code = metricdb::RunMetrics(ctx, metrics_of);
   else if (am->parsed()) code = metricdb::RunActivateMetric(ctx, activate_of, activate_version);
   else if (sm->parsed()) code = metricdb::RunSetMetric(ctx, set_metric);
+  else if (id->parsed()) code = metricdb::RunIdentify(ctx, identify);
+  else if (vf->parsed()) code = metricdb::RunVerify(ctx, verify);
+  else if (cb->parsed()) code = metricdb::RunCalibrate(ctx, calibrate);
+  else if (cl->parsed()) code = metricdb::RunCluster(ctx, cluster);
   return code;
 }

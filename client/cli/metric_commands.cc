@@ -1,25 +1,15 @@
 // learn, metrics, activate-metric, set-metric: the learned metrics of a
 // collection.
-#include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 
 #include "client/cli/commands.h"
+#include "client/cli/json_format.h"
 
 namespace metricdb {
 namespace {
-
-// One JSON object per line, every field present, proto field names.
-std::string ToJsonLine(const google::protobuf::Message& m) {
-  google::protobuf::util::JsonPrintOptions o;
-  o.always_print_primitive_fields = true;
-  o.preserve_proto_field_names = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
-}
 
 void PrintVersion(const CliContext& ctx, const v1::MetricVersion& v) {
   if (ctx.json) {

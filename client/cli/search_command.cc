@@ -8,22 +8,23 @@
 #include "client/cli/json_format.h"
 
 namespace metricdb {
-namespace {
 
-absl::StatusOr<Matrix> ParseVectorFlag(const std::string& text) {
+absl::StatusOr<Matrix> ParseVectorFlag(const std::string& text, const std::string& flag) {
   Matrix m;
   m.rows = 1;
   for (absl::string_view part : absl::StrSplit(text, ',')) {
     float v;
     if (!absl::SimpleAtof(part, &v)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--vector: \"", part, "\" is not a number"));
+          absl::StrCat(flag, ": \"", std::string(part), "\" is not a number"));
     }
     m.values.push_back(v);
   }
   m.cols = int64_t(m.values.size());
   return m;
 }
+
+namespace {
 
 void PrintResult(const CliContext& ctx, int64_t query, const v1::QueryResult& result) {
   if (ctx.json) {
@@ -48,7 +49,7 @@ int RunSearch(CliContext& ctx, const SearchArgs& args) {
     return Fail(absl::InvalidArgumentError(
         "give queries as a FILE or with --vector, exactly one of them"));
   }
-  auto queries = args.file.empty() ? ParseVectorFlag(args.vector)
+  auto queries = args.file.empty() ? ParseVectorFlag(args.vector, "--vector")
                                    : ReadMatrixFile(args.file, args.file_options);
   if (!queries.ok()) return Fail(queries.status());
   const int64_t batch = std::max(1, args.batch_size);
