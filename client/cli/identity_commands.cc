@@ -20,6 +20,19 @@ absl::StatusOr<v1::Aggregation> ParseAggregation(const std::string& a) {
   return absl::InvalidArgumentError("--aggregation: must be min, mean or votes, got " + a);
 }
 
+// The aggregation and threshold fields shared by identify and verify.
+template <typename Request>
+absl::Status SetDecision(const std::string& aggregation, int top_n, const ThresholdArgs& t,
+                         Request* req) {
+  auto parsed = ParseAggregation(aggregation);
+  if (!parsed.ok()) return parsed.status();
+  req->set_aggregation(*parsed);
+  req->set_top_n(top_n);
+  if (t.threshold) req->set_threshold(*t.threshold);
+  if (t.far) req->set_far(*t.far);
+  return absl::OkStatus();
+}
+
 absl::Status ParseSide(const std::string& text, v1::VerifySide* side) {
   if (absl::StartsWith(text, "key:")) {
     side->set_key(text.substr(4));
@@ -60,12 +73,9 @@ int RunIdentify(CliContext& ctx, const IdentifyArgs& args) {
   for (const auto& k : args.keys) req.add_query_keys(k);
   req.set_top_identities(args.top);
   req.set_depth(args.depth);
-  auto aggregation = ParseAggregation(args.aggregation);
-  if (!aggregation.ok()) return Fail(aggregation.status());
-  req.set_aggregation(*aggregation);
-  req.set_top_n(args.top_n);
-  if (args.threshold.threshold) req.set_threshold(*args.threshold.threshold);
-  if (args.threshold.far) req.set_far(*args.threshold.far);
+  if (auto s = SetDecision(args.aggregation, args.top_n, args.threshold, &req); !s.ok()) {
+    return Fail(s);
+  }
   auto resp = ctx.client->Identify(req);
   if (!resp.ok()) return Fail(resp.status());
   for (int q = 0; q < resp->results_size(); ++q) {
@@ -106,12 +116,9 @@ int RunVerify(CliContext& ctx, const VerifyArgs& args) {
     if (auto s = ParseSide(args.sides[i], pair->mutable_a()); !s.ok()) return Fail(s);
     if (auto s = ParseSide(args.sides[i + 1], pair->mutable_b()); !s.ok()) return Fail(s);
   }
-  auto aggregation = ParseAggregation(args.aggregation);
-  if (!aggregation.ok()) return Fail(aggregation.status());
-  req.set_aggregation(*aggregation);
-  req.set_top_n(args.top_n);
-  if (args.threshold.threshold) req.set_threshold(*args.threshold.threshold);
-  if (args.threshold.far) req.set_far(*args.threshold.far);
+  if (auto s = SetDecision(args.aggregation, args.top_n, args.threshold, &req); !s.ok()) {
+    return Fail(s);
+  }
   auto resp = ctx.client->Verify(req);
   if (!resp.ok()) return Fail(resp.status());
   for (int i = 0; i < resp->results_size(); ++i) {
