@@ -414,6 +414,9 @@ TEST_F(CliTest, IdentityCommandsAnswerWithJson) {
   ASSERT_EQ(cal["points"].size(), 2u);
   EXPECT_EQ(cal["genuine_pairs"], std::to_string(ids * 10));  // int64 is a JSON string
   EXPECT_FALSE(cal["stale"].get<bool>());
+  r = Run("calibrate people --show --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).at(0)["points"], cal["points"]);
 
   // Strangers are unknown, gallery records are themselves. (The calibrated
   // threshold sits just under the closest impostor pairs of only 20
