@@ -91,8 +91,10 @@ def load_datasets(args):
                                                                 "prepare_fashion_mnist.py"), data])
         xtr = np.load(os.path.join(data, "train.npy"))
         xte = np.load(os.path.join(data, "test.npy"))
-        ytr = np.array([int(v) for v in open(os.path.join(data, "train_labels.txt"))])
-        yte = np.array([int(v) for v in open(os.path.join(data, "test_labels.txt"))])
+        names = {}
+        ytr, yte = [np.array([names.setdefault(v.strip(), len(names))
+                              for v in open(os.path.join(data, f))])
+                    for f in ("train_labels.txt", "test_labels.txt")]
         out.append(("fmnist784", xtr, ytr, xte, yte))
         pca = PCA(64, random_state=1).fit(xtr)
         out.append(("fmnist_pca64", pca.transform(xtr), ytr, pca.transform(xte), yte))
