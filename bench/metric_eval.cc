@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   app.add_option("--dataset", dataset)->required();
   app.add_option("--methods", methods)->capture_default_str();
   double learning_rate = 0;
-  int epochs = 0;
+  int epochs = 0, d_out = 0;
+  app.add_option("--d-out", d_out, "Rows of L (default: dim)");
   app.add_option("--learning-rate", learning_rate, "Adam step (default: the engine's)");
   app.add_option("--epochs", epochs, "Epochs (default: the engine's)");
   CLI11_PARSE(app, argc, argv);
@@ -79,6 +80,7 @@ int main(int argc, char** argv) {
     metricdb::LearnOptions options;
     if (learning_rate > 0) options.learning_rate = learning_rate;
     options.epochs = epochs;
+    options.d_out = d_out;
     Check(metricdb::ResolveLearnOptions(method, train.dim, &options), "options");
     const auto start = metricdb::bench::Clock::now();
     absl::StatusOr<metricdb::LinearMap> map;

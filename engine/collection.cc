@@ -498,6 +498,7 @@ int32_t Collection::InternLabel(const std::string& label) {
 
 void Collection::IndexEntry(int64_t id, Entry entry) {
   if (entry.label >= 0 && label_sizes_[entry.label]++ == 0) ++label_count_;
+  if (entry.label < 0) ++unlabelled_count_;
   key_ids_[entry.key] = id;
   entries_.emplace(id, std::move(entry));
 }
@@ -507,6 +508,7 @@ void Collection::UnindexEntry(int64_t id) {
   if (it == entries_.end()) return;
   const int32_t label = it->second.label;
   if (label >= 0 && --label_sizes_[label] == 0) --label_count_;
+  if (label < 0) --unlabelled_count_;
   key_ids_.erase(it->second.key);
   entries_.erase(it);
 }
@@ -806,7 +808,14 @@ absl::StatusOr<SearchResults> Collection::Search(
       }
       filter = std::make_unique<Filter>(entries_, std::move(allowed), options.scope);
     } else if (options.scope != LabelScope::kAll) {
-      filter = std::make_unique<Filter>(entries_, std::vector<bool>(), options.scope);
+      // A filter slows the index down: skip it when the scope is everything.
+      const int64_t in_scope = options.scope == LabelScope::kLabelled
+                                   ? int64_t(entries_.size()) - unlabelled_count_
+                                   : unlabelled_count_;
+      if (in_scope == 0) return results;
+      if (in_scope < int64_t(entries_.size())) {
+        filter = std::make_unique<Filter>(entries_, std::vector<bool>(), options.scope);
+      }
     }
     ToIndexForm(map_.get(), &prepared);
     const Metric index_metric = map_ ? Metric::kL2 : schema_.metric;

@@ -301,6 +301,7 @@ class Collection : public std::enable_shared_from_this<Collection> {
   std::vector<std::string> label_names_;
   std::vector<int64_t> label_sizes_;
   int64_t label_count_ = 0;  // labels with at least one record
+  int64_t unlabelled_count_ = 0;  // records without a label
   std::shared_ptr<const StoreSnapshot> snapshot_;  // matches the index
 };
 
