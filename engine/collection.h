@@ -100,6 +100,16 @@ struct RecordSample {
   std::vector<std::optional<std::string>> labels;
 };
 
+// Operations that load a sample of records into memory (learning,
+// calibration, clustering) hold at most this many floats of it (1 GiB).
+inline constexpr int64_t kMaxSampleValues = int64_t{1} << 28;
+
+// The number of records such an operation samples: `requested`, or when 0
+// `default_records` lowered to fit kMaxSampleValues at `dim`.
+// INVALID_ARGUMENT naming `field` if `requested` is negative or does not fit.
+absl::StatusOr<int64_t> ResolveSampleSize(int64_t requested, int64_t default_records,
+                                          int32_t dim, const char* field);
+
 // Vectors in the space the collection's metric compares them in (what its
 // index holds: L x under a learned metric, unit length under cosine), and the
 // distance there, in the API convention of metric.h.

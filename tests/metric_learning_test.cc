@@ -410,6 +410,15 @@ TEST_F(MetricLearningTest, BadRequestsGetTheSpecificStatusAndLeaveTheMetricInFor
   o = Options(1.5);
   EXPECT_EQ(LearnMetric(*c, LearnMethod::kKissme, o, true, {}).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // Samples must fit in memory; dims beyond the learners' limit are refused.
+  o = Options(0.25);
+  o.max_records = int64_t{1} << 40;
+  s = LearnMetric(*c, LearnMethod::kKissme, o, true, {}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("options.max_records"), std::string::npos) << s;
+  auto wide = Create("wide", kMaxLearnDim + 1);
+  s = LearnMetric(*wide, LearnMethod::kWhitening, Options(0), false, {}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   // d_out 6 does not suit the IVF_PQ index (m = 4 must divide it): stored,
   // not activated.
   o = Options(0.25);

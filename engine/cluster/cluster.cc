@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/faiss_call.h"
 #include "engine/identity/calibration.h"
+#include "engine/out_of_memory.h"
 
 namespace metricdb {
 namespace {
@@ -144,22 +145,17 @@ absl::Status WriteLabels(Collection& c, const RecordSample& sample, const Cluste
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<ClusterResult> Cluster(Collection& c, const ClusterOptions& o,
-                                      const ProgressFn& progress) {
-  const int64_t max_records = o.max_records == 0 ? 1000000 : o.max_records;
-  if (max_records < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max_records: must be positive, got ", o.max_records));
-  }
+absl::StatusOr<ClusterResult> ClusterUnguarded(Collection& c, const ClusterOptions& o,
+                                               const ProgressFn& progress) {
+  auto max_records = ResolveSampleSize(o.max_records, 1000000, c.schema().dim, "max_records");
+  if (!max_records.ok()) return max_records.status();
   if (o.write_labels && (o.label_prefix.empty() || o.label_prefix.size() > 256)) {
     return absl::InvalidArgumentError("label_prefix: must be 1 to 256 bytes");
   }
   if (progress && !progress({"sampling", 0, 1, 0, 0})) {
     return absl::CancelledError("clustering cancelled");
   }
-  auto sample = c.SampleRecords(o.scope, o.labels, max_records, o.seed);
+  auto sample = c.SampleRecords(o.scope, o.labels, *max_records, o.seed);
   if (!sample.ok()) return sample.status();
   const int64_t n = int64_t(sample->keys.size());
   if (n == 0) {
@@ -190,6 +186,13 @@ absl::StatusOr<ClusterResult> Cluster(Collection& c, const ClusterOptions& o,
   }
   out.keys = std::move(sample->keys);
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<ClusterResult> Cluster(Collection& c, const ClusterOptions& options,
+                                      const ProgressFn& progress) {
+  return GuardMemory("clustering", [&] { return ClusterUnguarded(c, options, progress); });
 }
 
 }  // namespace metricdb

@@ -38,7 +38,8 @@ struct ClusterOptions {
   std::optional<double> threshold;       // kThreshold: explicit, or
   std::optional<double> calibrated_far;  // calibrated (default: its first FAR)
   int32_t neighbors = 0;            // kThreshold: default 10 (1..max_k - 1)
-  int64_t max_records = 0;          // default 1000000 (a seeded sample beyond)
+  int64_t max_records = 0;          // default 1000000 (a seeded sample beyond;
+                                    // see ResolveSampleSize)
   bool write_labels = false;
   std::string label_prefix = "cluster-";
 };

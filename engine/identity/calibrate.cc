@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/metric/labelled_data.h"
+#include "engine/out_of_memory.h"
 
 namespace metricdb {
 namespace {
@@ -77,7 +78,7 @@ PairDistances SamplePairs(const std::vector<float>& x, const MetricSpace& space,
   return out;
 }
 
-absl::Status Resolve(CalibrateOptions* o) {
+absl::Status Resolve(int32_t dim, CalibrateOptions* o) {
   if (o->target_fars.empty()) o->target_fars = {1e-2, 1e-3, 1e-4};
   for (size_t i = 0; i < o->target_fars.size(); ++i) {
     const double f = o->target_fars[i];
@@ -86,7 +87,9 @@ absl::Status Resolve(CalibrateOptions* o) {
           absl::StrCat("target_fars[", i, "]: must be in (0, 1), got ", f));
     }
   }
-  if (o->max_records == 0) o->max_records = 20000;
+  auto records = ResolveSampleSize(o->max_records, 20000, dim, "options.max_records");
+  if (!records.ok()) return records.status();
+  o->max_records = *records;
   if (o->max_genuine_pairs == 0) o->max_genuine_pairs = 200000;
   if (o->max_impostor_pairs == 0) o->max_impostor_pairs = 2000000;
   if (!o->seed) o->seed = 1;
@@ -118,10 +121,8 @@ absl::Status NeedPairs(const LabelledData& d, const char* part) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<Calibration> Calibrate(Collection& c, CalibrateOptions o) {
-  if (auto s = Resolve(&o); !s.ok()) return s;
+absl::StatusOr<Calibration> CalibrateUnguarded(Collection& c, CalibrateOptions o) {
+  if (auto s = Resolve(c.schema().dim, &o); !s.ok()) return s;
   const int32_t version = c.schema().metric_version;
   auto all = c.SampleLabelled(o.max_records, *o.seed);
   if (!all.ok()) return all.status();
@@ -173,6 +174,12 @@ absl::StatusOr<Calibration> Calibrate(Collection& c, CalibrateOptions o) {
   }
   if (auto s = StoreCalibration(c, out); !s.ok()) return s;
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Calibration> Calibrate(Collection& c, CalibrateOptions options) {
+  return GuardMemory("calibrating", [&] { return CalibrateUnguarded(c, std::move(options)); });
 }
 
 }  // namespace metricdb

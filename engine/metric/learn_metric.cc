@@ -7,6 +7,7 @@
 #include "engine/metric/gradient_learner.h"
 #include "engine/metric/labelled_data.h"
 #include "engine/metric/retrieval_quality.h"
+#include "engine/out_of_memory.h"
 
 namespace metricdb {
 namespace {
@@ -73,11 +74,9 @@ absl::StatusOr<MetricVersion> EvaluateStoreActivate(Collection& c, MetricVersion
   return version;
 }
 
-}  // namespace
-
-absl::StatusOr<MetricVersion> LearnMetric(Collection& c, LearnMethod method,
-                                          LearnOptions options, bool activate,
-                                          const ProgressFn& progress) {
+absl::StatusOr<MetricVersion> LearnMetricUnguarded(Collection& c, LearnMethod method,
+                                                   LearnOptions options, bool activate,
+                                                   const ProgressFn& progress) {
   const Clock::time_point start = Clock::now();
   auto report = [&](LearnProgress p) {
     p.elapsed_seconds = SecondsSince(start);
@@ -154,6 +153,16 @@ absl::StatusOr<MetricVersion> LearnMetric(Collection& c, LearnMethod method,
   const LabelledData sample = Subsample(eval, options.max_eval_records, *options.seed);
   if (activate && !report({"activating", 0, 1, 0, 0})) return cancelled;
   return EvaluateStoreActivate(c, std::move(version), sample, activate);
+}
+
+}  // namespace
+
+absl::StatusOr<MetricVersion> LearnMetric(Collection& c, LearnMethod method,
+                                          LearnOptions options, bool activate,
+                                          const ProgressFn& progress) {
+  return GuardMemory("learning a metric", [&] {
+    return LearnMetricUnguarded(c, method, std::move(options), activate, progress);
+  });
 }
 
 absl::StatusOr<MetricVersion> UploadMetric(Collection& c, LinearMap map, bool activate) {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "engine/collection.h"
 
 namespace metricdb {
 namespace {
@@ -35,9 +36,16 @@ std::string_view LearnMethodName(LearnMethod method) {
 }
 
 absl::Status ResolveLearnOptions(LearnMethod method, int32_t dim, LearnOptions* o) {
+  if (dim > kMaxLearnDim) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "learning a metric supports dim <= ", kMaxLearnDim, " (the learners hold dim x dim "
+        "matrices); this collection has dim ", dim));
+  }
   if (o->d_out == 0) o->d_out = dim;
   if (!o->regularization) o->regularization = 0.01;
-  if (o->max_records == 0) o->max_records = 100000;
+  auto records = ResolveSampleSize(o->max_records, 100000, dim, "options.max_records");
+  if (!records.ok()) return records.status();
+  o->max_records = *records;
   if (!o->holdout_fraction) o->holdout_fraction = 0.2;
   if (!o->seed) o->seed = 1;
   if (o->max_eval_records == 0) o->max_eval_records = 2000;

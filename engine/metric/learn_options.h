@@ -43,7 +43,9 @@ struct LearnOptions {
   // Covariance shrinkage a in [0, 1]: S' = (1 - a) S + a (tr S / dim) I, so
   // inverses exist on singular data. Default 0.01.
   std::optional<double> regularization;
-  int64_t max_records = 0;       // labelled records sampled; default 100000
+  // Labelled records sampled; default 100000, fewer if they would not fit
+  // kMaxSampleValues (collection.h).
+  int64_t max_records = 0;
   std::optional<double> holdout_fraction;  // [0, 0.9]; default 0.2
   HoldoutSplit split = HoldoutSplit::kByIdentity;
   std::optional<uint64_t> seed;  // default 1
@@ -56,9 +58,13 @@ struct LearnOptions {
   int32_t per_identity = 0;              // K; default 4
 };
 
+// The largest dim a metric is learned for: the learners hold dim x dim
+// matrices.
+inline constexpr int32_t kMaxLearnDim = 4096;
+
 // Fills the defaults and checks the ranges for vectors of `dim`;
 // INVALID_ARGUMENT naming the field ("options.d_out: must be in [1, 128],
-// got 300").
+// got 300"); FAILED_PRECONDITION when dim > kMaxLearnDim.
 absl::Status ResolveLearnOptions(LearnMethod method, int32_t dim, LearnOptions* options);
 
 }  // namespace metricdb
