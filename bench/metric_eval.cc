@@ -54,13 +54,18 @@ int main(int argc, char** argv) {
   app.add_option("--methods", methods)->capture_default_str();
   double learning_rate = 0;
   int epochs = 0, d_out = 0;
+  int64_t max_records = 0;
+  app.add_option("--max-records", max_records,
+                 "Train on a seeded sample of this many records (default: all)");
   app.add_option("--d-out", d_out, "Rows of L (default: dim)");
   app.add_option("--learning-rate", learning_rate, "Adam step (default: the engine's)");
   app.add_option("--epochs", epochs, "Epochs (default: the engine's)");
   CLI11_PARSE(app, argc, argv);
 
-  const LabelledData train = Read(dir + "/" + dataset + "_train");
+  const LabelledData all_train = Read(dir + "/" + dataset + "_train");
   const LabelledData eval = Read(dir + "/" + dataset + "_eval");
+  const LabelledData train =
+      max_records > 0 ? metricdb::Subsample(all_train, max_records, 1) : all_train;
 
   nlohmann::json base = {{"dataset", dataset}, {"train", train.size()}, {"eval", eval.size()},
                          {"dim", train.dim}};
