@@ -81,8 +81,12 @@ RocPoint Roc::AtFar(double target_far) const {
 std::vector<RocPoint> Roc::Curve(int points) const {
   std::vector<RocPoint> out;
   if (impostor_.empty() || points < 2) return out;
+  // Evenly spaced in log(FAR), from one impostor pair to all of them: ROC
+  // curves are read on a log FAR axis.
+  const double n = double(impostor_.size());
   for (int i = 0; i < points; ++i) {
-    const size_t at = size_t(double(i) / (points - 1) * (impostor_.size() - 1));
+    const double far = std::pow(n, double(i) / (points - 1) - 1);  // 1/n .. 1
+    const size_t at = std::min(impostor_.size() - 1, size_t(std::llround(far * n)) - 1);
     RocPoint p = At(double(impostor_[at]));
     if (out.empty() || p.far > out.back().far) out.push_back(p);
   }

@@ -36,7 +36,8 @@ class Roc {
   RocPoint AtFar(double target_far) const;
   // FAR and TAR at `threshold`.
   RocPoint At(double threshold) const;
-  // About `points` points spread evenly over the FAR range, ascending.
+  // At most `points` points spread evenly over log(FAR), from one impostor
+  // pair to all of them, ascending.
   std::vector<RocPoint> Curve(int points) const;
 
  private:

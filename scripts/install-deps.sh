@@ -12,6 +12,7 @@ packages=(
   libcli11-dev libspdlog-dev nlohmann-json3-dev libhdf5-dev zlib1g-dev
   libgtest-dev
   python3-numpy python3-sklearn  # the tests export scikit-learn's datasets
+  python3-grpcio python3-protobuf python3-pytest python3-matplotlib  # Python client, examples
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(dataset-fashion-mnist python3-hnswlib)

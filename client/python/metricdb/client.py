@@ -1,0 +1,413 @@
+"""A thin, typed wrapper over the generated metricdb.v1 stubs: NumPy arrays
+in, NumPy arrays and dataclasses out, server errors as MetricDBError."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
+
+import grpc
+import numpy as np
+
+from metricdb.v1 import metricdb_pb2 as pb
+from metricdb.v1 import metricdb_pb2_grpc as pb_grpc
+
+_METRICS = {"l2": pb.L2, "cosine": pb.COSINE, "inner_product": pb.INNER_PRODUCT}
+_METRIC_NAMES = {pb.L2: "l2", pb.COSINE: "cosine", pb.INNER_PRODUCT: "inner_product",
+                 pb.MAHALANOBIS: "mahalanobis"}
+_METHODS = {"whitening": pb.WHITENING, "within_class": pb.WITHIN_CLASS, "kissme": pb.KISSME,
+            "triplet": pb.TRIPLET, "contrastive": pb.CONTRASTIVE}
+_AGGREGATIONS = {"min": pb.MIN, "mean": pb.MEAN, "votes": pb.VOTES}
+_SCOPES = {"all": pb.ALL_RECORDS, "labelled": pb.LABELLED_RECORDS,
+           "unlabelled": pb.UNLABELLED_RECORDS}
+
+
+class MetricDBError(Exception):
+    """A call the server refused: `code` is the grpc.StatusCode, `message` its reason."""
+
+    def __init__(self, code: grpc.StatusCode, message: str):
+        super().__init__("%s: %s" % (code.name, message))
+        self.code = code
+        self.message = message
+
+
+@dataclasses.dataclass
+class CollectionInfo:
+    name: str
+    dim: int
+    metric: str          # the creation metric
+    active_metric: str   # "mahalanobis" while a learned version is active
+    metric_version: int
+    index: str
+    records: int
+    labels: int
+    index_memory_bytes: int
+
+
+@dataclasses.dataclass
+class SearchResult:
+    keys: List[str]
+    labels: List[Optional[str]]
+    distances: np.ndarray  # float32, closest first
+
+
+@dataclasses.dataclass
+class Progress:
+    phase: str
+    iteration: int
+    iterations: int
+    loss: float
+    elapsed_seconds: float
+
+
+@dataclasses.dataclass
+class MetricVersion:
+    version: int
+    method: str
+    d_out: int
+    active: bool
+    training_seconds: float
+    before_metric: str
+    before: dict  # precision_at_1, r_precision, map_at_r, roc_auc, eer, ...
+    after: dict
+    map: Optional[np.ndarray] = None  # d_out x dim, when asked for
+
+
+@dataclasses.dataclass
+class Identity:
+    label: str
+    score: float
+    distance: float
+    keys: List[str]
+
+
+@dataclasses.dataclass
+class IdentifyResult:
+    unknown: bool
+    identities: List[Identity]
+
+
+@dataclasses.dataclass
+class VerifyResult:
+    distances: np.ndarray
+    same: np.ndarray  # bool
+    threshold: float
+
+
+@dataclasses.dataclass
+class Calibration:
+    metric_version: int
+    stale: bool
+    roc_auc: float
+    eer: float
+    target_fars: np.ndarray
+    thresholds: np.ndarray
+    fars: np.ndarray
+    tars: np.ndarray
+    holdout_fars: np.ndarray
+    holdout_tars: np.ndarray
+    curve_far: np.ndarray  # the ROC, for plotting
+    curve_tar: np.ndarray
+
+
+@dataclasses.dataclass
+class ClusterResult:
+    keys: List[str]
+    assignment: np.ndarray  # int32 cluster per key
+    clusters: int
+    inertia: float
+    threshold: float
+    quality: Optional[dict]  # nmi, ami, pairwise_f, bcubed_f against the labels
+    labels_written: int
+    centroids: Optional[np.ndarray] = None
+
+
+def _quality(q) -> dict:
+    return {f.name: getattr(q, f.name) for f in q.DESCRIPTOR.fields}
+
+
+def _version(v) -> MetricVersion:
+    m = np.array(v.map, dtype=np.float32).reshape(v.d_out, v.dim) if len(v.map) else None
+    return MetricVersion(v.version, v.method, v.d_out, v.active, v.training_seconds,
+                         v.before_metric, _quality(v.before), _quality(v.after), m)
+
+
+def _progress(p) -> Progress:
+    return Progress(p.phase, p.iteration, p.iterations, p.loss, p.elapsed_seconds)
+
+
+def _rows(vectors) -> np.ndarray:
+    a = np.asarray(vectors, dtype=np.float32)
+    return a.reshape(1, -1) if a.ndim == 1 else a
+
+
+class Client:
+    """One channel to a metricdb server; thread-safe like the gRPC channel it wraps.
+
+    addr: "host:port". token: sent as "authorization: Bearer <token>" on every call.
+    tls: None for plaintext, True for TLS with the system's roots, or the path of a CA file.
+    timeout: seconds for each unary call (None: no deadline).
+    """
+
+    def __init__(self, addr: str = "127.0.0.1:50051", token: Optional[str] = None,
+                 tls: Union[None, bool, str] = None, timeout: Optional[float] = None,
+                 max_message_mib: int = 64):
+        options = [("grpc.max_send_message_length", max_message_mib << 20),
+                   ("grpc.max_receive_message_length", max_message_mib << 20)]
+        if tls:
+            roots = open(tls, "rb").read() if isinstance(tls, str) else None
+            self._channel = grpc.secure_channel(
+                addr, grpc.ssl_channel_credentials(root_certificates=roots), options)
+        else:
+            self._channel = grpc.insecure_channel(addr, options)
+        self._stub = pb_grpc.MetricDBStub(self._channel)
+        self._metadata = [("authorization", "Bearer " + token)] if token else None
+        self._timeout = timeout
+
+    def close(self):
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _call(self, method, request, stream=False):
+        try:
+            if stream:
+                return method(request, metadata=self._metadata)
+            return method(request, timeout=self._timeout, metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise MetricDBError(e.code(), e.details()) from None
+
+    def _stream(self, method, request) -> Iterator:
+        try:
+            yield from method(request, metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise MetricDBError(e.code(), e.details()) from None
+
+    # ---- collections -------------------------------------------------------
+
+    @staticmethod
+    def _info(info) -> CollectionInfo:
+        s, st = info.schema, info.stats
+        return CollectionInfo(s.name, s.dim, _METRIC_NAMES.get(s.metric, "?"),
+                              _METRIC_NAMES.get(s.active_metric, "?"), s.metric_version,
+                              s.index.WhichOneof("kind") or "flat", st.record_count,
+                              st.label_count, st.index_memory_bytes)
+
+    def create_collection(self, name: str, dim: int, metric: str = "l2",
+                          index: Optional[dict] = None) -> CollectionInfo:
+        """index: None (flat) or e.g. {"hnsw": {"m": 32}}, {"ivf_flat": {"nlist": 256}}."""
+        if metric not in _METRICS:
+            raise ValueError("metric must be one of %s" % sorted(_METRICS))
+        schema = pb.CollectionSchema(name=name, dim=dim, metric=_METRICS[metric])
+        for kind, params in (index or {}).items():
+            getattr(schema.index, kind).SetInParent()
+            for k, v in params.items():
+                setattr(getattr(schema.index, kind), k, v)
+        reply = self._call(self._stub.CreateCollection, pb.CreateCollectionRequest(schema=schema))
+        return self._info(reply.collection)
+
+    def get_collection(self, name: str) -> CollectionInfo:
+        return self._info(self._call(self._stub.GetCollection,
+                                     pb.GetCollectionRequest(name=name)).collection)
+
+    def list_collections(self) -> List[CollectionInfo]:
+        reply = self._call(self._stub.ListCollections, pb.ListCollectionsRequest())
+        return [self._info(c) for c in reply.collections]
+
+    def drop_collection(self, name: str) -> None:
+        self._call(self._stub.DropCollection, pb.DropCollectionRequest(name=name))
+
+    # ---- records -----------------------------------------------------------
+
+    def upsert(self, collection: str, keys: Sequence[str], vectors,
+               labels: Optional[Sequence[Optional[str]]] = None,
+               batch_size: Optional[int] = None) -> Tuple[int, int]:
+        """Streams the rows in atomic batches (about 4 MiB each by default), each
+        acknowledged once durable. Returns (inserted, replaced)."""
+        vectors = _rows(vectors)
+        if len(keys) != len(vectors) or (labels is not None and len(labels) != len(keys)):
+            raise ValueError("keys, vectors and labels must have one entry per record")
+        size = batch_size or max(1, (4 << 20) // (4 * vectors.shape[1] + 32))
+
+        def batches():
+            for start in range(0, len(keys), size):
+                req = pb.UpsertRequest(collection=collection)
+                for i in range(start, min(len(keys), start + size)):
+                    r = req.records.add(key=keys[i])
+                    r.vector.extend(vectors[i].tolist())
+                    if labels is not None and labels[i] is not None:
+                        r.label = labels[i]
+                yield req
+
+        inserted = replaced = 0
+        for ack in self._stream(self._stub.Upsert, batches()):
+            inserted += ack.inserted
+            replaced += ack.replaced
+        return inserted, replaced
+
+    def get(self, collection: str, keys: Sequence[str], include_vectors: bool = False):
+        """Returns ({key: (label or None, vector or None)}, missing_keys)."""
+        reply = self._call(self._stub.Get, pb.GetRequest(
+            collection=collection, keys=list(keys), include_vectors=include_vectors))
+        found = {r.key: (r.label if r.HasField("label") else None,
+                         np.array(r.vector, dtype=np.float32) if include_vectors else None)
+                 for r in reply.records}
+        return found, list(reply.missing_keys)
+
+    def delete(self, collection: str, keys: Sequence[str] = (),
+               labels: Sequence[str] = ()) -> int:
+        return self._call(self._stub.Delete, pb.DeleteRequest(
+            collection=collection, keys=list(keys), labels=list(labels))).deleted
+
+    def search(self, collection: str, queries, k: int = 10,
+               labels: Sequence[str] = (), ef_search: int = 0,
+               nprobe: int = 0) -> List[SearchResult]:
+        req = pb.SearchRequest(collection=collection, k=k, labels=list(labels),
+                               params=pb.SearchParams(ef_search=ef_search, nprobe=nprobe))
+        for q in _rows(queries):
+            req.queries.add().values.extend(q.tolist())
+        reply = self._call(self._stub.Search, req)
+        return [SearchResult([h.key for h in r.hits],
+                             [h.label if h.HasField("label") else None for h in r.hits],
+                             np.array([h.distance for h in r.hits], dtype=np.float32))
+                for r in reply.results]
+
+    # ---- learned metrics ---------------------------------------------------
+
+    def learn_metric(self, collection: str, method: str, activate: bool = False,
+                     **options) -> Iterator[Union[Progress, MetricVersion]]:
+        """Yields Progress while the server learns, then the stored MetricVersion.
+        options: the LearnOptions fields (d_out, regularization, holdout_fraction,
+        split="BY_RECORD", seed, epochs, learning_rate, margin, ...)."""
+        if method not in _METHODS:
+            raise ValueError("method must be one of %s" % sorted(_METHODS))
+        opts = pb.LearnOptions()
+        for k, v in options.items():
+            if k == "split":
+                v = pb.HoldoutSplit.Value(v.upper())
+            setattr(opts, k, v)
+        req = pb.LearnMetricRequest(collection=collection, method=_METHODS[method],
+                                    options=opts, activate=activate)
+        for message in self._stream(self._stub.LearnMetric, req):
+            if message.HasField("progress"):
+                yield _progress(message.progress)
+            else:
+                yield _version(message.result)
+
+    def list_metrics(self, collection: str) -> Tuple[List[MetricVersion], int]:
+        reply = self._call(self._stub.ListMetrics, pb.ListMetricsRequest(collection=collection))
+        return [_version(v) for v in reply.versions], reply.active_version
+
+    def get_metric(self, collection: str, version: int) -> MetricVersion:
+        return _version(self._call(self._stub.GetMetric, pb.GetMetricRequest(
+            collection=collection, version=version, include_map=True)))
+
+    def activate_metric(self, collection: str, version: int) -> CollectionInfo:
+        return self._info(self._call(self._stub.ActivateMetric, pb.ActivateMetricRequest(
+            collection=collection, version=version)).collection)
+
+    def set_metric(self, collection: str, l_map, activate: bool = False) -> MetricVersion:
+        l_map = _rows(l_map)
+        req = pb.SetMetricRequest(collection=collection, d_out=l_map.shape[0], activate=activate)
+        req.map.extend(l_map.ravel().tolist())
+        return _version(self._call(self._stub.SetMetric, req))
+
+    # ---- identity queries --------------------------------------------------
+
+    def identify(self, collection: str, queries=None, keys: Sequence[str] = (), top: int = 5,
+                 depth: int = 0, aggregation: str = "min", top_n: int = 3,
+                 threshold: Optional[float] = None,
+                 far: Optional[float] = None) -> List[IdentifyResult]:
+        req = pb.IdentifyRequest(collection=collection, query_keys=list(keys),
+                                 top_identities=top, depth=depth,
+                                 aggregation=_AGGREGATIONS[aggregation], top_n=top_n)
+        if queries is not None:
+            for q in _rows(queries):
+                req.queries.add().values.extend(q.tolist())
+        if threshold is not None:
+            req.threshold = threshold
+        if far is not None:
+            req.far = far
+        reply = self._call(self._stub.Identify, req)
+        return [IdentifyResult(r.unknown, [Identity(m.label, m.score, m.distance, list(m.keys))
+                                           for m in r.identities])
+                for r in reply.results]
+
+    @staticmethod
+    def _side(side, out):
+        if isinstance(side, tuple) and side[0] in ("key", "label"):
+            setattr(out, side[0], side[1])
+        else:
+            out.vector.values.extend(np.asarray(side, dtype=np.float32).ravel().tolist())
+
+    def verify(self, collection: str, pairs, aggregation: str = "min", top_n: int = 3,
+               threshold: Optional[float] = None, far: Optional[float] = None) -> VerifyResult:
+        """pairs: [(a, b), ...]; a side is a vector, ("key", K) or ("label", L)."""
+        req = pb.VerifyRequest(collection=collection, aggregation=_AGGREGATIONS[aggregation],
+                               top_n=top_n)
+        for a, b in pairs:
+            p = req.pairs.add()
+            self._side(a, p.a)
+            self._side(b, p.b)
+        if threshold is not None:
+            req.threshold = threshold
+        if far is not None:
+            req.far = far
+        reply = self._call(self._stub.Verify, req)
+        return VerifyResult(np.array([r.distance for r in reply.results]),
+                            np.array([r.same for r in reply.results], dtype=bool),
+                            reply.threshold)
+
+    @staticmethod
+    def _calibration(c) -> Calibration:
+        col = lambda name: np.array([getattr(p, name) for p in c.points])
+        return Calibration(c.metric_version, c.stale, c.roc_auc, c.eer, col("target_far"),
+                           col("threshold"), col("far"), col("tar"), col("holdout_far"),
+                           col("holdout_tar"), np.array([p.far for p in c.curve]),
+                           np.array([p.tar for p in c.curve]))
+
+    def calibrate(self, collection: str, fars: Sequence[float] = (),
+                  holdout_fraction: float = 0.0, seed: Optional[int] = None,
+                  max_records: int = 0) -> Calibration:
+        req = pb.CalibrateRequest(collection=collection, target_fars=list(fars),
+                                  holdout_fraction=holdout_fraction, max_records=max_records)
+        if seed is not None:
+            req.seed = seed
+        return self._calibration(self._call(self._stub.Calibrate, req))
+
+    def get_calibration(self, collection: str) -> Calibration:
+        return self._calibration(self._call(self._stub.GetCalibration,
+                                            pb.GetCalibrationRequest(collection=collection)))
+
+    def cluster(self, collection: str, method: str = "kmeans", k: int = 0,
+                threshold: Optional[float] = None, far: Optional[float] = None,
+                scope: str = "all", labels: Sequence[str] = (), neighbors: int = 0,
+                iterations: int = 0, seed: Optional[int] = None, write_labels: bool = False,
+                label_prefix: str = "", include_centroids: bool = False) -> ClusterResult:
+        req = pb.ClusterRequest(
+            collection=collection, method=pb.KMEANS if method == "kmeans" else pb.THRESHOLD,
+            scope=_SCOPES[scope], labels=list(labels), k=k, neighbors=neighbors,
+            iterations=iterations, write_labels=write_labels, label_prefix=label_prefix,
+            include_centroids=include_centroids)
+        if method not in ("kmeans", "threshold"):
+            raise ValueError("method must be kmeans or threshold")
+        if seed is not None:
+            req.seed = seed
+        if threshold is not None:
+            req.threshold = threshold
+        if far is not None:
+            req.far = far
+        result = None
+        for message in self._stream(self._stub.Cluster, req):
+            if message.HasField("result"):
+                result = message.result
+        centroids = (np.array(result.centroids, dtype=np.float32).reshape(result.clusters, -1)
+                     if include_centroids and result.centroid_dim else None)
+        return ClusterResult([a.key for a in result.assignments],
+                             np.array([a.cluster for a in result.assignments], dtype=np.int32),
+                             result.clusters, result.inertia, result.threshold,
+                             _quality(result.quality) if result.HasField("quality") else None,
+                             result.labels_written, centroids)

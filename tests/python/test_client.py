@@ -1,0 +1,124 @@
+"""The Python client against a real server, with NumPy as the oracle."""
+import grpc
+import numpy as np
+import pytest
+
+import metricdb
+
+
+def identities(n_ids, per, dim, seed, spread=3.0, noise=0.4):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, spread, (n_ids, dim)).astype(np.float32)
+    x = np.repeat(centres, per, axis=0) + rng.normal(0, noise, (n_ids * per, dim))
+    labels = ["id%d" % (i // per) for i in range(n_ids * per)]
+    return x.astype(np.float32), labels
+
+
+def test_upsert_and_search_equal_brute_force(db):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(500, 16)).astype(np.float32)
+    keys = ["k%d" % i for i in range(500)]
+    info = db.create_collection("plain", dim=16)
+    assert (info.dim, info.metric, info.index) == (16, "l2", "flat")
+    assert db.upsert("plain", keys, x, labels=["a" if i % 2 else "b" for i in range(500)],
+                     batch_size=64) == (500, 0)
+    assert db.upsert("plain", keys[:3], x[:3]) == (0, 3)
+    q = rng.normal(size=(5, 16)).astype(np.float32)
+    results = db.search("plain", q, k=7)
+    d = np.sqrt(((q[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    for r, row in zip(results, d):
+        order = np.argsort(row)[:7]
+        assert r.keys == [keys[i] for i in order]
+        np.testing.assert_allclose(r.distances, row[order], rtol=1e-4, atol=1e-4)
+    only_a = db.search("plain", q[0], k=5, labels=["a"])[0]
+    assert all(label == "a" for label in only_a.labels)
+    found, missing = db.get("plain", ["k1", "nope"], include_vectors=True)
+    np.testing.assert_array_equal(found["k1"][1], x[1])
+    assert missing == ["nope"]
+    assert db.delete("plain", keys=["k1"]) == 1
+    assert db.get_collection("plain").records == 499
+
+
+def test_errors_raise_with_the_server_message(db):
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.search("nosuch", np.zeros(4), k=1)
+    assert e.value.code == grpc.StatusCode.NOT_FOUND
+    db.create_collection("small", dim=4)
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.upsert("small", ["a"], np.zeros((1, 5)))
+    assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert "dim 4" in e.value.message
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.create_collection("small", dim=4)
+    assert e.value.code == grpc.StatusCode.ALREADY_EXISTS
+
+
+def test_learn_metric_yields_progress_then_the_version(db):
+    x, labels = identities(40, 5, 8, seed=2)
+    x[:, 4:] += np.random.default_rng(3).normal(0, 6, (len(x), 4))  # nuisance dims
+    db.create_collection("learn", dim=8)
+    db.upsert("learn", ["r%d" % i for i in range(len(x))], x, labels=labels)
+    events = list(db.learn_metric("learn", "triplet", activate=True, epochs=4,
+                                  holdout_fraction=0.25))
+    progress, version = events[:-1], events[-1]
+    assert isinstance(version, metricdb.MetricVersion)
+    assert [p.iteration for p in progress if p.phase == "training" and p.iteration > 0] == \
+        [1, 2, 3, 4]
+    assert version.active and version.version == 1
+    assert version.after["precision_at_1"] > version.before["precision_at_1"]
+    info = db.get_collection("learn")
+    assert (info.active_metric, info.metric_version) == ("mahalanobis", 1)
+    # Search distance = ||L (x - y)|| with the stored L.
+    l_map = db.get_metric("learn", 1).map
+    hit = db.search("learn", x[0], k=3)[0]
+    for key, dist in zip(hit.keys, hit.distances):
+        y = x[int(key[1:])]
+        assert dist == pytest.approx(np.linalg.norm(l_map @ (x[0] - y)), rel=1e-3, abs=1e-3)
+    versions, active = db.list_metrics("learn")
+    assert active == 1 and len(versions) == 1
+    assert db.activate_metric("learn", 0).active_metric == "l2"
+
+
+def test_calibrate_identify_verify_cluster(db):
+    x, labels = identities(30, 5, 8, seed=4)
+    keys = ["p%d" % i for i in range(len(x))]
+    db.create_collection("people", dim=8)
+    db.upsert("people", keys, x, labels=labels)
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.verify("people", [(("key", "p0"), ("key", "p1"))])
+    assert e.value.code == grpc.StatusCode.FAILED_PRECONDITION
+    cal = db.calibrate("people", fars=[1e-3, 1e-2])
+    assert cal.thresholds[0] <= cal.thresholds[1] and cal.roc_auc > 0.99
+    assert len(cal.curve_far) >= 2 and not cal.stale
+    res = db.identify("people", keys=["p5", "p11"], far=1e-3)
+    assert [r.identities[0].label for r in res] == ["id1", "id2"]
+    stranger = np.full(8, 100.0, dtype=np.float32)
+    assert db.identify("people", stranger, far=1e-3)[0].unknown
+    v = db.verify("people", [(("key", "p0"), ("key", "p1")), (x[0], ("label", "id3")),
+                             (("key", "p0"), x[1])], far=1e-3)
+    assert list(v.same) == [True, False, True]
+    assert v.distances[0] == pytest.approx(np.linalg.norm(x[0] - x[1]), rel=1e-4)
+    km = db.cluster("people", method="kmeans", k=30, include_centroids=True)
+    assert km.clusters == 30 and km.centroids.shape == (30, 8)
+    assert km.quality["nmi"] > 0.9
+    # A threshold between the farthest same-identity pair and the closest
+    # different-identity pair (numpy) recovers the identities exactly.
+    d = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    same = np.array(labels)[:, None] == np.array(labels)[None, :]
+    gap = (d[same].max(), d[~same].min())
+    assert gap[0] < gap[1]
+    th = db.cluster("people", method="threshold", threshold=float(sum(gap) / 2))
+    assert th.clusters == 30
+    assert th.quality["nmi"] == pytest.approx(1.0)
+
+
+def test_the_quickstart_example_runs(server, tmp_path):
+    import os
+    import subprocess
+    import sys
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "quickstart.py")
+    run = subprocess.run([sys.executable, example, "--addr", server, "--identities", "100",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "strangers answered unknown at FAR 1e-05" in run.stdout
+    assert (tmp_path / "roc.png").stat().st_size > 1000
