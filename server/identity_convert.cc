@@ -103,6 +103,17 @@ absl::StatusOr<ClusterOptions> FromProto(const v1::ClusterRequest& r) {
       return absl::InvalidArgumentError(
           absl::StrCat("scope: unknown value ", static_cast<int>(r.scope())));
   }
+  switch (r.linkage()) {
+    case v1::SINGLE:
+      o.linkage = Linkage::kSingle;
+      break;
+    case v1::AVERAGE:
+      o.linkage = Linkage::kAverage;
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("linkage: must be SINGLE or AVERAGE, got ", static_cast<int>(r.linkage())));
+  }
   o.labels.assign(r.labels().begin(), r.labels().end());
   o.k = r.k();
   o.iterations = r.iterations();

@@ -347,6 +347,31 @@ TEST_F(IdentityTest, ThresholdClusteringRecoversSeparatedIdentitiesAndWritesLabe
   EXPECT_EQ(Cluster(*c, o, {}).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// Two identities 4 apart and a bridge of records between them: single
+// linkage chains everything into one cluster, average linkage keeps the two.
+TEST_F(IdentityTest, AverageLinkageDoesNotChainIdentitiesThroughABridge) {
+  auto c = engine_->CreateCollection({"bridge", 1, Metric::kL2, {}});
+  ASSERT_OK(c);
+  std::vector<Record> records;
+  for (int i = 0; i < 5; ++i) {
+    records.push_back({"a" + std::to_string(i), {0.1f * i}, "A", {}});
+    records.push_back({"b" + std::to_string(i), {4.0f + 0.1f * i}, "B", {}});
+  }
+  for (int i = 1; i <= 3; ++i) records.push_back({"x" + std::to_string(i), {1.1f * i}, std::nullopt, {}});
+  ASSERT_OK((*c)->Upsert(std::move(records)));
+  ClusterOptions o;
+  o.method = ClusterMethod::kThreshold;
+  o.threshold = 1.2;
+  o.neighbors = 12;
+  ASSERT_OK_AND_ASSIGN(ClusterResult single, Cluster(**c, o, {}));
+  EXPECT_EQ(single.clusters, 1);
+  o.linkage = Linkage::kAverage;
+  ASSERT_OK_AND_ASSIGN(ClusterResult average, Cluster(**c, o, {}));
+  EXPECT_GE(average.clusters, 2);
+  ASSERT_TRUE(average.quality.has_value());
+  EXPECT_DOUBLE_EQ(average.quality->nmi, 1.0);  // the labelled records: A and B apart
+}
+
 TEST(ClusterQualityTest, ScoresMatchScikitLearnAndTheirDefinitions) {
   // sklearn.metrics.normalized_mutual_info_score / adjusted_mutual_info_score
   // on these lists: 0.6185727866539659, 0.405778188634623.

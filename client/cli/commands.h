@@ -166,6 +166,7 @@ struct ClusterArgs {
   std::optional<uint64_t> seed;
   ThresholdArgs threshold;
   int neighbors = 0;
+  std::string linkage = "single";  // single|average
   bool write_labels = false;
   std::string label_prefix;
   std::string progress = "auto";

@@ -196,6 +196,7 @@ int RunCluster(CliContext& ctx, const ClusterArgs& args) {
   if (args.threshold.threshold) req.set_threshold(*args.threshold.threshold);
   if (args.threshold.far) req.set_far(*args.threshold.far);
   req.set_neighbors(args.neighbors);
+  req.set_linkage(args.linkage == "average" ? v1::AVERAGE : v1::SINGLE);
   req.set_write_labels(args.write_labels);
   req.set_label_prefix(args.label_prefix);
   const bool show = ShowProgress(args.progress, ctx);

@@ -215,6 +215,9 @@ int main(int argc, char** argv) {
   cl->add_option("--seed", cluster.seed, "Seed (1)");
   add_threshold(cl, &cluster.threshold);
   cl->add_option("--neighbors", cluster.neighbors, "Threshold: neighbours per record (10)");
+  cl->add_option("--linkage", cluster.linkage, "Threshold: single|average")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"single", "average"}));
   cl->add_flag("--write-labels", cluster.write_labels, "Label the unlabelled clustered records");
   cl->add_option("--label-prefix", cluster.label_prefix, "Label prefix (cluster-)");
   cl->add_option("--progress", cluster.progress, "auto|always|never")

@@ -3,6 +3,7 @@
 #include <faiss/Clustering.h>
 #include <faiss/IndexFlat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <numeric>
 #include <unordered_map>
@@ -74,8 +75,11 @@ absl::Status Threshold(const Collection& c, const RecordSample& sample, const Cl
   const int64_t n = int64_t(sample.keys.size());
   std::unordered_map<std::string_view, int32_t> position;
   for (int64_t i = 0; i < n; ++i) position.emplace(sample.keys[i], int32_t(i));
-  std::vector<int32_t> parent(n);
-  std::iota(parent.begin(), parent.end(), 0);
+  struct Edge {
+    float distance;
+    int32_t a, b;
+  };
+  std::vector<Edge> edges;  // k-NN pairs closer than the threshold
   SearchOptions search;
   search.k = neighbors + 1;  // the record itself comes back too
   search.scope = o.scope;
@@ -93,14 +97,51 @@ absl::Status Threshold(const Collection& c, const RecordSample& sample, const Cl
       for (const SearchHit& hit : (*hits)[q]) {
         if (hit.distance > out->threshold) break;  // closest first
         auto it = position.find(hit.key);
-        if (it == position.end()) continue;  // not in the sample
-        const int32_t a = Find(parent, int32_t(start + q)), bb = Find(parent, it->second);
-        if (a != bb) parent[std::max(a, bb)] = std::min(a, bb);
+        if (it == position.end() || it->second == int32_t(start + q)) continue;
+        edges.push_back({hit.distance, int32_t(start + q), it->second});
       }
     }
     if (progress && !progress({"neighbours", b + 1, batches, 0, 0})) {
       return absl::CancelledError("clustering cancelled");
     }
+  }
+  // Merge along the edges, closest first. Single linkage merges every edge's
+  // clusters (connected components). Average linkage merges two clusters
+  // only if the mean distance over all their cross pairs (computed from the
+  // vectors) is within the threshold, so one close pair cannot chain two
+  // identities together.
+  std::sort(edges.begin(), edges.end(),
+            [](const Edge& x, const Edge& y) { return x.distance < y.distance; });
+  std::vector<int32_t> parent(n);
+  std::iota(parent.begin(), parent.end(), 0);
+  std::vector<std::vector<int32_t>> members;
+  MetricSpace space;
+  std::vector<float> x;
+  if (o.linkage == Linkage::kAverage) {
+    x = c.RowsToMetricSpace(sample.x, &space);
+    members.resize(n);
+    for (int32_t i = 0; i < n; ++i) members[i] = {i};
+  }
+  for (const Edge& e : edges) {
+    const int32_t a = Find(parent, e.a), bb = Find(parent, e.b);
+    if (a == bb) continue;
+    if (o.linkage == Linkage::kAverage) {
+      double sum = 0;
+      for (int32_t i : members[a]) {
+        for (int32_t j : members[bb]) {
+          sum += space.Distance(x.data() + int64_t(i) * space.dim,
+                                x.data() + int64_t(j) * space.dim);
+        }
+      }
+      if (sum / (double(members[a].size()) * double(members[bb].size())) > out->threshold) {
+        continue;
+      }
+      const int32_t keep = std::min(a, bb), gone = std::max(a, bb);
+      members[keep].insert(members[keep].end(), members[gone].begin(), members[gone].end());
+      members[gone].clear();
+      members[gone].shrink_to_fit();
+    }
+    parent[std::max(a, bb)] = std::min(a, bb);
   }
   std::unordered_map<int32_t, int32_t> number;
   out->assignment.resize(n);

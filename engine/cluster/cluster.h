@@ -6,8 +6,11 @@
 //               sum of squared distances to the assigned centroid.
 //   kThreshold  identity clustering without k: each record's `neighbors`
 //               nearest in the index (same scope) are linked when closer than
-//               the threshold (explicit or calibrated); clusters are the
-//               connected components.
+//               the threshold (explicit or calibrated); links are taken
+//               closest first and, with kSingle, every link merges (clusters
+//               are the connected components); with kAverage, two clusters
+//               merge only if the mean distance over all their cross pairs is
+//               within the threshold (no chaining through one close pair).
 // When records carry labels the result compares the clusters with them
 // (cluster_quality.h). write_labels stores "<label_prefix><cluster>" as the
 // label of every unlabelled clustered record, in one atomic write (a record
@@ -27,6 +30,7 @@
 namespace metricdb {
 
 enum class ClusterMethod { kKmeans = 1, kThreshold = 2 };
+enum class Linkage { kSingle = 0, kAverage = 1 };
 
 struct ClusterOptions {
   ClusterMethod method = ClusterMethod::kKmeans;
@@ -38,6 +42,7 @@ struct ClusterOptions {
   std::optional<double> threshold;       // kThreshold: explicit, or
   std::optional<double> calibrated_far;  // calibrated (default: its first FAR)
   int32_t neighbors = 0;            // kThreshold: default 10 (1..max_k - 1)
+  Linkage linkage = Linkage::kSingle;  // kThreshold
   int64_t max_records = 0;          // default 1000000 (a seeded sample beyond;
                                     // see ResolveSampleSize)
   bool write_labels = false;

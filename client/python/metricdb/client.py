@@ -385,13 +385,15 @@ class Client:
     def cluster(self, collection: str, method: str = "kmeans", k: int = 0,
                 threshold: Optional[float] = None, far: Optional[float] = None,
                 scope: str = "all", labels: Sequence[str] = (), neighbors: int = 0,
+                linkage: str = "single",
                 iterations: int = 0, seed: Optional[int] = None, write_labels: bool = False,
                 label_prefix: str = "", include_centroids: bool = False) -> ClusterResult:
         req = pb.ClusterRequest(
             collection=collection, method=pb.KMEANS if method == "kmeans" else pb.THRESHOLD,
             scope=_SCOPES[scope], labels=list(labels), k=k, neighbors=neighbors,
             iterations=iterations, write_labels=write_labels, label_prefix=label_prefix,
-            include_centroids=include_centroids)
+            include_centroids=include_centroids,
+            linkage=pb.AVERAGE if linkage == "average" else pb.SINGLE)
         if method not in ("kmeans", "threshold"):
             raise ValueError("method must be kmeans or threshold")
         if seed is not None:
