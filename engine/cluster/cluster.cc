@@ -126,16 +126,22 @@ absl::Status Threshold(const Collection& c, const RecordSample& sample, const Cl
     const int32_t a = Find(parent, e.a), bb = Find(parent, e.b);
     if (a == bb) continue;
     if (o.linkage == Linkage::kAverage) {
+      // The mean over all cross pairs; for large clusters over an even
+      // subset of at most 256 members of each side, which bounds the work.
+      const auto& ma = members[a];
+      const auto& mb = members[bb];
+      const size_t sa = std::max<size_t>(1, ma.size() / 256);
+      const size_t sb = std::max<size_t>(1, mb.size() / 256);
       double sum = 0;
-      for (int32_t i : members[a]) {
-        for (int32_t j : members[bb]) {
-          sum += space.Distance(x.data() + int64_t(i) * space.dim,
-                                x.data() + int64_t(j) * space.dim);
+      int64_t pairs = 0;
+      for (size_t i = 0; i < ma.size(); i += sa) {
+        for (size_t j = 0; j < mb.size(); j += sb) {
+          sum += space.Distance(x.data() + int64_t(ma[i]) * space.dim,
+                                x.data() + int64_t(mb[j]) * space.dim);
+          ++pairs;
         }
       }
-      if (sum / (double(members[a].size()) * double(members[bb].size())) > out->threshold) {
-        continue;
-      }
+      if (sum / double(pairs) > out->threshold) continue;
       const int32_t keep = std::min(a, bb), gone = std::max(a, bb);
       members[keep].insert(members[keep].end(), members[gone].begin(), members[gone].end());
       members[gone].clear();

@@ -10,7 +10,8 @@
 //               closest first and, with kSingle, every link merges (clusters
 //               are the connected components); with kAverage, two clusters
 //               merge only if the mean distance over all their cross pairs is
-//               within the threshold (no chaining through one close pair).
+//               within the threshold (no chaining through one close pair;
+//               clusters over 256 records are compared on an even subset).
 // When records carry labels the result compares the clusters with them
 // (cluster_quality.h). write_labels stores "<label_prefix><cluster>" as the
 // label of every unlabelled clustered record, in one atomic write (a record
