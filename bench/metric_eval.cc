@@ -17,8 +17,7 @@
 #include "bench/bench_util.h"
 #include "client/loaders/matrix_file.h"
 #include "client/loaders/npy_file.h"
-#include "engine/metric/closed_form_learners.h"
-#include "engine/metric/gradient_learner.h"
+#include "engine/metric/learn_metric.h"
 #include "engine/metric/retrieval_quality.h"
 
 namespace {
@@ -76,32 +75,20 @@ int main(int argc, char** argv) {
       metricdb::EvaluateRetrieval(eval.x.data(), eval.size(), eval.dim, eval.label, false));
   std::cout << line.dump() << std::endl;
 
-  const std::map<std::string, LearnMethod> by_name = {
-      {"whitening", LearnMethod::kWhitening}, {"within_class", LearnMethod::kWithinClass},
-      {"kissme", LearnMethod::kKissme},       {"triplet", LearnMethod::kTriplet},
-      {"contrastive", LearnMethod::kContrastive}};
   for (const std::string& name : std::vector<std::string>(absl::StrSplit(methods, ','))) {
-    const LearnMethod method = by_name.at(name);
+    const std::optional<LearnMethod> method = metricdb::LearnMethodFromName(name);
+    if (!method) {
+      std::cerr << "--methods: unknown method " << name << "\n";
+      return 1;
+    }
     metricdb::LearnOptions options;
     if (learning_rate > 0) options.learning_rate = learning_rate;
     options.epochs = epochs;
     options.d_out = d_out;
-    Check(metricdb::ResolveLearnOptions(method, train.dim, &options), "options");
+    Check(metricdb::ResolveLearnOptions(*method, train.dim, &options), "options");
     const auto start = metricdb::bench::Clock::now();
-    absl::StatusOr<metricdb::LinearMap> map;
-    switch (method) {
-      case LearnMethod::kWhitening:
-        map = metricdb::LearnWhitening(train, options);
-        break;
-      case LearnMethod::kWithinClass:
-        map = metricdb::LearnWithinClass(train, options);
-        break;
-      case LearnMethod::kKissme:
-        map = metricdb::LearnKissme(train, options);
-        break;
-      default:
-        map = metricdb::LearnByGradient(method, train, options, {});
-    }
+    const absl::StatusOr<metricdb::LinearMap> map =
+        metricdb::LearnLinearMap(*method, train, options, {});
     const double seconds = metricdb::bench::Seconds(start);
     line = base;
     line["method"] = name;

@@ -23,6 +23,11 @@ namespace {
 // collection is opened, bounding the temporary copy.
 constexpr int64_t kLoadChunk = 8192;
 
+// A zero vector has no direction: cosine collections refuse it.
+bool AllZero(absl::Span<const float> v) {
+  return std::all_of(v.begin(), v.end(), [](float x) { return x == 0; });
+}
+
 }  // namespace
 
 Collection::Collection(uint32_t id, CollectionSchema schema,
@@ -103,8 +108,7 @@ absl::Status Collection::ScanIntoIndex(
     if (include(id)) {
       ids.push_back(id);
       vectors.insert(vectors.end(), rec.vector.begin(), rec.vector.end());
-      if (schema_.metric == Metric::kCosine &&
-          std::all_of(rec.vector.begin(), rec.vector.end(), [](float x) { return x == 0; })) {
+      if (schema_.metric == Metric::kCosine && AllZero(rec.vector)) {
         return absl::DataLossError(
             absl::StrCat("record ", id, ": a zero vector under the cosine metric"));
       }
@@ -286,11 +290,6 @@ absl::Status Collection::RebuildIndex(IndexSpec spec, int32_t metric_version,
   return absl::OkStatus();
 }
 
-std::shared_ptr<const LinearMap> Collection::active_map() const {
-  std::shared_lock<WriterPriorityMutex> lock(mu_);
-  return map_;
-}
-
 absl::StatusOr<int64_t> ResolveSampleSize(int64_t requested, int64_t default_records,
                                           int32_t dim, const char* field) {
   const int64_t fits = std::max<int64_t>(1, kMaxSampleValues / std::max(1, dim));
@@ -339,7 +338,11 @@ absl::StatusOr<std::vector<std::vector<float>>> Collection::StoredVectors(
 
 std::vector<float> Collection::RowsToMetricSpace(const std::vector<float>& rows,
                                                  MetricSpace* space) const {
-  std::shared_ptr<const LinearMap> map = active_map();
+  std::shared_ptr<const LinearMap> map;
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    map = map_;
+  }
   std::vector<float> out = rows;
   ToIndexForm(map.get(), &out);
   space->dim = map ? map->d_out : schema_.dim;
@@ -448,19 +451,15 @@ absl::StatusOr<MetricVersion> Collection::GetMetricVersion(int32_t version) cons
   return store_->GetMetricVersion(id_, version);
 }
 
-absl::StatusOr<LabelledData> Collection::SampleLabelled(
-    int64_t max, uint64_t seed, std::vector<std::string>* label_names) const {
+absl::StatusOr<LabelledData> Collection::SampleLabelled(int64_t max, uint64_t seed) const {
   auto sample = SampleRecords(LabelScope::kLabelled, {}, max, seed);
   if (!sample.ok()) return sample.status();
   LabelledData data;
   data.dim = schema_.dim;
   data.x = std::move(sample->x);
   std::unordered_map<std::string, int32_t> numbers;
-  if (label_names != nullptr) label_names->clear();
   for (const auto& label : sample->labels) {
-    auto [it, added] = numbers.emplace(*label, int32_t(numbers.size()));
-    if (added && label_names != nullptr) label_names->push_back(*label);
-    data.label.push_back(it->second);
+    data.label.push_back(numbers.emplace(*label, int32_t(numbers.size())).first->second);
   }
   return data;
 }
@@ -488,13 +487,9 @@ absl::Status Collection::CheckInput(absl::Span<const float> v, float* out,
     }
   }
   std::memcpy(out, v.data(), v.size() * sizeof(float));
-  if (schema_.metric == Metric::kCosine) {
-    bool zero = true;
-    for (float x : v) zero &= x == 0;
-    if (zero) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field(), ": a zero vector has no direction under the cosine metric"));
-    }
+  if (schema_.metric == Metric::kCosine && AllZero(v)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field(), ": a zero vector has no direction under the cosine metric"));
   }
   return absl::OkStatus();
 }

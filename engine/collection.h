@@ -189,9 +189,6 @@ class Collection : public std::enable_shared_from_this<Collection> {
   // if that is too little).
   absl::Status BuildIndex(const std::optional<IndexSpec>& spec);
 
-  // The learned map in force, or nullptr under the creation metric.
-  std::shared_ptr<const LinearMap> active_map() const;
-
   // Checks `vectors` like Search checks queries (errors name `field`[i]) and
   // returns them in metric space (n x space->dim), under the metric in force.
   absl::StatusOr<std::vector<float>> ToMetricSpace(absl::Span<const absl::Span<const float>> vectors,
@@ -212,10 +209,8 @@ class Collection : public std::enable_shared_from_this<Collection> {
                                              int64_t max, uint64_t seed) const;
 
   // Up to `max` labelled records, sampled uniformly (seeded) from one
-  // consistent view, with raw vectors; labels are numbered in first-seen order
-  // and named in `label_names` if given.
-  absl::StatusOr<LabelledData> SampleLabelled(int64_t max, uint64_t seed,
-                                              std::vector<std::string>* label_names = nullptr) const;
+  // consistent view, with raw vectors; labels are numbered in first-seen order.
+  absl::StatusOr<LabelledData> SampleLabelled(int64_t max, uint64_t seed) const;
 
   // Metric versions (stored in Store, numbered from 1).
   absl::StatusOr<int32_t> AddMetricVersion(MetricVersion version);

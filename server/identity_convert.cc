@@ -64,6 +64,17 @@ absl::StatusOr<std::vector<VerifyPair>> PairsFromProto(const v1::VerifyRequest& 
   return pairs;
 }
 
+absl::StatusOr<VerifyOptions> FromProto(const v1::VerifyRequest& r) {
+  VerifyOptions o;
+  auto aggregation = FromProto(r.aggregation(), "aggregation");
+  if (!aggregation.ok()) return aggregation.status();
+  o.aggregation = *aggregation;
+  if (r.top_n() != 0) o.top_n = r.top_n();
+  if (r.has_threshold()) o.threshold = r.threshold();
+  if (r.has_far()) o.calibrated_far = r.far();
+  return o;
+}
+
 CalibrateOptions FromProto(const v1::CalibrateRequest& r) {
   CalibrateOptions o;
   o.target_fars.assign(r.target_fars().begin(), r.target_fars().end());

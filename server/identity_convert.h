@@ -16,6 +16,7 @@ namespace metricdb {
 absl::StatusOr<Aggregation> FromProto(v1::Aggregation aggregation, const char* field);
 absl::StatusOr<IdentifyOptions> FromProto(const v1::IdentifyRequest& request);
 absl::StatusOr<std::vector<VerifyPair>> PairsFromProto(const v1::VerifyRequest& request);
+absl::StatusOr<VerifyOptions> FromProto(const v1::VerifyRequest& request);
 CalibrateOptions FromProto(const v1::CalibrateRequest& request);
 absl::StatusOr<ClusterOptions> FromProto(const v1::ClusterRequest& request);
 

@@ -35,14 +35,9 @@ grpc::Status MetricDbService::Verify(grpc::ServerContext*, const v1::VerifyReque
   if (!collection.ok()) return Reply("Verify", collection.status());
   auto pairs = PairsFromProto(*request);
   if (!pairs.ok()) return Reply("Verify", pairs.status());
-  VerifyOptions options;
-  auto aggregation = FromProto(request->aggregation(), "aggregation");
-  if (!aggregation.ok()) return Reply("Verify", aggregation.status());
-  options.aggregation = *aggregation;
-  if (request->top_n() != 0) options.top_n = request->top_n();
-  if (request->has_threshold()) options.threshold = request->threshold();
-  if (request->has_far()) options.calibrated_far = request->far();
-  auto result = metricdb::Verify(**collection, *pairs, options);
+  auto options = FromProto(*request);
+  if (!options.ok()) return Reply("Verify", options.status());
+  auto result = metricdb::Verify(**collection, *pairs, *options);
   if (!result.ok()) return Reply("Verify", result.status());
   for (const VerifyResult& r : result->results) {
     v1::VerifyResult* out = response->add_results();

@@ -105,7 +105,7 @@ absl::StatusOr<LinearMap> LearnByGradient(LearnMethod method, const LabelledData
   MatrixXf l(o.d_out, dim);
   {
     const int64_t m = std::min<int64_t>(n, 20000);
-    const RowMatrixXf c = (x.topRows(m).rowwise() - mean).cast<float>() / float(scale);
+    const RowMatrixXf c = (x.topRows(m).rowwise() - mean) / float(scale);
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig((c.transpose() * c).cast<double>());
     for (int r = 0; r < o.d_out; ++r) {
       l.row(r) = eig.eigenvectors().col(dim - 1 - r).transpose().cast<float>();

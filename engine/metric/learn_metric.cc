@@ -29,22 +29,11 @@ std::string MetricInForce(const CollectionSchema& schema) {
   return std::string(MetricName(schema.metric));
 }
 
-// Quality of `data` under `map`, or under the collection's creation metric
-// when `map` is null.
-RetrievalQuality EvaluateUnder(const CollectionSchema& schema, const LinearMap* map,
-                               const LabelledData& data) {
-  const int64_t n = data.size();
-  if (map != nullptr) {
-    std::vector<float> mapped(size_t(n) * map->d_out);
-    map->Apply(data.x.data(), n, mapped.data());
-    return EvaluateRetrieval(mapped.data(), n, map->d_out, data.label, false);
-  }
-  std::vector<float> rows = data.x;
-  for (int64_t i = 0; i < n; ++i) {
-    PrepareVector(schema.metric, rows.data() + i * data.dim, data.dim).IgnoreError();
-  }
-  return EvaluateRetrieval(rows.data(), n, data.dim, data.label,
-                           schema.metric == Metric::kInnerProduct);
+// Quality of `data` (raw rows) mapped by `map`.
+RetrievalQuality EvaluateMapped(const LinearMap& map, const LabelledData& data) {
+  std::vector<float> mapped(size_t(data.size()) * map.d_out);
+  map.Apply(data.x.data(), data.size(), mapped.data());
+  return EvaluateRetrieval(mapped.data(), data.size(), map.d_out, data.label, false);
 }
 
 // Evaluates `version` and the metric in force on `eval` (if it has labels
@@ -55,9 +44,11 @@ absl::StatusOr<MetricVersion> EvaluateStoreActivate(Collection& c, MetricVersion
   MetricReport& report = version.report;
   report.before_metric = MetricInForce(schema);
   if (eval.size() > 0) {
-    const std::shared_ptr<const LinearMap> current = c.active_map();
-    report.before = EvaluateUnder(schema, current.get(), eval);
-    report.after = EvaluateUnder(schema, &version.map, eval);
+    MetricSpace space;
+    const std::vector<float> current = c.RowsToMetricSpace(eval.x, &space);
+    report.before = EvaluateRetrieval(current.data(), eval.size(), space.dim, eval.label,
+                                      space.metric == Metric::kInnerProduct);
+    report.after = EvaluateMapped(version.map, eval);
     report.eval_identities = eval.CountIdentities();
   }
   version.created_unix_ms = NowUnixMs();
@@ -119,22 +110,7 @@ absl::StatusOr<MetricVersion> LearnMetricUnguarded(Collection& c, LearnMethod me
   const int64_t iterations = iterative ? options.epochs : 1;
   if (!report({"training", 0, iterations, 0, 0})) return cancelled;
   const Clock::time_point train_start = Clock::now();
-  absl::StatusOr<LinearMap> map;
-  switch (method) {
-    case LearnMethod::kWhitening:
-      map = LearnWhitening(train, options);
-      break;
-    case LearnMethod::kWithinClass:
-      map = LearnWithinClass(train, options);
-      break;
-    case LearnMethod::kKissme:
-      map = LearnKissme(train, options);
-      break;
-    case LearnMethod::kTriplet:
-    case LearnMethod::kContrastive:
-      map = LearnByGradient(method, train, options, report);
-      break;
-  }
+  absl::StatusOr<LinearMap> map = LearnLinearMap(method, train, options, report);
   if (!map.ok()) return map.status();
   if (!iterative && !report({"training", 1, 1, 0, 0})) return cancelled;
   MetricVersion version;
@@ -156,6 +132,22 @@ absl::StatusOr<MetricVersion> LearnMetricUnguarded(Collection& c, LearnMethod me
 }
 
 }  // namespace
+
+absl::StatusOr<LinearMap> LearnLinearMap(LearnMethod method, const LabelledData& train,
+                                         const LearnOptions& options, const ProgressFn& progress) {
+  switch (method) {
+    case LearnMethod::kWhitening:
+      return LearnWhitening(train, options);
+    case LearnMethod::kWithinClass:
+      return LearnWithinClass(train, options);
+    case LearnMethod::kKissme:
+      return LearnKissme(train, options);
+    case LearnMethod::kTriplet:
+    case LearnMethod::kContrastive:
+      return LearnByGradient(method, train, options, progress);
+  }
+  return absl::InvalidArgumentError("method: unknown");
+}
 
 absl::StatusOr<MetricVersion> LearnMetric(Collection& c, LearnMethod method,
                                           LearnOptions options, bool activate,

@@ -6,11 +6,17 @@
 
 #include "absl/status/statusor.h"
 #include "engine/collection.h"
+#include "engine/metric/labelled_data.h"
 #include "engine/metric/learn_options.h"
 #include "engine/metric/learn_progress.h"
 #include "engine/metric/metric_version.h"
 
 namespace metricdb {
+
+// Runs `method`'s learner on `train` (options resolved); iterative methods
+// report each epoch through `progress` (may be empty).
+absl::StatusOr<LinearMap> LearnLinearMap(LearnMethod method, const LabelledData& train,
+                                         const LearnOptions& options, const ProgressFn& progress);
 
 // Learns L from the collection's labelled records (a seeded sample of at most
 // options.max_records): identities are split into training and hold-out

@@ -35,6 +35,14 @@ std::string_view LearnMethodName(LearnMethod method) {
   return "unknown";
 }
 
+std::optional<LearnMethod> LearnMethodFromName(std::string_view name) {
+  for (LearnMethod m : {LearnMethod::kWhitening, LearnMethod::kWithinClass, LearnMethod::kKissme,
+                        LearnMethod::kTriplet, LearnMethod::kContrastive}) {
+    if (LearnMethodName(m) == name) return m;
+  }
+  return std::nullopt;
+}
+
 absl::Status ResolveLearnOptions(LearnMethod method, int32_t dim, LearnOptions* o) {
   if (dim > kMaxLearnDim) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -30,6 +30,8 @@ enum class LearnMethod {
 };
 
 std::string_view LearnMethodName(LearnMethod method);
+// The method named `name` (as LearnMethodName spells it), if any.
+std::optional<LearnMethod> LearnMethodFromName(std::string_view name);
 
 // How the labelled records are split into training and evaluation data.
 enum class HoldoutSplit {
