@@ -37,6 +37,13 @@ void AddIndexOptions(CLI::App* cmd, metricdb::IndexArgs* a) {
   cmd->add_option("--nbits", a->nbits, "IVF_PQ bits per code");
 }
 
+// --progress auto (when the output is a terminal) | always | never.
+void AddProgressOption(CLI::App* cmd, std::string* mode) {
+  cmd->add_option("--progress", *mode, "auto|always|never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,9 +93,7 @@ int main(int argc, char** argv) {
                 "Without --keys, key = prefix + row number");
   l->add_option("--batch-size", load.batch_size,
                 "Records per atomic batch (default: ~4 MiB worth)");
-  l->add_option("--progress", load.progress, "auto|always|never")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "always", "never"}));
+  AddProgressOption(l, &load.progress);
 
   metricdb::GetArgs get;
   auto* g = app.add_subcommand("get", "Get records by key");
@@ -140,9 +145,7 @@ int main(int argc, char** argv) {
   lm->add_option("--margin", margin, "Loss margin (0.2 triplet, 1.0 contrastive)");
   lm->add_option("--batch-identities", batch_identities, "Identities per batch (32)");
   lm->add_option("--per-identity", per_identity, "Records per identity in a batch (4)");
-  lm->add_option("--progress", learn.progress, "auto|always|never")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "always", "never"}));
+  AddProgressOption(lm, &learn.progress);
 
   std::string metrics_of;
   auto* ms = app.add_subcommand("metrics", "List a collection's metric versions");
@@ -220,9 +223,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"single", "average"}));
   cl->add_flag("--write-labels", cluster.write_labels, "Label the unlabelled clustered records");
   cl->add_option("--label-prefix", cluster.label_prefix, "Label prefix (cluster-)");
-  cl->add_option("--progress", cluster.progress, "auto|always|never")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "always", "never"}));
+  AddProgressOption(cl, &cluster.progress);
 
   CLI11_PARSE(app, argc, argv);
   if (lm->parsed()) {
