@@ -24,7 +24,7 @@ print(f"hnswlib build: {time.perf_counter() - t0:.1f} s\n")
 index.set_num_threads(1)
 print("| ef_search | recall@10 hnswlib | hnswlib 1 thread 1 query q/s |")
 print("|---|---|---|")
-for ef in (16, 32, 64, 128, 256):
+for ef in (12, 16, 24, 32, 64, 128):
     index.set_ef(ef)
     t0 = time.perf_counter()
     labels = np.stack([index.knn_query(test[i:i + 1], k=10)[0][0] for i in range(nq)])

@@ -4,11 +4,7 @@
 # collection (default 1M). Prints markdown.
 #   bench/run_ann.sh [records-for-restart]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/install-deps.sh --bench
-scripts/build.sh > /dev/null
-[[ -f bench/data/train.npy ]] || /usr/bin/python3 bench/prepare_fashion_mnist.py bench/data
-export GLIBC_TUNABLES=glibc.malloc.hugetlb=1 OMP_WAIT_POLICY=PASSIVE
+source "$(dirname "$0")/prepare.sh"
 build/bench/ann_bench --mode curves --data bench/data
 /usr/bin/python3 bench/hnswlib_reference.py bench/data 1000
 build/bench/ann_bench --mode restart --records "${1:-1000000}"

@@ -82,6 +82,14 @@ class ByteReader {
     rest_.remove_prefix(n * sizeof(T));
     return true;
   }
+  // Copies the next n bytes to dest.
+  bool Raw(size_t n, void* dest) {
+    if (rest_.size() < n) return false;
+    std::memcpy(dest, rest_.data(), n);
+    rest_.remove_prefix(n);
+    return true;
+  }
+  std::string_view rest() const { return rest_; }
   bool done() const { return rest_.empty(); }
 
  private:

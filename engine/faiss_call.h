@@ -1,5 +1,5 @@
-// The one place where FAISS exceptions become Status values. Every call into
-// FAISS from the engine goes through FaissCall.
+// The one place where FAISS and hnswlib exceptions become Status values. Every
+// call into either library from the engine goes through FaissCall.
 #ifndef METRICDB_ENGINE_FAISS_CALL_H_
 #define METRICDB_ENGINE_FAISS_CALL_H_
 

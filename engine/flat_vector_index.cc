@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/bytes.h"
 #include "engine/faiss_call.h"
+#include "engine/kernels/exact_scan.h"
 
 namespace metricdb {
 namespace {
@@ -90,7 +91,16 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k,
     std::unique_ptr<SlotSelector> selector;
     if (filter != nullptr) selector = std::make_unique<SlotSelector>(*filter, slot_ids_);
     absl::Status s = FaissCall("searching flat index", [&] {
-      if (inner_product_) {
+      if (size_t(n) <= kMaxScanQueries) {
+        const std::function<bool(size_t)> allow = [&](size_t slot) {
+          return selector->is_member(faiss::Index::idx_t(slot));
+        };
+        ScanOptions options;
+        if (selector != nullptr) options.allow = &allow;
+        ExactScan(ScanMatrix{rows_.data(), slot_ids_.size(), dim_, inner_product_},
+                  queries, size_t(n), size_t(k), options, distances->data(),
+                  slots.data());
+      } else if (inner_product_) {
         faiss::knn_inner_product(queries, rows_.data(), dim_, n, slot_ids_.size(), k,
                                  distances->data(), slots.data(), selector.get());
       } else {

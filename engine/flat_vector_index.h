@@ -1,5 +1,7 @@
-// FlatVectorIndex: exact search over every vector, with FAISS's brute-force
-// kernels (faiss::knn_L2sqr / knn_inner_product) on storage owned here.
+// FlatVectorIndex: exact search over every vector held here. Single queries
+// and small batches (up to kMaxScanQueries) go through ExactScan (one pass
+// over the rows at memory bandwidth, run-time SIMD kernels); larger batches
+// through FAISS's BLAS kernels (faiss::knn_L2sqr / knn_inner_product).
 //
 // Storage is one row-major float vector. (Growing it with realloc, which
 // moves pages instead of copying them, made loads faster but gave 200 ms

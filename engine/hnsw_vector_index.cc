@@ -1,75 +1,202 @@
 #include "engine/hnsw_vector_index.h"
 
-#include <faiss/impl/IDSelector.h>
-#include <faiss/impl/io.h>
-#include <faiss/index_io.h>
+#include <hnswlib/hnswlib.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <queue>
 
 #include "absl/strings/str_cat.h"
 #include "engine/bytes.h"
 #include "engine/faiss_call.h"
+#include "engine/kernels/distance_kernels.h"
 #include "engine/metric.h"
 
 namespace metricdb {
 namespace {
 
-// Hides tombstones and applies the caller's filter (over record ids).
-class LiveSelector final : public faiss::IDSelector {
- public:
-  LiveSelector(const std::vector<int64_t>& slot_ids, const IdFilter* filter)
-      : slot_ids_(slot_ids), filter_(filter) {}
-  bool is_member(faiss::Index::idx_t slot) const override {
-    const int64_t id = slot_ids_[slot];
-    return id >= 0 && (filter_ == nullptr || filter_->Allows(id));
-  }
+using hnswlib::linklistsizeint;
+using hnswlib::tableint;
 
- private:
-  const std::vector<int64_t>& slot_ids_;
-  const IdFilter* filter_;
-};
+constexpr size_t kInitialCapacity = 1024;
+// Batches at least this large are inserted by every core.
+constexpr size_t kParallelAddMin = 256;
+constexpr char kMagic[] = "HNSWLIB1";
 
 }  // namespace
 
-HnswVectorIndex::HnswVectorIndex(int dim, Metric metric, const IndexSpec& spec)
-    : dim_(dim), metric_(metric), spec_(spec), graph_(NewGraph()) {}
+// hnswlib's view of a vector space: element size and the distance function
+// (ours, for this CPU).
+class HnswVectorIndex::Space final : public hnswlib::SpaceInterface<float> {
+ public:
+  Space(size_t dim, bool inner_product)
+      : dim_(dim),
+        distance_(inner_product ? Kernels().one_minus_dot_by_ref : Kernels().l2sqr_by_ref) {}
+  size_t get_data_size() override { return dim_ * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return distance_; }
+  void* get_dist_func_param() override { return &dim_; }
 
-std::unique_ptr<faiss::IndexHNSWFlat> HnswVectorIndex::NewGraph() const {
-  auto graph = std::make_unique<faiss::IndexHNSWFlat>(
-      dim_, spec_.m,
-      UsesInnerProduct(metric_) ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2);
-  graph->hnsw.efConstruction = spec_.ef_construction;
-  graph->hnsw.efSearch = spec_.ef_search;
-  return graph;
+ private:
+  size_t dim_;
+  const hnswlib::DISTFUNC<float> distance_;
+};
+
+HnswVectorIndex::HnswVectorIndex(int dim, Metric metric, const IndexSpec& spec)
+    : dim_(dim),
+      inner_product_(UsesInnerProduct(metric)),
+      spec_(spec),
+      space_(std::make_unique<Space>(size_t(dim), inner_product_)),
+      graph_(std::make_unique<Graph>(space_.get(), kInitialCapacity, size_t(spec.m),
+                                     size_t(spec.ef_construction))) {}
+
+HnswVectorIndex::~HnswVectorIndex() = default;
+
+int64_t HnswVectorIndex::size() const {
+  return int64_t(graph_->cur_element_count - graph_->num_deleted_);
+}
+
+absl::Status HnswVectorIndex::Reserve(size_t elements) {
+  if (elements <= graph_->max_elements_) return absl::OkStatus();
+  const size_t capacity = std::max(elements, graph_->max_elements_ * 2);
+  return FaissCall("growing HNSW index", [&] { graph_->resizeIndex(capacity); });
 }
 
 absl::Status HnswVectorIndex::Add(absl::Span<const int64_t> ids, const float* vectors) {
   for (int64_t id : ids) {
-    if (id_slots_.count(id)) {
+    auto it = graph_->label_lookup_.find(hnswlib::labeltype(id));
+    if (it != graph_->label_lookup_.end() && !graph_->isMarkedDeleted(it->second)) {
       return absl::InternalError(absl::StrCat("record id ", id, " indexed twice"));
     }
   }
-  const int64_t first = graph_->ntotal;
-  absl::Status s = FaissCall("adding to HNSW index", [&] {
-    graph_->add(static_cast<faiss::Index::idx_t>(ids.size()), vectors);
-  });
+  absl::Status s = Reserve(graph_->cur_element_count + ids.size());
   if (!s.ok()) return s;
-  slot_ids_.insert(slot_ids_.end(), ids.begin(), ids.end());
-  for (size_t i = 0; i < ids.size(); ++i) id_slots_[ids[i]] = first + int64_t(i);
+  // Levels are drawn here, in order, so the graph's random generator is
+  // never shared by the inserting threads.
+  std::vector<int> levels(ids.size());
+  for (int& level : levels) level = graph_->getRandomLevel(graph_->mult_);
+  std::atomic<bool> failed{false};
+  std::string error;
+  auto insert = [&](size_t i) {
+    absl::Status st = FaissCall("adding to HNSW index", [&] {
+      graph_->addPoint(vectors + i * size_t(dim_), hnswlib::labeltype(ids[i]), levels[i]);
+    });
+    if (!st.ok() && !failed.exchange(true)) error = std::string(st.message());
+  };
+  if (ids.size() < kParallelAddMin) {
+    for (size_t i = 0; i < ids.size() && !failed; ++i) insert(i);
+  } else {
+#pragma omp parallel for schedule(dynamic, 16)
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!failed) insert(i);
+    }
+  }
+  // hnswlib fails only when it cannot allocate; the caller rebuilds.
+  if (failed) return absl::ResourceExhaustedError(error);
   return absl::OkStatus();
 }
 
 absl::Status HnswVectorIndex::Remove(absl::Span<const int64_t> ids) {
   for (int64_t id : ids) {
-    auto it = id_slots_.find(id);
-    if (it == id_slots_.end()) continue;
-    slot_ids_[it->second] = -1;
-    id_slots_.erase(it);
+    auto it = graph_->label_lookup_.find(hnswlib::labeltype(id));
+    if (it == graph_->label_lookup_.end() || graph_->isMarkedDeleted(it->second)) continue;
+    graph_->markDeletedInternal(it->second);
   }
   return absl::OkStatus();
 }
 
 bool HnswVectorIndex::NeedsRebuild() const {
-  const double dead = double(slot_ids_.size() - id_slots_.size());
-  return dead > kRebuildFraction * double(slot_ids_.size());
+  return double(graph_->num_deleted_) > kRebuildFraction * double(graph_->cur_element_count);
+}
+
+void HnswVectorIndex::SearchOne(const float* query, int k, size_t ef, const IdFilter* filter,
+                                float* distances, int64_t* ids) const {
+  const Graph& g = *graph_;
+  const hnswlib::DISTFUNC<float> dist = g.fstdistfunc_;
+  const void* param = g.dist_func_param_;
+
+  // Upper layers: greedy descent to the closest node.
+  tableint cur = g.enterpoint_node_;
+  float cur_d = dist(query, g.getDataByInternalId(cur), param);
+  for (int level = g.maxlevel_; level > 0; --level) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      linklistsizeint* list = g.get_linklist(cur, level);
+      const size_t count = g.getListCount(list);
+      const tableint* next = reinterpret_cast<const tableint*>(list + 1);
+      for (size_t i = 0; i < count; ++i) {
+        const float d = dist(query, g.getDataByInternalId(next[i]), param);
+        if (d < cur_d) {
+          cur_d = d;
+          cur = next[i];
+          changed = true;
+        }
+      }
+    }
+  }
+
+  // Base layer: beam search of width ef. Every node routes; only live nodes
+  // the filter allows enter the results.
+  const bool restricted = filter != nullptr || g.num_deleted_ > 0;
+  auto allowed = [&](tableint node) {
+    return !g.isMarkedDeleted(node) &&
+           (filter == nullptr || filter->Allows(int64_t(g.getExternalLabel(node))));
+  };
+  using Entry = std::pair<float, tableint>;
+  std::priority_queue<Entry> top;  // farthest on top
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> frontier;
+  hnswlib::VisitedList* visited = g.visited_list_pool_->getFreeVisitedList();
+  hnswlib::vl_type* mark = visited->mass;
+  const hnswlib::vl_type tag = visited->curV;
+  float bound = std::numeric_limits<float>::max();
+  if (!restricted || allowed(cur)) {
+    top.emplace(cur_d, cur);
+    bound = cur_d;
+  }
+  frontier.emplace(cur_d, cur);
+  mark[cur] = tag;
+  while (!frontier.empty()) {
+    const Entry nearest = frontier.top();
+    if (nearest.first > bound && (top.size() == ef || !restricted)) break;
+    frontier.pop();
+    linklistsizeint* list = g.get_linklist0(nearest.second);
+    const size_t count = g.getListCount(list);
+    const tableint* next = reinterpret_cast<const tableint*>(list + 1);
+    if (count > 0) {
+      _mm_prefetch(reinterpret_cast<const char*>(mark + next[0]), _MM_HINT_T0);
+      _mm_prefetch(g.getDataByInternalId(next[0]), _MM_HINT_T0);
+    }
+    for (size_t i = 0; i < count; ++i) {
+      const tableint node = next[i];
+      if (i + 1 < count) {
+        _mm_prefetch(reinterpret_cast<const char*>(mark + next[i + 1]), _MM_HINT_T0);
+        _mm_prefetch(g.getDataByInternalId(next[i + 1]), _MM_HINT_T0);
+      }
+      if (mark[node] == tag) continue;
+      mark[node] = tag;
+      const float d = dist(query, g.getDataByInternalId(node), param);
+      if (top.size() < ef || d < bound) {
+        frontier.emplace(d, node);
+        if (!restricted || allowed(node)) {
+          top.emplace(d, node);
+          if (top.size() > ef) top.pop();
+        }
+        if (!top.empty()) bound = top.top().first;
+      }
+    }
+  }
+  g.visited_list_pool_->releaseVisitedList(visited);
+
+  while (top.size() > size_t(k)) top.pop();
+  for (int i = int(top.size()) - 1; i >= 0; --i, top.pop()) {
+    const float d = top.top().first;
+    distances[i] = inner_product_ ? 1.0f - d : d;
+    ids[i] = int64_t(g.getExternalLabel(top.top().second));
+  }
 }
 
 absl::Status HnswVectorIndex::Search(const float* queries, int64_t n, int k,
@@ -78,99 +205,153 @@ absl::Status HnswVectorIndex::Search(const float* queries, int64_t n, int k,
                                      std::vector<int64_t>* ids) const {
   distances->assign(n * k, 0.0f);
   ids->assign(n * k, -1);
-  if (id_slots_.empty()) return absl::OkStatus();
-  // FAISS 1.7.3 sizes the candidate queue from the graph's own efSearch and
-  // takes only the stopping rule from the per-call parameter, so the graph's
-  // efSearch must equal the requested one. Searches with the graph's current
-  // ef_search run concurrently; one that needs another value changes it under
-  // an exclusive lock (one ef per workload, the usual case, never waits).
-  const int ef = tuning.ef_search > 0 ? tuning.ef_search : spec_.ef_search;
-  std::vector<faiss::Index::idx_t> slots(n * k, -1);
-  LiveSelector selector(slot_ids_, filter);
-  faiss::SearchParametersHNSW params;
-  params.efSearch = ef;
-  if (filter != nullptr || id_slots_.size() < slot_ids_.size()) params.sel = &selector;
-  auto run = [&] {
-    return FaissCall("searching HNSW index", [&] {
-      graph_->search(n, queries, k, distances->data(), slots.data(), &params);
+  if (size() == 0) return absl::OkStatus();
+  const size_t ef =
+      size_t(std::max(k, tuning.ef_search > 0 ? tuning.ef_search : spec_.ef_search));
+  std::atomic<bool> failed{false};
+  std::string error;
+  auto one = [&](int64_t q) {
+    absl::Status s = FaissCall("searching HNSW index", [&] {
+      SearchOne(queries + q * dim_, k, ef, filter, distances->data() + q * k,
+                ids->data() + q * k);
     });
+    if (!s.ok() && !failed.exchange(true)) error = std::string(s.message());
   };
-  absl::Status s;
-  bool done = false;
-  {
-    std::shared_lock<WriterPriorityMutex> shared(ef_mu_);
-    if (graph_->hnsw.efSearch == ef) {
-      s = run();
-      done = true;
-    }
+  if (n == 1) {
+    one(0);
+  } else {
+#pragma omp parallel for schedule(dynamic, 4)
+    for (int64_t q = 0; q < n; ++q) one(q);
   }
-  if (!done) {
-    std::unique_lock<WriterPriorityMutex> exclusive(ef_mu_);
-    graph_->hnsw.efSearch = ef;
-    s = run();
-  }
-  if (!s.ok()) return s;
-  for (int64_t i = 0; i < n * k; ++i) {
-    (*ids)[i] = slots[i] < 0 ? -1 : slot_ids_[slots[i]];
-  }
+  if (failed) return absl::ResourceExhaustedError(error);
   return absl::OkStatus();
 }
 
 size_t HnswVectorIndex::MemoryBytes() const {
-  const auto& h = graph_->hnsw;
-  return size_t(graph_->ntotal) * dim_ * sizeof(float) +
-         h.neighbors.capacity() * sizeof(h.neighbors[0]) +
-         h.offsets.capacity() * sizeof(h.offsets[0]) + h.levels.capacity() * sizeof(int) +
-         slot_ids_.capacity() * sizeof(int64_t) +
-         id_slots_.size() * (sizeof(int64_t) * 2 + sizeof(void*) * 2);
+  const Graph& g = *graph_;
+  size_t upper = 0;
+  for (size_t i = 0; i < g.cur_element_count; ++i) {
+    upper += size_t(g.element_levels_[i]) * g.size_links_per_element_;
+  }
+  return g.max_elements_ * (g.size_data_per_element_ + sizeof(void*) + sizeof(int) +
+                            sizeof(std::mutex) + sizeof(hnswlib::vl_type)) +
+         upper + g.label_lookup_.size() * (sizeof(hnswlib::labeltype) + sizeof(tableint) +
+                                          2 * sizeof(void*));
 }
 
+// Snapshot layout: magic, dim, M, the counts and entry point, the base layer
+// block (links, vector, label per element) and each element's upper links.
 absl::Status HnswVectorIndex::Serialize(std::string* out) const {
-  faiss::VectorIOWriter writer;
-  absl::Status s = FaissCall("serializing HNSW index",
-                             [&] { faiss::write_index(graph_.get(), &writer); });
-  if (!s.ok()) return s;
-  PutArray(out, slot_ids_);
-  PutArray(out, writer.data);
+  const Graph& g = *graph_;
+  out->append(kMagic, 8);
+  PutPod<uint64_t>(out, uint64_t(dim_));
+  PutPod<uint64_t>(out, g.M_);
+  PutPod<uint64_t>(out, g.cur_element_count);
+  PutPod<int32_t>(out, int32_t(g.maxlevel_));
+  PutPod<uint32_t>(out, g.enterpoint_node_);
+  PutPod<double>(out, g.mult_);
+  out->append(g.data_level0_memory_, g.cur_element_count * g.size_data_per_element_);
+  for (size_t i = 0; i < g.cur_element_count; ++i) {
+    const int32_t level = g.element_levels_[i];
+    PutPod<int32_t>(out, level);
+    if (level > 0) out->append(g.linkLists_[i], size_t(level) * g.size_links_per_element_);
+  }
   return absl::OkStatus();
 }
 
 absl::Status HnswVectorIndex::Deserialize(std::string_view bytes) {
-  ByteReader r(bytes);
-  std::vector<int64_t> slot_ids;
-  faiss::VectorIOReader reader;
-  if (!r.Array(&slot_ids) || !r.Array(&reader.data) || !r.done()) {
-    return absl::DataLossError("HNSW snapshot does not parse");
+  auto corrupt = [](const char* why) {
+    return absl::DataLossError(absl::StrCat("HNSW snapshot: ", why));
+  };
+  if (bytes.size() < 8 || bytes.substr(0, 8) != std::string_view(kMagic, 8)) {
+    return corrupt("not an hnswlib graph");
   }
-  std::unique_ptr<faiss::Index> index;
-  absl::Status s = FaissCall("reading HNSW snapshot",
-                             [&] { index.reset(faiss::read_index(&reader)); });
-  if (!s.ok()) return absl::DataLossError(s.message());
-  auto* graph = dynamic_cast<faiss::IndexHNSWFlat*>(index.get());
-  if (graph == nullptr || graph->d != dim_ || size_t(graph->ntotal) != slot_ids.size()) {
-    return absl::DataLossError("HNSW snapshot holds a different index");
+  ByteReader r(bytes.substr(8));
+  uint64_t dim = 0, m = 0, count = 0;
+  int32_t max_level = 0;
+  uint32_t entry = 0;
+  double mult = 0;
+  if (!r.Pod(&dim) || !r.Pod(&m) || !r.Pod(&count) || !r.Pod(&max_level) ||
+      !r.Pod(&entry) || !r.Pod(&mult)) {
+    return corrupt("short header");
   }
-  index.release();
-  graph_.reset(graph);
-  graph_->hnsw.efSearch = spec_.ef_search;
-  slot_ids_ = std::move(slot_ids);
-  id_slots_.clear();
-  for (size_t slot = 0; slot < slot_ids_.size(); ++slot) {
-    if (slot_ids_[slot] >= 0) id_slots_[slot_ids_[slot]] = int64_t(slot);
+  if (dim != uint64_t(dim_) || m != uint64_t(spec_.m)) return corrupt("different schema");
+  if (count > (uint64_t(1) << 32) - 2 || max_level < -1 || max_level > 64 ||
+      (count > 0 && entry >= count)) {
+    return corrupt("bad header values");
   }
+  std::unique_ptr<Graph> graph;
+  absl::Status s = FaissCall("reading HNSW snapshot", [&] {
+    graph = std::make_unique<Graph>(space_.get(), std::max<size_t>(count, kInitialCapacity),
+                                    size_t(spec_.m), size_t(spec_.ef_construction));
+  });
+  if (!s.ok()) return s;
+  Graph& g = *graph;
+  const size_t base_bytes = count * g.size_data_per_element_;
+  if (!r.Raw(base_bytes, g.data_level0_memory_)) return corrupt("short base layer");
+  g.maxlevel_ = max_level;
+  g.enterpoint_node_ = count > 0 ? entry : tableint(-1);
+  g.mult_ = mult;
+  auto links_ok = [&](linklistsizeint* list, size_t max_links) {
+    const size_t n = g.getListCount(list);
+    if (n > max_links) return false;
+    const tableint* next = reinterpret_cast<const tableint*>(list + 1);
+    for (size_t j = 0; j < n; ++j) {
+      if (next[j] >= count) return false;
+    }
+    return true;
+  };
+  // Upper links per element. cur_element_count counts the elements whose
+  // links are owned by the graph so far (its destructor frees them).
+  for (size_t i = 0; i < count; ++i) {
+    int32_t level = 0;
+    if (!r.Pod(&level) || level < 0 || level > max_level) return corrupt("bad element level");
+    g.linkLists_[i] = nullptr;
+    if (level > 0) {
+      const size_t n = size_t(level) * g.size_links_per_element_;
+      char* block = static_cast<char*>(std::malloc(n));
+      if (block == nullptr) {
+        return absl::ResourceExhaustedError("reading HNSW snapshot: out of memory");
+      }
+      g.linkLists_[i] = block;
+    }
+    g.element_levels_[i] = level;
+    g.cur_element_count = i + 1;
+    if (level > 0) {
+      if (!r.Raw(size_t(level) * g.size_links_per_element_, g.linkLists_[i])) {
+        return corrupt("short links");
+      }
+      for (int l = 1; l <= level; ++l) {
+        if (!links_ok(g.get_linklist(tableint(i), l), g.maxM_)) {
+          return corrupt("bad upper-layer links");
+        }
+      }
+    }
+  }
+  if (!r.done()) return corrupt("trailing bytes");
+  for (size_t i = 0; i < count; ++i) {
+    if (!links_ok(g.get_linklist0(tableint(i)), g.maxM0_)) return corrupt("bad base links");
+    const hnswlib::labeltype label = g.getExternalLabel(tableint(i));
+    if (!g.label_lookup_.emplace(label, tableint(i)).second) return corrupt("repeated id");
+    if (g.isMarkedDeleted(tableint(i))) ++g.num_deleted_;
+  }
+  if (count > 0 && g.element_levels_[entry] != max_level) return corrupt("bad entry point");
+  graph_ = std::move(graph);
   return absl::OkStatus();
 }
 
 std::vector<int64_t> HnswVectorIndex::Ids() const {
   std::vector<int64_t> ids;
-  ids.reserve(id_slots_.size());
-  for (const auto& [id, slot] : id_slots_) ids.push_back(id);
+  ids.reserve(size_t(size()));
+  for (const auto& [label, node] : graph_->label_lookup_) {
+    if (!graph_->isMarkedDeleted(node)) ids.push_back(int64_t(label));
+  }
   return ids;
 }
 
 IndexStatus HnswVectorIndex::status() const {
   IndexStatus st;
-  st.tombstones = int64_t(slot_ids_.size() - id_slots_.size());
+  st.tombstones = int64_t(graph_->num_deleted_);
   return st;
 }
 

@@ -112,9 +112,33 @@ absl::Status IvfVectorIndex::Search(const float* queries, int64_t n, int k,
     selector = std::make_unique<FilterSelector>(*filter);
     params.sel = selector.get();
   }
-  return FaissCall("searching IVF index", [&] {
+  absl::Status s = FaissCall("searching IVF index", [&] {
     ivf_->search(n, queries, k, distances->data(), ids->data(), &params);
   });
+  if (!s.ok() || filter == nullptr) return s;
+  // A restricted query can find fewer than k allowed records in the lists it
+  // probes (labels cluster like the vectors do); those queries are searched
+  // again with twice the lists until k are found or every list was probed.
+  std::vector<int64_t> short_queries;
+  for (int64_t q = 0; q < n; ++q) {
+    if ((*ids)[q * k + k - 1] < 0) short_queries.push_back(q);
+  }
+  std::vector<float> one_d(k);
+  std::vector<int64_t> one_i(k);
+  for (int64_t q : short_queries) {
+    for (params.nprobe *= 2; (*ids)[q * k + k - 1] < 0; params.nprobe *= 2) {
+      params.nprobe = std::min(params.nprobe, ivf_->nlist);
+      s = FaissCall("searching IVF index", [&] {
+        ivf_->search(1, queries + q * dim_, k, one_d.data(), one_i.data(), &params);
+      });
+      if (!s.ok()) return s;
+      std::copy(one_d.begin(), one_d.end(), distances->begin() + q * k);
+      std::copy(one_i.begin(), one_i.end(), ids->begin() + q * k);
+      if (params.nprobe == ivf_->nlist) break;
+    }
+    params.nprobe = size_t(tuning.nprobe > 0 ? tuning.nprobe : spec_.nprobe);
+  }
+  return absl::OkStatus();
 }
 
 size_t IvfVectorIndex::MemoryBytes() const {

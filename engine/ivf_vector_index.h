@@ -6,7 +6,9 @@
 // in an exact FlatVectorIndex and searches are exact. The Add that reaches
 // the threshold trains on everything held, synchronously, and moves it into
 // the inverted lists. Removal is exact (faiss remove_ids). IVF_PQ distances
-// are the quantised approximations FAISS computes.
+// are the quantised approximations FAISS computes. A filtered query that
+// finds fewer than k allowed records in its nprobe lists is searched again
+// with twice the lists, up to all of them.
 #ifndef METRICDB_ENGINE_IVF_VECTOR_INDEX_H_
 #define METRICDB_ENGINE_IVF_VECTOR_INDEX_H_
 

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libabsl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libfaiss-dev libopenblas-dev libeigen3-dev librocksdb-dev
+  libfaiss-dev libopenblas-dev libeigen3-dev librocksdb-dev libhnswlib-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev libhdf5-dev zlib1g-dev
   libgtest-dev
   python3-numpy python3-sklearn  # the tests export scikit-learn's datasets

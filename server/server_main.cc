@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <cerrno>
 
-#include "common/huge_pages.h"
+#include "common/process_setup.h"
 #include "engine/engine.h"
 #include "server/metricdb_service.h"
 
@@ -49,7 +49,7 @@ bool WritePortFile(const std::string& path, int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  metricdb::ReexecWithHugePages(argv);
+  metricdb::ReexecWithTunedEnvironment(argv);
   CLI::App app{"metricdb-server: vector similarity search for learned embeddings"};
   std::string listen = "127.0.0.1:50051";
   std::string log_level = "info";

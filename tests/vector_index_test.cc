@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
+#include <random>
 #include <cstdio>
 #include <set>
 #include <thread>
 
 #include "engine/engine.h"
+#include "engine/hnsw_vector_index.h"
 #include "tests/testing/engine_fixture.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/status_matchers.h"
@@ -213,7 +216,41 @@ TEST_P(EveryIndexTest, DeletedAndReplacedVectorsNeverSurface) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Indexes, EveryIndexTest, ::testing::Values(Hnsw(), IvfFlat(), IvfPq()),
+// Labels follow the clusters here (as identities do in embedding space): a
+// query's own neighbourhood holds none of the requested labels, so an index
+// must look further than its usual search width to fill k results.
+TEST_P(EveryIndexTest, LabelRestrictedSearchesReturnOnlyThoseLabelsNearTheOracle) {
+  const auto base = ClusteredVectors(6000, 30, 51);
+  auto c = Create("c", GetParam());
+  Load(*c, base);  // labels L0..L9 by i % 10
+  ASSERT_OK(c->BuildIndex(GetParam()));  // IVF: trained, not exact
+  std::vector<bool> allowed(6000);
+  for (int i = 0; i < 6000; ++i) allowed[size_t(i)] = i % 10 == 3 || i % 10 == 7;
+  SearchOptions opts;
+  opts.k = 10;
+  opts.labels = {"L3", "L7"};
+  int64_t found = 0, total = 0;
+  for (int q = 0; q < 6000; q += 61) {
+    const float* query = base.data() + q * kDim;
+    ASSERT_OK_AND_ASSIGN(auto res, c->Search({absl::Span<const float>(query, kDim)}, opts));
+    ASSERT_EQ(res[0].size(), 10u);
+    std::set<std::string> truth;
+    for (const auto& [d, i] : OracleKnn(OracleMetric::kL2, base, kDim, query, 10, &allowed)) {
+      truth.insert(Key(i));
+    }
+    for (const auto& hit : res[0]) {
+      EXPECT_TRUE(hit.label == "L3" || hit.label == "L7") << hit.key;
+      found += truth.count(hit.key);
+    }
+    total += 10;
+  }
+  const double recall = double(found) / double(total);
+  std::printf("[ recall ] label-restricted %s: %.3f\n",
+              std::string(IndexKindName(GetParam().kind)).c_str(), recall);
+  EXPECT_GE(recall, GetParam().kind == IndexSpec::Kind::kIvfPq ? 0.8 : 0.9);
+}
+
+INSTANTIATE_TEST_SUITE_P(Indexes, EveryIndexTest, ::testing::Values(IndexSpec(), Hnsw(), IvfFlat(), IvfPq()),
                          [](const auto& info) {
                            return std::string(IndexKindName(info.param.kind));
                          });
@@ -410,6 +447,72 @@ TEST_F(IndexTest, InvalidParametersNameTheParameter) {
   opts.tuning.ef_search = 10;
   s = ivf->Search({absl::Span<const float>(q)}, opts).status();
   EXPECT_NE(s.message().find("params.ef_search"), std::string::npos) << s;
+}
+
+// The graph bytes of a snapshot are checked before use: the file's checksum
+// catches damage on disk, and a payload that still does not describe a valid
+// graph (truncated, neighbour ids out of range, levels out of range) is
+// DATA_LOSS, never a crash or a search through bad memory.
+TEST(HnswGraphBytesTest, RoundTripAndDamageIsDataLossNeverACrash) {
+  IndexSpec spec = Hnsw();
+  spec.m = 8;
+  HnswVectorIndex index(kDim, Metric::kL2, spec);
+  const int64_t n = 2000;
+  const auto base = RandomVectors(n, kDim, 91);
+  std::vector<int64_t> ids(n);
+  for (int64_t i = 0; i < n; ++i) ids[size_t(i)] = 10 * i + 3;
+  ASSERT_OK(index.Add(ids, base.data()));
+  ASSERT_OK(index.Remove({ids[0], ids[5]}));
+  std::string bytes;
+  ASSERT_OK(index.Serialize(&bytes));
+
+  const auto queries = RandomVectors(20, kDim, 92);
+  auto search = [&](const HnswVectorIndex& x) {
+    std::vector<float> d;
+    std::vector<int64_t> got;
+    EXPECT_OK(x.Search(queries.data(), 20, 10, nullptr, {}, &d, &got));
+    return got;
+  };
+  HnswVectorIndex copy(kDim, Metric::kL2, spec);
+  ASSERT_OK(copy.Deserialize(bytes));
+  EXPECT_EQ(copy.size(), n - 2);
+  EXPECT_EQ(copy.status().tombstones, 2);
+  EXPECT_EQ(search(copy), search(index));
+
+  // Truncated anywhere.
+  for (size_t cut = 0; cut < bytes.size(); cut += 1 + bytes.size() / 97) {
+    HnswVectorIndex bad(kDim, Metric::kL2, spec);
+    EXPECT_EQ(bad.Deserialize(std::string_view(bytes).substr(0, cut)).code(),
+              absl::StatusCode::kDataLoss)
+        << "cut at " << cut;
+  }
+  // Every neighbour slot of the first element's base links pointed out of
+  // range, one at a time: the header is 48 bytes, then the element's link
+  // count (u32) and its neighbour ids (u32 each).
+  for (size_t slot = 0; slot < 4; ++slot) {
+    std::string damaged = bytes;
+    const uint32_t wild = 0x7fffffff;
+    std::memcpy(damaged.data() + 48 + 4 + 4 * slot, &wild, 4);
+    HnswVectorIndex bad(kDim, Metric::kL2, spec);
+    EXPECT_EQ(bad.Deserialize(damaged).code(), absl::StatusCode::kDataLoss) << slot;
+  }
+  // Another dimension or M is another index.
+  HnswVectorIndex other(kDim + 1, Metric::kL2, spec);
+  EXPECT_EQ(other.Deserialize(bytes).code(), absl::StatusCode::kDataLoss);
+  // Random byte flips anywhere: DATA_LOSS, or a graph that still searches
+  // (vector bytes are data); never a crash.
+  std::mt19937 rng(5);
+  for (int round = 0; round < 200; ++round) {
+    std::string damaged = bytes;
+    damaged[rng() % damaged.size()] ^= char(1 + rng() % 255);
+    HnswVectorIndex maybe(kDim, Metric::kL2, spec);
+    const absl::Status s = maybe.Deserialize(damaged);
+    if (s.ok()) {
+      search(maybe);
+    } else {
+      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    }
+  }
 }
 
 }  // namespace

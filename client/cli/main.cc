@@ -9,7 +9,7 @@
 #include <iostream>
 
 #include "client/cli/commands.h"
-#include "common/huge_pages.h"
+#include "common/process_setup.h"
 
 using metricdb::CliContext;
 namespace v1 = metricdb::v1;
@@ -47,7 +47,7 @@ void AddProgressOption(CLI::App* cmd, std::string* mode) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  metricdb::ReexecWithHugePages(argv);
+  metricdb::ReexecWithTunedEnvironment(argv);
   CLI::App app{"metricdb: client of the metricdb vector search server"};
   app.require_subcommand(1);
   app.fallthrough();  // global flags may follow the command
