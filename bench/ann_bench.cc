@@ -3,6 +3,8 @@
 //                   and an IVF_FLAT nprobe sweep, through the server (batched, and
 //                   one query per RPC from concurrent clients) beside faiss
 //                   in-process with identical parameters.
+//   --mode rpc      one query per RPC with 1, 2, 4 client threads against an
+//                   HNSW collection: q/s and the server's CPU time per query.
 //   --mode restart  seeded synthetic N x 128 HNSW collection: server restart
 //                   time from its snapshot vs a full rebuild, and peak RSS.
 // hnswlib's side of the curves comes from bench/hnswlib_reference.py.
@@ -18,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 #include <iostream>
 #include <set>
 #include <thread>
@@ -67,6 +70,40 @@ struct ServerRun {
   double batched_qps, single_qps, recall;
 };
 
+// Queries per second with one query per RPC from `clients` threads.
+double OneQueryPerRpc(metricdb::Client& client, const std::string& name, const Matrix& q,
+                      int64_t nq, int k, const metricdb::v1::SearchParams& params,
+                      int clients) {
+  std::atomic<int64_t> next{0};
+  auto t0 = Clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      for (int64_t i; (i = next++) < nq;) {
+        metricdb::v1::SearchRequest one;
+        one.set_collection(name);
+        one.set_k(k);
+        *one.mutable_params() = params;
+        one.add_queries()->mutable_values()->Add(q.row(i), q.row(i) + q.cols);
+        Check(client.Search(one), "search");
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return nq / Seconds(t0);
+}
+
+// CPU seconds (user + system) a process has used so far.
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string field;
+  double ticks = 0;
+  for (int i = 1; i <= 15 && (in >> field); ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / double(sysconf(_SC_CLK_TCK));
+}
+
 // All queries in one RPC, then one query per RPC from `clients` threads.
 ServerRun RunServer(metricdb::Client& client, const std::string& name, const Matrix& q,
                     int64_t nq, int k, const metricdb::v1::SearchParams& params,
@@ -86,23 +123,8 @@ ServerRun RunServer(metricdb::Client& client, const std::string& name, const Mat
     const auto& hits = resp.results(int(i)).hits();
     for (int j = 0; j < hits.size() && j < k; ++j) got[i * k + j] = std::stoll(hits[j].key().substr(1));
   }
-  std::atomic<int64_t> next{0};
-  t0 = Clock::now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
-      for (int64_t i; (i = next++) < nq;) {
-        metricdb::v1::SearchRequest one;
-        one.set_collection(name);
-        one.set_k(k);
-        *one.mutable_params() = params;
-        one.add_queries()->mutable_values()->Add(q.row(i), q.row(i) + q.cols);
-        Check(client.Search(one), "search");
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  return {batched, nq / Seconds(t0), Recall(got, truth, nq, k)};
+  return {batched, OneQueryPerRpc(client, name, q, nq, k, params, clients),
+          Recall(got, truth, nq, k)};
 }
 
 // faiss in-process: all queries in one call, and one at a time on one thread.
@@ -219,6 +241,47 @@ int Curves(const std::string& data, const std::string& work, int64_t nq) {
   return 0;
 }
 
+// One query per RPC against an HNSW collection of Fashion-MNIST: throughput
+// with 1, 2 and 4 client threads, and the server's CPU time per query (what
+// a query costs the server, whoever else shares the cores).
+int Rpc(const std::string& data, const std::string& work, int64_t nq) {
+  const auto train = Check(metricdb::ReadNpy(data + "/train.npy"), "train");
+  auto test = Check(metricdb::ReadNpy(data + "/test.npy"), "test");
+  nq = std::min(nq, test.rows);
+  const int dim = int(train.cols), k = 10;
+  metricdb::testing::ServerProcess server(work + "/rpc", {"--log-level", "warn"});
+  Check(server.Start(), "server");
+  metricdb::ClientOptions co;
+  co.address = server.address();
+  auto client = metricdb::Client::Connect(co);
+  metricdb::v1::CollectionSchema schema;
+  schema.set_name("hnsw");
+  schema.set_dim(dim);
+  schema.set_metric(metricdb::v1::L2);
+  schema.mutable_index()->mutable_hnsw()->set_m(32);
+  schema.mutable_index()->mutable_hnsw()->set_ef_construction(200);
+  Check(client->CreateCollection(schema), "create");
+  Load(*client, "hnsw", train.values.data(), train.rows, dim);
+  std::printf("\n### One query per RPC, HNSW M=32, ef_construction=200 (%lld train, %lld "
+              "queries)\n\n",
+              (long long)train.rows, (long long)nq);
+  std::printf("| ef_search | client threads | q/s | server CPU per query (us) |\n");
+  std::printf("|---|---|---|---|\n");
+  for (int ef : {16, 32}) {
+    metricdb::v1::SearchParams p;
+    p.set_ef_search(ef);
+    OneQueryPerRpc(*client, "hnsw", test, std::min<int64_t>(nq, 200), k, p, 2);  // warm-up
+    for (int clients : {1, 2, 4}) {
+      const double cpu0 = ProcessCpuSeconds(server.pid());
+      const double qps = OneQueryPerRpc(*client, "hnsw", test, nq, k, p, clients);
+      const double cpu = ProcessCpuSeconds(server.pid()) - cpu0;
+      std::printf("| %d | %d | %.0f | %.0f |\n", ef, clients, qps, cpu / double(nq) * 1e6);
+    }
+  }
+  server.Stop();
+  return 0;
+}
+
 int Restart(const std::string& work, int64_t n) {
   const int dim = 128;
   std::printf("\n### Restart of a %lld x %d HNSW collection (M=16, ef_construction=100)\n\n",
@@ -294,7 +357,8 @@ int main(int argc, char** argv) {
   CLI::App app{"metricdb approximate-index benchmark"};
   std::string mode = "curves", data = "bench/data", work = "/tmp/metricdb-ann-bench";
   int64_t queries = 1000, n = 1000000;
-  app.add_option("--mode", mode, "curves|restart")->check(CLI::IsMember({"curves", "restart"}));
+  app.add_option("--mode", mode, "curves|rpc|restart")
+      ->check(CLI::IsMember({"curves", "rpc", "restart"}));
   app.add_option("--data", data, "Directory made by prepare_fashion_mnist.py");
   app.add_option("--work", work, "Scratch directory (wiped)");
   app.add_option("--queries", queries, "Test queries used by the curves");
@@ -302,5 +366,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   std::filesystem::remove_all(work);
   std::filesystem::create_directories(work);
-  return mode == "curves" ? Curves(data, work, queries) : Restart(work, n);
+  if (mode == "curves") return Curves(data, work, queries);
+  if (mode == "rpc") return Rpc(data, work, queries);
+  return Restart(work, n);
 }
