@@ -10,3 +10,4 @@ source "$(dirname "$0")/prepare.sh"
 build/bench/speed_bench --mode all --data bench/data --queries 1000
 /usr/bin/python3 bench/hnswlib_reference.py bench/data 1000
 build/bench/ann_bench --mode curves --data bench/data
+build/bench/ann_bench --mode rpc --data bench/data --queries 4000

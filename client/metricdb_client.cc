@@ -12,8 +12,10 @@ absl::Status FromGrpcStatus(const grpc::Status& s) {
                       s.error_message());
 }
 
-UpsertStream::UpsertStream(v1::MetricDB::Stub* stub, int max_in_flight)
+UpsertStream::UpsertStream(v1::MetricDB::Stub* stub, int max_in_flight,
+                           const std::string& token)
     : max_in_flight_(max_in_flight < 1 ? 1 : max_in_flight) {
+  if (!token.empty()) context_.AddMetadata("authorization", "Bearer " + token);
   stream_ = stub->Upsert(&context_);
   reader_ = std::thread([this] { ReadAcks(); });
 }
@@ -83,7 +85,12 @@ Client::Client(const ClientOptions& options, std::shared_ptr<grpc::Channel> chan
       channel_(std::move(channel)),
       stub_(v1::MetricDB::NewStub(channel_)) {}
 
+void Client::AddToken(grpc::ClientContext* context) const {
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+}
+
 void Client::Prepare(grpc::ClientContext* context) const {
+  AddToken(context);
   if (options_.timeout.count() > 0) {
     context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
   }
@@ -135,7 +142,7 @@ absl::StatusOr<v1::CollectionInfo> Client::BuildIndex(
 }
 
 std::unique_ptr<UpsertStream> Client::OpenUpsertStream(int max_in_flight) {
-  return std::unique_ptr<UpsertStream>(new UpsertStream(stub_.get(), max_in_flight));
+  return std::unique_ptr<UpsertStream>(new UpsertStream(stub_.get(), max_in_flight, options_.token));
 }
 
 absl::StatusOr<v1::UpsertResponse> Client::UpsertBatch(

@@ -34,6 +34,9 @@ struct ClientOptions {
   int max_message_mib = 64;
   // Deadline of each unary call; 0 = none. Default: 0.
   std::chrono::milliseconds timeout{0};
+  // Bearer token sent as "authorization: Bearer <token>" on every call;
+  // empty = none (a server run with --no-auth). Default: empty.
+  std::string token;
 };
 
 absl::Status FromGrpcStatus(const grpc::Status& s);
@@ -59,7 +62,7 @@ class UpsertStream {
 
  private:
   friend class Client;
-  UpsertStream(v1::MetricDB::Stub* stub, int max_in_flight);
+  UpsertStream(v1::MetricDB::Stub* stub, int max_in_flight, const std::string& token);
   void ReadAcks();
 
   grpc::ClientContext context_;
@@ -120,7 +123,10 @@ class Client {
 
  private:
   Client(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel);
+  // The token (if any) and the deadline (if any) of a unary call.
   void Prepare(grpc::ClientContext* context) const;
+  // The token only (streams have no deadline).
+  void AddToken(grpc::ClientContext* context) const;
   // One unary call with the client's deadline.
   template <typename Request, typename Response>
   absl::StatusOr<Response> Unary(
@@ -142,6 +148,7 @@ class Client {
       const Request& request, const std::function<void(const v1::LearnProgress&)>& on_progress,
       bool (Message::*has_result)() const, const Result& (Message::*result)() const) {
     grpc::ClientContext ctx;  // no deadline: these runs may take long
+    AddToken(&ctx);
     auto reader = (stub_.get()->*method)(&ctx, request);
     Message message;
     std::optional<Result> last;

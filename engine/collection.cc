@@ -12,6 +12,7 @@
 
 #include "absl/strings/escaping.h"
 #include "engine/flat_vector_index.h"
+#include "engine/kernels/exact_scan.h"
 #include "engine/record_codec.h"
 #include "engine/snapshot_file.h"
 #include "absl/strings/str_cat.h"
@@ -904,6 +905,14 @@ absl::Status Collection::CheckTuning(const SearchTuning& tuning) const {
     }
   }
   return absl::OkStatus();
+}
+
+bool Collection::IsQuickSearch(int64_t queries) const {
+  if (queries > int64_t(kMaxScanQueries)) return false;
+  std::shared_lock<WriterPriorityMutex> lock(mu_);
+  const bool exact =
+      index_spec_.kind == IndexSpec::Kind::kFlat || !index_->status().trained;
+  return !exact || uint64_t(index_->size()) * uint64_t(schema_.dim) < (uint64_t(1) << 20);
 }
 
 CollectionStats Collection::Stats() const {

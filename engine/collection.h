@@ -179,6 +179,12 @@ class Collection : public std::enable_shared_from_this<Collection> {
       absl::Span<const absl::Span<const float>> queries,
       const SearchOptions& options) const;
 
+  // True when a search of `queries` vectors is expected to take well under
+  // a millisecond, so a server may run it on the thread that received it:
+  // at most kMaxScanQueries queries, on an approximate index (HNSW, trained
+  // IVF) or an exact one holding fewer than 2^20 values.
+  bool IsQuickSearch(int64_t queries) const;
+
   CollectionStats Stats() const;
 
   // Builds a new index from the stored records beside the current one and

@@ -12,8 +12,9 @@
 
 namespace metricdb {
 
-grpc::Status MetricDbService::Identify(grpc::ServerContext*, const v1::IdentifyRequest* request,
+grpc::Status MetricDbService::Identify(grpc::ServerContext* context, const v1::IdentifyRequest* request,
                                        v1::IdentifyResponse* response) {
+  if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Identify", collection.status());
   auto options = FromProto(*request);
@@ -29,8 +30,9 @@ grpc::Status MetricDbService::Identify(grpc::ServerContext*, const v1::IdentifyR
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::Verify(grpc::ServerContext*, const v1::VerifyRequest* request,
+grpc::Status MetricDbService::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                                      v1::VerifyResponse* response) {
+  if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Verify", collection.status());
   auto pairs = PairsFromProto(*request);
@@ -48,9 +50,10 @@ grpc::Status MetricDbService::Verify(grpc::ServerContext*, const v1::VerifyReque
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::Calibrate(grpc::ServerContext*,
+grpc::Status MetricDbService::Calibrate(grpc::ServerContext* context,
                                         const v1::CalibrateRequest* request,
                                         v1::Calibration* response) {
+  if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Calibrate", collection.status());
   auto calibration = metricdb::Calibrate(**collection, FromProto(*request));
@@ -62,9 +65,10 @@ grpc::Status MetricDbService::Calibrate(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::GetCalibration(grpc::ServerContext*,
+grpc::Status MetricDbService::GetCalibration(grpc::ServerContext* context,
                                              const v1::GetCalibrationRequest* request,
                                              v1::Calibration* response) {
+  if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("GetCalibration", collection.status());
   auto calibration = LoadCalibration(**collection);
@@ -81,6 +85,7 @@ grpc::Status MetricDbService::GetCalibration(grpc::ServerContext*,
 grpc::Status MetricDbService::Cluster(grpc::ServerContext* context,
                                       const v1::ClusterRequest* request,
                                       grpc::ServerWriter<v1::ClusterResponse>* writer) {
+  if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Cluster", collection.status());
   auto options = FromProto(*request);

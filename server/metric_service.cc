@@ -12,6 +12,7 @@ namespace metricdb {
 grpc::Status MetricDbService::LearnMetric(grpc::ServerContext* context,
                                           const v1::LearnMetricRequest* request,
                                           grpc::ServerWriter<v1::LearnMetricResponse>* writer) {
+  if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("LearnMetric", collection.status());
   auto method = FromProto(request->method());
@@ -39,9 +40,10 @@ grpc::Status MetricDbService::LearnMetric(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::ListMetrics(grpc::ServerContext*,
+grpc::Status MetricDbService::ListMetrics(grpc::ServerContext* context,
                                           const v1::ListMetricsRequest* request,
                                           v1::ListMetricsResponse* response) {
+  if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("ListMetrics", collection.status());
   auto versions = (*collection)->ListMetricVersions(false);
@@ -54,9 +56,10 @@ grpc::Status MetricDbService::ListMetrics(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::GetMetric(grpc::ServerContext*,
+grpc::Status MetricDbService::GetMetric(grpc::ServerContext* context,
                                         const v1::GetMetricRequest* request,
                                         v1::MetricVersion* response) {
+  if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("GetMetric", collection.status());
   auto version = (*collection)->GetMetricVersion(request->version());
@@ -66,9 +69,10 @@ grpc::Status MetricDbService::GetMetric(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::ActivateMetric(grpc::ServerContext*,
+grpc::Status MetricDbService::ActivateMetric(grpc::ServerContext* context,
                                              const v1::ActivateMetricRequest* request,
                                              v1::ActivateMetricResponse* response) {
+  if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("ActivateMetric", collection.status());
   if (auto s = (*collection)->ActivateMetric(request->version()); !s.ok()) {
@@ -80,9 +84,10 @@ grpc::Status MetricDbService::ActivateMetric(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::SetMetric(grpc::ServerContext*,
+grpc::Status MetricDbService::SetMetric(grpc::ServerContext* context,
                                         const v1::SetMetricRequest* request,
                                         v1::MetricVersion* response) {
+  if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("SetMetric", collection.status());
   LinearMap map;

@@ -13,8 +13,9 @@
 namespace metricdb {
 
 grpc::Status MetricDbService::CreateCollection(
-    grpc::ServerContext*, const v1::CreateCollectionRequest* request,
+    grpc::ServerContext* context, const v1::CreateCollectionRequest* request,
     v1::CreateCollectionResponse* response) {
+  if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
   auto schema = FromProto(request->schema());
   if (!schema.ok()) return Reply("CreateCollection", schema.status());
   auto collection = engine_->CreateCollection(*schema);
@@ -26,8 +27,9 @@ grpc::Status MetricDbService::CreateCollection(
 }
 
 grpc::Status MetricDbService::GetCollection(
-    grpc::ServerContext*, const v1::GetCollectionRequest* request,
+    grpc::ServerContext* context, const v1::GetCollectionRequest* request,
     v1::GetCollectionResponse* response) {
+  if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->name());
   if (!collection.ok()) return Reply("GetCollection", collection.status());
   ToProto(**collection, response->mutable_collection());
@@ -35,8 +37,9 @@ grpc::Status MetricDbService::GetCollection(
 }
 
 grpc::Status MetricDbService::ListCollections(
-    grpc::ServerContext*, const v1::ListCollectionsRequest*,
+    grpc::ServerContext* context, const v1::ListCollectionsRequest*,
     v1::ListCollectionsResponse* response) {
+  if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
   for (const auto& c : engine_->ListCollections()) {
     ToProto(*c, response->add_collections());
   }
@@ -44,16 +47,18 @@ grpc::Status MetricDbService::ListCollections(
 }
 
 grpc::Status MetricDbService::DropCollection(
-    grpc::ServerContext*, const v1::DropCollectionRequest* request,
+    grpc::ServerContext* context, const v1::DropCollectionRequest* request,
     v1::DropCollectionResponse*) {
+  if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
   absl::Status s = engine_->DropCollection(request->name());
   if (s.ok()) spdlog::info("dropped collection {}", request->name());
   return Reply("DropCollection", s);
 }
 
-grpc::Status MetricDbService::BuildIndex(grpc::ServerContext*,
+grpc::Status MetricDbService::BuildIndex(grpc::ServerContext* context,
                                          const v1::BuildIndexRequest* request,
                                          v1::BuildIndexResponse* response) {
+  if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->name());
   if (!collection.ok()) return Reply("BuildIndex", collection.status());
   std::optional<IndexSpec> spec;
@@ -69,14 +74,28 @@ grpc::Status MetricDbService::BuildIndex(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+namespace {
+
+// The stream of a caller without the write role: ends at once.
+class RejectedUpsertStream final
+    : public grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse> {
+ public:
+  explicit RejectedUpsertStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
 grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse>*
-MetricDbService::Upsert(grpc::CallbackServerContext*) {
+MetricDbService::Upsert(grpc::CallbackServerContext* context) {
+  if (auto s = Allow(context, Role::kWrite); !s.ok()) return new RejectedUpsertStream(s);
   return new UpsertStreamReactor(engine_);  // deletes itself in OnDone
 }
 
-grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext*,
+grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext* context,
                                           const v1::UpsertRequest* request,
                                           v1::UpsertResponse* response) {
+  if (auto s = Allow(context, Role::kWrite); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("UpsertBatch", collection.status());
   std::vector<Record> records;
@@ -89,9 +108,10 @@ grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::Get(grpc::ServerContext*,
+grpc::Status MetricDbService::Get(grpc::ServerContext* context,
                                   const v1::GetRequest* request,
                                   v1::GetResponse* response) {
+  if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Get", collection.status());
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
@@ -102,9 +122,10 @@ grpc::Status MetricDbService::Get(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::Delete(grpc::ServerContext*,
+grpc::Status MetricDbService::Delete(grpc::ServerContext* context,
                                      const v1::DeleteRequest* request,
                                      v1::DeleteResponse* response) {
+  if (auto s = Allow(context, Role::kWrite); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Delete", collection.status());
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
@@ -116,11 +137,38 @@ grpc::Status MetricDbService::Delete(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::Search(grpc::ServerContext*,
-                                     const v1::SearchRequest* request,
-                                     v1::SearchResponse* response) {
+grpc::ServerUnaryReactor* MetricDbService::Search(grpc::CallbackServerContext* context,
+                                                  const v1::SearchRequest* request,
+                                                  v1::SearchResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (auto s = Allow(context, Role::kRead); !s.ok()) {
+    reactor->Finish(s);
+    return reactor;
+  }
   auto collection = engine_->GetCollection(request->collection());
-  if (!collection.ok()) return Reply("Search", collection.status());
+  if (!collection.ok()) {
+    reactor->Finish(Reply("Search", collection.status()));
+  } else if ((*collection)->IsQuickSearch(request->queries_size())) {
+    reactor->Finish(SearchNow(**collection, request, response));
+  } else {
+    // The request, response and reactor stay valid until Finish.
+    const bool queued = search_pool_.Submit(
+        [context, reactor, request, response, c = std::move(*collection)] {
+          reactor->Finish(context->IsCancelled()
+                              ? grpc::Status::CANCELLED
+                              : SearchNow(*c, request, response));
+        });
+    if (!queued) {
+      reactor->Finish(Reply("Search", absl::ResourceExhaustedError(
+                                          "server busy: too many searches waiting")));
+    }
+  }
+  return reactor;
+}
+
+grpc::Status MetricDbService::SearchNow(const Collection& collection,
+                                        const v1::SearchRequest* request,
+                                        v1::SearchResponse* response) {
   std::vector<absl::Span<const float>> queries;
   queries.reserve(request->queries_size());
   for (const v1::Vector& q : request->queries()) {
@@ -133,7 +181,7 @@ grpc::Status MetricDbService::Search(grpc::ServerContext*,
   options.include_attributes = request->include_attributes();
   options.tuning.ef_search = request->params().ef_search();
   options.tuning.nprobe = request->params().nprobe();
-  auto results = (*collection)->Search(queries, options);
+  auto results = collection.Search(queries, options);
   if (!results.ok()) return Reply("Search", results.status());
   for (auto& hits : *results) {
     v1::QueryResult* out = response->add_results();

@@ -6,16 +6,25 @@
 
 #include "engine/engine.h"
 #include "metricdb/v1/metricdb.grpc.pb.h"
+#include "server/search_pool.h"
+#include "server/token_auth.h"
 
 namespace metricdb {
 
 // Upsert (the bidi stream) uses the callback API so that reading, writing to
-// the engine and acknowledging overlap; the other methods are synchronous.
+// the engine and acknowledging overlap. Search uses it too: a quick search
+// (Collection::IsQuickSearch) is answered on the callback thread that
+// received it, which costs far fewer thread hand-offs and system calls than
+// the synchronous server (bench/RESULTS.md, "Speed"); longer ones go to a
+// SearchPool. The other methods are synchronous.
 class MetricDbService final
-    : public v1::MetricDB::WithCallbackMethod_Upsert<v1::MetricDB::Service> {
+    : public v1::MetricDB::WithCallbackMethod_Search<
+          v1::MetricDB::WithCallbackMethod_Upsert<v1::MetricDB::Service>> {
  public:
-  // `engine` must outlive the service.
-  explicit MetricDbService(Engine* engine) : engine_(engine) {}
+  // `engine` and `auth` must outlive the service; a null `auth` lets every
+  // call through (the server's explicit --no-auth).
+  MetricDbService(Engine* engine, const TokenAuth* auth, const SearchPoolOptions& pool = {})
+      : engine_(engine), auth_(auth), search_pool_(pool) {}
 
   grpc::Status CreateCollection(grpc::ServerContext*,
                                 const v1::CreateCollectionRequest*,
@@ -38,8 +47,8 @@ class MetricDbService final
                    v1::GetResponse*) override;
   grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*,
                       v1::DeleteResponse*) override;
-  grpc::Status Search(grpc::ServerContext*, const v1::SearchRequest*,
-                      v1::SearchResponse*) override;
+  grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext*, const v1::SearchRequest*,
+                                   v1::SearchResponse*) override;
 
   // Learned metrics (metric_service.cc).
   grpc::Status LearnMetric(grpc::ServerContext*, const v1::LearnMetricRequest*,
@@ -66,7 +75,17 @@ class MetricDbService final
                        grpc::ServerWriter<v1::ClusterResponse>*) override;
 
  private:
+  static grpc::Status SearchNow(const Collection& collection,
+                                const v1::SearchRequest* request,
+                                v1::SearchResponse* response);
+  // OK when auth is off or the call's token has at least `role`.
+  grpc::Status Allow(const grpc::ServerContextBase* context, Role role) const {
+    return auth_ == nullptr ? grpc::Status::OK : auth_->Check(*context, role);
+  }
+
   Engine* const engine_;
+  const TokenAuth* const auth_;
+  SearchPool search_pool_;
 };
 
 }  // namespace metricdb

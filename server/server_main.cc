@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include <unistd.h>
@@ -56,6 +57,9 @@ int main(int argc, char** argv) {
   std::string port_file;
   int max_message_mib = 64;
   int shutdown_grace_ms = 5000;
+  metricdb::SearchPoolOptions search_pool;
+  std::string auth_tokens;
+  bool no_auth = false;
   metricdb::EngineOptions options;
   options.data_dir = "./metricdb-data";
   app.add_option("--listen", listen, "Address to serve on (port 0 picks a free one)")
@@ -90,12 +94,41 @@ int main(int argc, char** argv) {
                "Acknowledge writes before the WAL is fsynced (unsafe on crash)");
   app.add_option("--port-file", port_file,
                  "Write the bound port to this file once serving");
+  auto* tokens_opt = app.add_option(
+      "--auth-tokens", auth_tokens,
+      "Token file (lines \"read|write|admin SHA256HEX [NAME]\"); calls need "
+      "\"authorization: Bearer <token>\"");
+  app.add_flag("--no-auth", no_auth, "Serve without authentication (logs a warning)")
+      ->excludes(tokens_opt);
+  app.add_option("--search-threads", search_pool.threads,
+                 "Threads for searches too long for gRPC's callback threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--max-queued-searches", search_pool.max_queued,
+                 "Long searches that may wait for a thread; more get RESOURCE_EXHAUSTED")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--shutdown-grace-ms", shutdown_grace_ms,
                  "How long in-flight calls may finish on shutdown")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_level(spdlog::level::from_str(log_level));
+  std::optional<metricdb::TokenAuth> auth;
+  if (!auth_tokens.empty()) {
+    auto loaded = metricdb::TokenAuth::FromFile(auth_tokens);
+    if (!loaded.ok()) {
+      spdlog::critical("{}", loaded.status().ToString());
+      return 2;
+    }
+    auth = std::move(*loaded);
+    spdlog::info("authentication on: {} tokens", auth->size());
+  } else if (no_auth) {
+    spdlog::warn("--no-auth: every caller may read, write and administer the data");
+  } else {
+    spdlog::critical("give --auth-tokens FILE, or --no-auth to serve without authentication");
+    return 2;
+  }
   if (!options.store.sync_writes) {
     spdlog::warn("--no-sync: acknowledged writes can be lost on a crash");
   }
@@ -125,7 +158,7 @@ int main(int argc, char** argv) {
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
                    .count());
 
-  metricdb::MetricDbService service(engine->get());
+  metricdb::MetricDbService service(engine->get(), auth ? &*auth : nullptr, search_pool);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -474,5 +474,34 @@ TEST_F(CliTest, IdentityCommandsAnswerWithJson) {
   EXPECT_NE(r.err.find("INVALID_ARGUMENT"), std::string::npos) << r.err;
 }
 
+// A server with tokens: the CLI authenticates with --token-file,
+// METRICDB_TOKEN_FILE or --token, and says why when it cannot.
+TEST_F(CliTest, AuthenticatesWithATokenFileOrToken) {
+  server_->Stop();
+  const std::string token = dir_.file("admin.token"), tokens = dir_.file("tokens");
+  std::ofstream(token) << "s3cret-admin\n";
+  // sha256("s3cret-admin"), made the way README says: printf %s TOKEN | sha256sum
+  const std::string hash_cmd = "printf %s s3cret-admin | sha256sum | cut -c1-64";
+  FILE* p = popen(hash_cmd.c_str(), "r");
+  char hex[65] = {0};
+  ASSERT_EQ(fread(hex, 1, 64, p), 64u);
+  pclose(p);
+  std::ofstream(tokens) << "admin " << hex << " cli\n";
+  server_ = std::make_unique<ServerProcess>(dir_.file("data-auth"),
+                                            std::vector<std::string>{"--auth-tokens", tokens});
+  ASSERT_OK(server_->Start());
+
+  auto r = Run("list");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("UNAUTHENTICATED"), std::string::npos) << r.err;
+  r = Run("--token-file " + token + " create a --dim 4");
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = Run("--token s3cret-admin list --json");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).at(0)["name"], "a");
+  r = Run("--token wrong list");
+  EXPECT_NE(r.err.find("unknown token"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace metricdb

@@ -1,12 +1,18 @@
 // End to end: the real metricdb-server process on 127.0.0.1, driven through
 // the C++ client library over gRPC.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <atomic>
+#include <iterator>
+#include <cstdlib>
+#include <cstdio>
+#include <fstream>
 #include <cmath>
 #include <limits>
 #include <random>
 #include <thread>
+#include <type_traits>
 
 #include "client/metricdb_client.h"
 #include "tests/proto/health.grpc.pb.h"
@@ -515,6 +521,176 @@ TEST_F(ServerTest, SigtermShutsDownCleanlyAndDataPersists) {
   for (int j = 0; j < 3; ++j) {
     EXPECT_EQ(res.results(0).hits(j).key(), "k" + std::to_string(expected[j].second));
   }
+}
+
+// Searches too long for gRPC's callback threads run on the search pool; its
+// queue is bounded (RESOURCE_EXHAUSTED beyond it, never unbounded memory),
+// and quick searches are still answered while it is busy.
+TEST_F(ServerTest, LongSearchesAreBoundedAndQuickOnesStillAnswered) {
+  StartServer({"--search-threads", "1", "--max-queued-searches", "1"});
+  const int dim = 64;
+  const int64_t n = 20000;  // 1.28M values: an exact search here is not quick
+  ASSERT_OK(client_->CreateCollection(Schema("big", v1::L2, dim)));
+  const auto base = RandomVectors(n, dim, 61);
+  for (int64_t first = 0; first < n; first += 5000) {
+    ASSERT_OK(client_->UpsertBatch(Batch("big", base, first, 5000, dim)));
+  }
+  ASSERT_OK(client_->CreateCollection(Schema("small")));
+  const auto small = RandomVectors(100, kDim, 62);
+  ASSERT_OK(client_->UpsertBatch(Batch("small", small, 0, 100)));
+
+  const auto queries = RandomVectors(4000, dim, 63);
+  v1::SearchRequest batch;
+  batch.set_collection("big");
+  batch.set_k(5);
+  for (int q = 0; q < 4000; ++q) {
+    batch.add_queries()->mutable_values()->Add(queries.begin() + q * dim,
+                                               queries.begin() + (q + 1) * dim);
+  }
+  std::atomic<int> ok{0}, busy{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      auto res = client_->Search(batch);
+      if (res.ok()) {
+        const auto want = OracleKnn(OracleMetric::kL2, base, dim, queries.data(), 1);
+        EXPECT_EQ(res->results(0).hits(0).key(), "k" + std::to_string(want[0].second));
+        ++ok;
+      } else if (res.status().code() == absl::StatusCode::kResourceExhausted &&
+                 res.status().message().find("busy") != std::string::npos) {
+        ++busy;
+      } else {
+        ++other;
+        ADD_FAILURE() << res.status();
+      }
+    });
+  }
+  // Meanwhile quick searches are answered (and right).
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK_AND_ASSIGN(auto res, client_->Search(Query("small", small.data() + i * kDim, 1)));
+    EXPECT_EQ(res.results(0).hits(0).key(), "k" + std::to_string(i));
+  }
+  for (auto& t : threads) t.join();
+  std::printf("[ pool ] 6 long searches, 1 thread + 1 queue slot: %d answered, %d busy\n",
+              ok.load(), busy.load());
+  EXPECT_GE(ok.load(), 2);   // the running one and the queued one
+  EXPECT_GE(busy.load(), 1);
+  EXPECT_EQ(other.load(), 0);
+}
+
+// Token authentication with roles: no or unknown token is UNAUTHENTICATED,
+// a role below the call's is PERMISSION_DENIED, health checking stays open,
+// and the token file holds only hashes.
+TEST_F(ServerTest, TokensAuthenticateAndRolesAuthorise) {
+  // SHA-256 of "reader-token", "writer-token", "admin-token" (sha256sum).
+  const std::string tokens = dir_.file("tokens");
+  {
+    std::ofstream out(tokens);
+    out << "# role sha256 name\n"
+        << "read  " << "c6b7e8e8f8d1b5b6e0b6e0d4c1e3c2f3b0a1a7b0c4d2f1e3a5b6c7d8e9f0a1b2" << "\n";
+  }
+  // The line above is a well-formed hash of no known token; the real ones:
+  auto sha256 = [&](const std::string& token) {
+    const std::string f = dir_.file("t.txt");
+    std::ofstream(f) << token;
+    FILE* p = popen(("sha256sum " + f).c_str(), "r");
+    char hex[65] = {0};
+    EXPECT_EQ(fread(hex, 1, 64, p), 64u);
+    pclose(p);
+    return std::string(hex);
+  };
+  {
+    std::ofstream out(tokens, std::ios::app);
+    out << "read " << sha256("reader-token") << " reader  # a comment\n"
+        << "write " << sha256("writer-token") << " writer\n"
+        << "admin " << sha256("admin-token") << "\n";
+  }
+  StartServer({"--auth-tokens", tokens});
+  EXPECT_NE(server_->Log().find("authentication on: 4 tokens"), std::string::npos)
+      << server_->Log();
+  auto as = [&](const std::string& token) {
+    ClientOptions o;
+    o.address = server_->address();
+    o.token = token;
+    return Client::Connect(o);
+  };
+  auto anonymous = as(""), stranger = as("guess"), reader = as("reader-token"),
+       writer = as("writer-token"), admin = as("admin-token");
+  const auto code = [](const auto& r) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(r)>, absl::Status>) {
+      return r.code();
+    } else {
+      return r.status().code();
+    }
+  };
+
+  EXPECT_EQ(code(anonymous->ListCollections()), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(code(stranger->ListCollections()), absl::StatusCode::kUnauthenticated);
+  // Health checking needs no token.
+  {
+    auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckResponse resp;
+    EXPECT_TRUE(grpc::health::v1::Health::NewStub(channel)
+                    ->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp)
+                    .ok());
+  }
+
+  auto denied = reader->CreateCollection(Schema("c"));
+  EXPECT_EQ(code(denied), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.status().message(), "this call needs the admin role; the token has read");
+  EXPECT_EQ(code(writer->CreateCollection(Schema("c"))), absl::StatusCode::kPermissionDenied);
+  ASSERT_OK(admin->CreateCollection(Schema("c")));
+
+  const auto base = RandomVectors(20, kDim, 71);
+  EXPECT_EQ(code(reader->UpsertBatch(Batch("c", base, 0, 10))),
+            absl::StatusCode::kPermissionDenied);
+  {
+    auto stream = reader->OpenUpsertStream();
+    (void)stream->Write(Batch("c", base, 0, 10));
+    EXPECT_EQ(stream->Finish().code(), absl::StatusCode::kPermissionDenied);
+  }
+  ASSERT_OK(writer->UpsertBatch(Batch("c", base, 0, 10)));
+  {
+    auto stream = writer->OpenUpsertStream();
+    ASSERT_OK(stream->Write(Batch("c", base, 10, 10)));
+    ASSERT_OK(stream->Finish());
+  }
+  v1::DeleteRequest del;
+  del.set_collection("c");
+  del.add_keys("k0");
+  EXPECT_EQ(code(reader->Delete(del)), absl::StatusCode::kPermissionDenied);
+  ASSERT_OK(writer->Delete(del));
+
+  ASSERT_OK_AND_ASSIGN(auto res, reader->Search(Query("c", base.data() + 5 * kDim, 1)));
+  EXPECT_EQ(res.results(0).hits(0).key(), "k5");
+  EXPECT_EQ(code(anonymous->Search(Query("c", base.data(), 1))),
+            absl::StatusCode::kUnauthenticated);
+  ASSERT_OK_AND_ASSIGN(auto info, reader->GetCollection("c"));
+  EXPECT_EQ(info.stats().record_count(), 19);
+  v1::BuildIndexRequest build;
+  build.set_name("c");
+  EXPECT_EQ(code(writer->BuildIndex(build)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(code(writer->DropCollection("c")), absl::StatusCode::kPermissionDenied);
+  ASSERT_OK(admin->DropCollection("c"));
+}
+
+// The server refuses to start without --auth-tokens or --no-auth, and with a
+// malformed token file, saying why.
+TEST_F(ServerTest, AuthIsOffOnlyByAnExplicitFlag) {
+  const std::string tokens = dir_.file("bad-tokens");
+  std::ofstream(tokens) << "# header\nsuperuser 1234\n";
+  ServerProcess bad(dir_.file("data"), {"--auth-tokens", tokens});
+  EXPECT_FALSE(bad.Start(std::chrono::seconds(10)).ok());
+  EXPECT_NE(bad.Log().find("token file line 2"), std::string::npos) << bad.Log();
+
+  const std::string log = dir_.file("plain.log");
+  const std::string cmd = std::string(testing::ServerBinary()) + " --listen 127.0.0.1:0 --data-dir " +
+                          dir_.file("data2") + " > " + log + " 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 2);
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("give --auth-tokens FILE, or --no-auth"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 //   metricdb search faces queries.npy -k 10 --json
 //   metricdb learn faces --method kissme --activate
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <fstream>
 #include <iostream>
 
 #include "client/cli/commands.h"
@@ -57,6 +59,13 @@ int main(int argc, char** argv) {
   app.add_option("--addr", client_options.address, "Server address HOST:PORT")
       ->capture_default_str()
       ->envname("METRICDB_ADDR");
+  app.add_option("--token", client_options.token,
+                 "Bearer token of a server run with --auth-tokens")
+      ->envname("METRICDB_TOKEN");
+  std::string token_file;
+  app.add_option("--token-file", token_file, "Read the bearer token from this file")
+      ->envname("METRICDB_TOKEN_FILE")
+      ->check(CLI::ExistingFile);
   app.add_option("--timeout-ms", timeout_ms, "Deadline of each call (0: none)");
   app.add_flag("--json", ctx.json, "One JSON object per line");
   int code = 0;
@@ -242,6 +251,13 @@ int main(int argc, char** argv) {
     o.set_per_identity(per_identity);
   }
   client_options.timeout = std::chrono::milliseconds(timeout_ms);
+  if (!token_file.empty() && client_options.token.empty()) {
+    std::ifstream in(token_file);
+    std::getline(in, client_options.token);
+    while (!client_options.token.empty() && std::isspace(uint8_t(client_options.token.back()))) {
+      client_options.token.pop_back();
+    }
+  }
   auto client = metricdb::Client::Connect(client_options);
   ctx.client = client.get();
 

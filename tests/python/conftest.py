@@ -16,7 +16,8 @@ def server():
         port_file = os.path.join(tmp, "port")
         proc = subprocess.Popen(
             [binary, "--listen", "127.0.0.1:0", "--data-dir", os.path.join(tmp, "data"),
-             "--port-file", port_file, "--log-level", "warn", "--shutdown-grace-ms", "500"])
+             "--port-file", port_file, "--log-level", "warn", "--shutdown-grace-ms", "500",
+             "--no-auth"])
         deadline = time.time() + 30
         while not (os.path.exists(port_file) and open(port_file).read().strip()):
             assert proc.poll() is None, "server exited"

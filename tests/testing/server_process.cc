@@ -1,5 +1,7 @@
 #include "tests/testing/server_process.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -35,6 +37,10 @@ absl::Status ServerProcess::Start(std::chrono::seconds timeout) {
                                    "--data-dir",   data_dir_,   "--port-file",
                                    port_file_};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  // Tests run without authentication unless they give a token file.
+  if (std::find(args.begin(), args.end(), "--auth-tokens") == args.end()) {
+    args.push_back("--no-auth");
+  }
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {

@@ -19,7 +19,8 @@ const char* ServerBinary();
 
 class ServerProcess {
  public:
-  // `data_dir` is the store; `extra_args` are appended to the command line.
+  // `data_dir` is the store; `extra_args` are appended to the command line,
+  // and --no-auth too unless they hold --auth-tokens.
   explicit ServerProcess(std::string data_dir, std::vector<std::string> extra_args = {});
   ~ServerProcess();  // kills the server if it still runs
   ServerProcess(const ServerProcess&) = delete;

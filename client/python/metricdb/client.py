@@ -3,6 +3,7 @@ in, NumPy arrays and dataclasses out, server errors as MetricDBError."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
@@ -143,7 +144,8 @@ def _rows(vectors) -> np.ndarray:
 class Client:
     """One channel to a metricdb server; thread-safe like the gRPC channel it wraps.
 
-    addr: "host:port". token: sent as "authorization: Bearer <token>" on every call.
+    addr: "host:port". token: sent as "authorization: Bearer <token>" on every call; when
+    None, $METRICDB_TOKEN or the first line of the file $METRICDB_TOKEN_FILE (as the CLI).
     tls: None for plaintext, True for TLS with the system's roots, or the path of a CA file.
     timeout: seconds for each unary call (None: no deadline).
     """
@@ -160,6 +162,11 @@ class Client:
         else:
             self._channel = grpc.insecure_channel(addr, options)
         self._stub = pb_grpc.MetricDBStub(self._channel)
+        if token is None:
+            token = os.environ.get("METRICDB_TOKEN")
+            if token is None and os.environ.get("METRICDB_TOKEN_FILE"):
+                with open(os.environ["METRICDB_TOKEN_FILE"]) as f:
+                    token = f.readline().strip()
         self._metadata = [("authorization", "Bearer " + token)] if token else None
         self._timeout = timeout
 

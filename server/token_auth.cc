@@ -1,0 +1,117 @@
+#include "server/token_auth.h"
+
+#include <openssl/sha.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace metricdb {
+namespace {
+
+constexpr std::string_view kBearer = "Bearer ";
+
+bool ParseRole(std::string_view s, Role* role) {
+  if (s == "read") *role = Role::kRead;
+  else if (s == "write") *role = Role::kWrite;
+  else if (s == "admin") *role = Role::kAdmin;
+  else return false;
+  return true;
+}
+
+const char* RoleName(Role r) {
+  switch (r) {
+    case Role::kRead: return "read";
+    case Role::kWrite: return "write";
+    case Role::kAdmin: return "admin";
+  }
+  return "?";
+}
+
+bool IsHexDigest(std::string_view s) {
+  if (s.size() != 2 * SHA256_DIGEST_LENGTH) return false;
+  for (char c : s) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string TokenHash(std::string_view token) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char b : digest) {
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 15]);
+  }
+  return hex;
+}
+
+absl::StatusOr<TokenAuth> TokenAuth::FromText(std::string_view text) {
+  TokenAuth auth;
+  int line_no = 0;
+  for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
+    ++line_no;
+    line = line.substr(0, line.find('#'));
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    if (fields.empty()) continue;
+    Role role;
+    if (fields.size() < 2 || fields.size() > 3 ||
+        !ParseRole(std::string_view(fields[0].data(), fields[0].size()), &role) ||
+        !IsHexDigest(std::string_view(fields[1].data(), fields[1].size()))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "token file line ", line_no,
+          ": expected \"read|write|admin SHA256HEX [NAME]\" (64 hex digits)"));
+    }
+    Entry e{role, fields.size() == 3 ? std::string(fields[2]) : absl::StrCat("line", line_no)};
+    auth.tokens_[absl::AsciiStrToLower(fields[1])] = std::move(e);
+  }
+  if (auth.tokens_.empty()) {
+    return absl::FailedPreconditionError("token file holds no token");
+  }
+  return auth;
+}
+
+absl::StatusOr<TokenAuth> TokenAuth::FromFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read token file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return FromText(text.str());
+}
+
+grpc::Status TokenAuth::Check(const grpc::ServerContextBase& context, Role needed) const {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "missing \"authorization: Bearer <token>\" metadata");
+  }
+  const std::string_view value(it->second.data(), it->second.size());
+  if (value.substr(0, kBearer.size()) != kBearer) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "authorization metadata is not \"Bearer <token>\"");
+  }
+  auto entry = tokens_.find(TokenHash(value.substr(kBearer.size())));
+  if (entry == tokens_.end()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown token");
+  }
+  if (entry->second.role < needed) {
+    spdlog::debug("token {} (role {}) denied a call needing {}", entry->second.name,
+                  RoleName(entry->second.role), RoleName(needed));
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("this call needs the ", RoleName(needed),
+                                     " role; the token has ", RoleName(entry->second.role)));
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace metricdb
