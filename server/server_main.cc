@@ -25,6 +25,7 @@
 #include "common/process_setup.h"
 #include "engine/engine.h"
 #include "server/metricdb_service.h"
+#include "server/server_metrics.h"
 
 namespace {
 
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   int shutdown_grace_ms = 5000;
   metricdb::SearchPoolOptions search_pool;
   std::string auth_tokens;
+  std::string metrics_listen;
   bool no_auth = false;
   metricdb::EngineOptions options;
   options.data_dir = "./metricdb-data";
@@ -100,6 +102,9 @@ int main(int argc, char** argv) {
       "\"authorization: Bearer <token>\"");
   app.add_flag("--no-auth", no_auth, "Serve without authentication (logs a warning)")
       ->excludes(tokens_opt);
+  app.add_option("--metrics-listen", metrics_listen,
+                 "HOST:PORT for Prometheus metrics at /metrics (port 0: a free one; "
+                 "empty: off)");
   app.add_option("--search-threads", search_pool.threads,
                  "Threads for searches too long for gRPC's callback threads")
       ->capture_default_str()
@@ -167,6 +172,29 @@ int main(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(max_message_mib << 20);
   builder.SetMaxSendMessageSize(max_message_mib << 20);
   builder.RegisterService(&service);
+  metricdb::ServerMetrics metrics;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<metricdb::RpcMetricsInterceptorFactory>(&metrics));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  std::unique_ptr<metricdb::MetricsHttpServer> metrics_http;
+  if (!metrics_listen.empty()) {
+    const size_t colon = metrics_listen.rfind(':');
+    int metrics_port = -1;
+    if (colon != std::string::npos) {
+      metrics_port = std::atoi(metrics_listen.c_str() + colon + 1);
+    }
+    metrics_http = std::make_unique<metricdb::MetricsHttpServer>(&metrics, engine->get());
+    auto bound = metrics_port < 0
+                     ? absl::StatusOr<int>(absl::InvalidArgumentError("expected HOST:PORT"))
+                     : metrics_http->Start(metrics_listen.substr(0, colon), metrics_port);
+    if (!bound.ok()) {
+      spdlog::critical("--metrics-listen {}: {}", metrics_listen, bound.status().ToString());
+      return 1;
+    }
+    spdlog::info("Prometheus metrics on http://{}:{}/metrics", metrics_listen.substr(0, colon),
+                 *bound);
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     spdlog::critical("cannot listen on {}", listen);
@@ -191,6 +219,7 @@ int main(int argc, char** argv) {
   });
   server->Wait();
   waiter.join();
+  metrics_http.reset();
   engine->reset();  // snapshots changed collections, closes the store
   spdlog::info("stopped");
   return 0;

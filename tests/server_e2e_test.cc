@@ -14,6 +14,8 @@
 #include <thread>
 #include <type_traits>
 
+#include <httplib.h>
+
 #include "client/metricdb_client.h"
 #include "tests/proto/health.grpc.pb.h"
 #include "tests/proto/reflection.grpc.pb.h"
@@ -691,6 +693,42 @@ TEST_F(ServerTest, AuthIsOffOnlyByAnExplicitFlag) {
   std::ifstream in(log);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("give --auth-tokens FILE, or --no-auth"), std::string::npos) << text;
+}
+
+// Prometheus metrics over HTTP: per-RPC counts by status code, latency
+// histograms, and per-collection gauges, exactly as the calls made them.
+TEST_F(ServerTest, PrometheusMetricsCountEveryCallAndShowCollections) {
+  StartServer({"--metrics-listen", "127.0.0.1:0"});
+  const std::string log = server_->Log();
+  const std::string marker = "Prometheus metrics on http://127.0.0.1:";
+  const size_t at = log.find(marker);
+  ASSERT_NE(at, std::string::npos) << log;
+  const int port = std::atoi(log.c_str() + at + marker.size());
+  ASSERT_GT(port, 0);
+
+  ASSERT_OK(client_->CreateCollection(Schema("m")));
+  const auto base = RandomVectors(40, kDim, 81);
+  ASSERT_OK(client_->UpsertBatch(Batch("m", base, 0, 40)));
+  for (int i = 0; i < 3; ++i) ASSERT_OK(client_->Search(Query("m", base.data(), 2)));
+  EXPECT_EQ(client_->GetCollection("missing").status().code(), absl::StatusCode::kNotFound);
+
+  httplib::Client http("127.0.0.1", port);
+  auto res = http.Get("/metrics");
+  ASSERT_TRUE(res) << "no HTTP answer";
+  EXPECT_EQ(res->status, 200);
+  const std::string& text = res->body;
+  for (const char* line : {
+           "metricdb_rpc_requests_total{method=\"MetricDB/Search\",code=\"OK\"} 3\n",
+           "metricdb_rpc_requests_total{method=\"MetricDB/GetCollection\",code=\"NOT_FOUND\"} 1\n",
+           "metricdb_rpc_requests_total{method=\"MetricDB/UpsertBatch\",code=\"OK\"} 1\n",
+           "metricdb_rpc_duration_seconds_count{method=\"MetricDB/Search\"} 3\n",
+           "metricdb_rpc_duration_seconds_bucket{method=\"MetricDB/Search\",le=\"+Inf\"} 3\n",
+           "# TYPE metricdb_rpc_duration_seconds histogram\n",
+           "metricdb_collection_records{collection=\"m\"} 40\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+  // No record key appears anywhere.
+  EXPECT_EQ(text.find("k0"), std::string::npos);
 }
 
 }  // namespace
