@@ -37,6 +37,14 @@ struct ClientOptions {
   // Bearer token sent as "authorization: Bearer <token>" on every call;
   // empty = none (a server run with --no-auth). Default: empty.
   std::string token;
+  // TLS: on when `tls` is set. tls_root_pem: the CA certificates (PEM) that
+  // sign the server's certificate (empty: the system's roots);
+  // tls_cert_pem / tls_key_pem: this client's certificate and key, for a
+  // server that verifies clients. Default: plaintext.
+  bool tls = false;
+  std::string tls_root_pem;
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 };
 
 absl::Status FromGrpcStatus(const grpc::Status& s);

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <optional>
 #include <thread>
 
@@ -48,6 +49,13 @@ bool WritePortFile(const std::string& path, int port) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -61,6 +69,7 @@ int main(int argc, char** argv) {
   metricdb::SearchPoolOptions search_pool;
   std::string auth_tokens;
   std::string metrics_listen;
+  std::string tls_cert, tls_key, tls_client_ca;
   bool no_auth = false;
   metricdb::EngineOptions options;
   options.data_dir = "./metricdb-data";
@@ -102,6 +111,17 @@ int main(int argc, char** argv) {
       "\"authorization: Bearer <token>\"");
   app.add_flag("--no-auth", no_auth, "Serve without authentication (logs a warning)")
       ->excludes(tokens_opt);
+  auto* cert_opt = app.add_option("--tls-cert", tls_cert,
+                                  "Server certificate chain (PEM): serve TLS")
+                       ->check(CLI::ExistingFile);
+  auto* key_opt = app.add_option("--tls-key", tls_key, "Private key of --tls-cert (PEM)")
+                      ->check(CLI::ExistingFile);
+  cert_opt->needs(key_opt);
+  key_opt->needs(cert_opt);
+  app.add_option("--tls-client-ca", tls_client_ca,
+                 "CA certificates (PEM): require client certificates signed by them")
+      ->check(CLI::ExistingFile)
+      ->needs(cert_opt);
   app.add_option("--metrics-listen", metrics_listen,
                  "HOST:PORT for Prometheus metrics at /metrics (port 0: a free one; "
                  "empty: off)");
@@ -168,7 +188,17 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!tls_cert.empty()) {
+    grpc::SslServerCredentialsOptions ssl(
+        tls_client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                              : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_key_cert_pairs.push_back({ReadFile(tls_key), ReadFile(tls_cert)});
+    if (!tls_client_ca.empty()) ssl.pem_root_certs = ReadFile(tls_client_ca);
+    credentials = grpc::SslServerCredentials(ssl);
+    spdlog::info("TLS on{}", tls_client_ca.empty() ? "" : ", client certificates required");
+  }
+  builder.AddListeningPort(listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(max_message_mib << 20);
   builder.SetMaxSendMessageSize(max_message_mib << 20);
   builder.RegisterService(&service);

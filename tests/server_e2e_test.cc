@@ -731,5 +731,59 @@ TEST_F(ServerTest, PrometheusMetricsCountEveryCallAndShowCollections) {
   EXPECT_EQ(text.find("k0"), std::string::npos);
 }
 
+// TLS with a CA made here by the openssl tool: a plaintext client cannot
+// talk to a TLS server, a client trusting the CA can; with client
+// verification on, only a client presenting a certificate of that CA can.
+TEST_F(ServerTest, TlsAndClientCertificatesAreEnforced) {
+  const std::string d = dir_.file("pki");
+  const std::string script =
+      "set -e; mkdir -p " + d + "; cd " + d + "; "
+      "K='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'; "
+      "openssl req -x509 $K -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca; "
+      "openssl req $K -keyout server.key -out server.csr -subj /CN=127.0.0.1; "
+      "printf 'subjectAltName=IP:127.0.0.1' > san.ext; "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+      "-out server.pem -days 2 -extfile san.ext; "
+      "openssl req $K -keyout client.key -out client.csr -subj /CN=client; "
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+      "-out client.pem -days 2";
+  std::ofstream(d + ".sh") << script << "\n";
+  ASSERT_EQ(std::system(("bash " + d + ".sh > " + d + ".log 2>&1").c_str()), 0)
+      << "openssl failed";
+  auto read = [&](const std::string& name) {
+    std::ifstream in(d + "/" + name);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  auto connect = [&](const ServerProcess& server, bool tls, bool with_cert) {
+    ClientOptions o;
+    o.address = server.address();
+    o.timeout = std::chrono::seconds(10);
+    o.tls = tls;
+    if (tls) o.tls_root_pem = read("ca.pem");
+    if (with_cert) {
+      o.tls_cert_pem = read("client.pem");
+      o.tls_key_pem = read("client.key");
+    }
+    return Client::Connect(o);
+  };
+
+  ServerProcess tls_server(dir_.file("data-tls"),
+                           {"--tls-cert", d + "/server.pem", "--tls-key", d + "/server.key"});
+  ASSERT_OK(tls_server.Start());
+  EXPECT_FALSE(connect(tls_server, false, false)->ListCollections().ok());
+  ASSERT_OK(connect(tls_server, true, false)->CreateCollection(Schema("t")));
+  ASSERT_OK_AND_ASSIGN(auto list, connect(tls_server, true, false)->ListCollections());
+  EXPECT_EQ(list.size(), 1u);
+  tls_server.Stop();
+
+  ServerProcess mtls_server(dir_.file("data-mtls"),
+                            {"--tls-cert", d + "/server.pem", "--tls-key", d + "/server.key",
+                             "--tls-client-ca", d + "/ca.pem"});
+  ASSERT_OK(mtls_server.Start());
+  EXPECT_NE(mtls_server.Log().find("client certificates required"), std::string::npos);
+  EXPECT_FALSE(connect(mtls_server, true, false)->ListCollections().ok());
+  ASSERT_OK(connect(mtls_server, true, true)->ListCollections());
+}
+
 }  // namespace
 }  // namespace metricdb

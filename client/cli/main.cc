@@ -9,6 +9,7 @@
 #include <cctype>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "client/cli/commands.h"
 #include "common/process_setup.h"
@@ -65,6 +66,16 @@ int main(int argc, char** argv) {
   std::string token_file;
   app.add_option("--token-file", token_file, "Read the bearer token from this file")
       ->envname("METRICDB_TOKEN_FILE")
+      ->check(CLI::ExistingFile);
+  std::string tls_ca, tls_cert, tls_key;
+  app.add_option("--tls-ca", tls_ca, "Connect with TLS; CA certificates (PEM) of the server's")
+      ->envname("METRICDB_TLS_CA")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-cert", tls_cert, "Client certificate (PEM), for servers that ask")
+      ->envname("METRICDB_TLS_CERT")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "Key of --tls-cert (PEM)")
+      ->envname("METRICDB_TLS_KEY")
       ->check(CLI::ExistingFile);
   app.add_option("--timeout-ms", timeout_ms, "Deadline of each call (0: none)");
   app.add_flag("--json", ctx.json, "One JSON object per line");
@@ -257,6 +268,16 @@ int main(int argc, char** argv) {
     while (!client_options.token.empty() && std::isspace(uint8_t(client_options.token.back()))) {
       client_options.token.pop_back();
     }
+  }
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  if (!tls_ca.empty() || !tls_cert.empty()) {
+    client_options.tls = true;
+    if (!tls_ca.empty()) client_options.tls_root_pem = slurp(tls_ca);
+    if (!tls_cert.empty()) client_options.tls_cert_pem = slurp(tls_cert);
+    if (!tls_key.empty()) client_options.tls_key_pem = slurp(tls_key);
   }
   auto client = metricdb::Client::Connect(client_options);
   ctx.client = client.get();
