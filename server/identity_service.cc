@@ -54,6 +54,8 @@ grpc::Status MetricDbService::Calibrate(grpc::ServerContext* context,
                                         const v1::CalibrateRequest* request,
                                         v1::Calibration* response) {
   if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
+  LongOperationLimit::Slot slot(&long_ops_);
+  if (auto s = slot.status("Calibrate"); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Calibrate", collection.status());
   auto calibration = metricdb::Calibrate(**collection, FromProto(*request));
@@ -86,6 +88,8 @@ grpc::Status MetricDbService::Cluster(grpc::ServerContext* context,
                                       const v1::ClusterRequest* request,
                                       grpc::ServerWriter<v1::ClusterResponse>* writer) {
   if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
+  LongOperationLimit::Slot slot(&long_ops_);
+  if (auto s = slot.status("Cluster"); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Cluster", collection.status());
   auto options = FromProto(*request);

@@ -13,6 +13,8 @@ grpc::Status MetricDbService::LearnMetric(grpc::ServerContext* context,
                                           const v1::LearnMetricRequest* request,
                                           grpc::ServerWriter<v1::LearnMetricResponse>* writer) {
   if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
+  LongOperationLimit::Slot slot(&long_ops_);
+  if (auto s = slot.status("LearnMetric"); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("LearnMetric", collection.status());
   auto method = FromProto(request->method());
@@ -73,6 +75,8 @@ grpc::Status MetricDbService::ActivateMetric(grpc::ServerContext* context,
                                              const v1::ActivateMetricRequest* request,
                                              v1::ActivateMetricResponse* response) {
   if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
+  LongOperationLimit::Slot slot(&long_ops_);
+  if (auto s = slot.status("ActivateMetric"); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("ActivateMetric", collection.status());
   if (auto s = (*collection)->ActivateMetric(request->version()); !s.ok()) {

@@ -59,6 +59,8 @@ grpc::Status MetricDbService::BuildIndex(grpc::ServerContext* context,
                                          const v1::BuildIndexRequest* request,
                                          v1::BuildIndexResponse* response) {
   if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
+  LongOperationLimit::Slot slot(&long_ops_);
+  if (auto s = slot.status("BuildIndex"); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->name());
   if (!collection.ok()) return Reply("BuildIndex", collection.status());
   std::optional<IndexSpec> spec;

@@ -6,6 +6,7 @@
 
 #include "engine/engine.h"
 #include "metricdb/v1/metricdb.grpc.pb.h"
+#include "server/long_operation_limit.h"
 #include "server/search_pool.h"
 #include "server/token_auth.h"
 
@@ -23,8 +24,11 @@ class MetricDbService final
  public:
   // `engine` and `auth` must outlive the service; a null `auth` lets every
   // call through (the server's explicit --no-auth).
-  MetricDbService(Engine* engine, const TokenAuth* auth, const SearchPoolOptions& pool = {})
-      : engine_(engine), auth_(auth), search_pool_(pool) {}
+  // At most `max_long_operations` of LearnMetric, Cluster, BuildIndex,
+  // Calibrate and ActivateMetric run at once.
+  MetricDbService(Engine* engine, const TokenAuth* auth, const SearchPoolOptions& pool = {},
+                  int max_long_operations = 2)
+      : engine_(engine), auth_(auth), search_pool_(pool), long_ops_(max_long_operations) {}
 
   grpc::Status CreateCollection(grpc::ServerContext*,
                                 const v1::CreateCollectionRequest*,
@@ -86,6 +90,7 @@ class MetricDbService final
   Engine* const engine_;
   const TokenAuth* const auth_;
   SearchPool search_pool_;
+  LongOperationLimit long_ops_;
 };
 
 }  // namespace metricdb

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   std::string auth_tokens;
   std::string metrics_listen;
   std::string tls_cert, tls_key, tls_client_ca;
+  int max_long_operations = 2;
   bool no_auth = false;
   metricdb::EngineOptions options;
   options.data_dir = "./metricdb-data";
@@ -125,6 +126,11 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", metrics_listen,
                  "HOST:PORT for Prometheus metrics at /metrics (port 0: a free one; "
                  "empty: off)");
+  app.add_option("--max-long-operations", max_long_operations,
+                 "LearnMetric, Cluster, BuildIndex, Calibrate, ActivateMetric calls running "
+                 "at once; more get RESOURCE_EXHAUSTED")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
   app.add_option("--search-threads", search_pool.threads,
                  "Threads for searches too long for gRPC's callback threads")
       ->capture_default_str()
@@ -183,7 +189,8 @@ int main(int argc, char** argv) {
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
                    .count());
 
-  metricdb::MetricDbService service(engine->get(), auth ? &*auth : nullptr, search_pool);
+  metricdb::MetricDbService service(engine->get(), auth ? &*auth : nullptr, search_pool,
+                                    max_long_operations);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
