@@ -4,6 +4,10 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <algorithm>
+#include <set>
+#include <mutex>
+#include <map>
 #include <iterator>
 #include <cstdlib>
 #include <cstdio>
@@ -782,6 +786,139 @@ TEST_F(ServerTest, LongOperationsBeyondTheLimitAreRefused) {
   std::printf("[ limit ] learn held the slot for %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   ASSERT_OK(client_->BuildIndex(build));
+}
+
+// Load: client threads mixing upserts, deletes, searches and identifies
+// against one HNSW collection for a bounded time. No unexpected error; no
+// search or identify ever returns a record whose delete was acknowledged
+// before the query started, or a key never written; server RSS stays bounded.
+TEST_F(ServerTest, MixedLoadHasNoErrorsAndNeverReturnsDeletedRecords) {
+  StartServer();
+  auto schema = Schema("load");
+  schema.mutable_index()->mutable_hnsw()->set_m(16);
+  ASSERT_OK(client_->CreateCollection(schema));
+  using Clock = std::chrono::steady_clock;
+  constexpr int kWriters = 2, kReaders = 3;
+  const auto deadline = Clock::now() + std::chrono::seconds(8);
+  std::mutex mu;
+  std::map<std::string, Clock::time_point> deleted_at;  // acknowledged deletes
+  std::set<std::string> written;                         // every key ever upserted
+  std::atomic<int64_t> ops{0}, errors{0}, violations{0};
+  std::vector<double> latencies;  // seconds, every call
+  auto record_latency = [&](Clock::time_point t0) {
+    std::lock_guard<std::mutex> lock(mu);
+    latencies.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  };
+  auto check_key = [&](const std::string& key, Clock::time_point started) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = deleted_at.find(key);
+    if (!written.count(key) || (it != deleted_at.end() && it->second < started)) {
+      ++violations;
+      ADD_FAILURE() << key << " returned after its delete was acknowledged, or never written";
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      std::mt19937 rng(100 + w);
+      std::vector<std::string> live;
+      for (int64_t n = 0; Clock::now() < deadline; ++n) {
+        if (live.size() > 200 && rng() % 3 == 0) {  // delete a few live keys
+          v1::DeleteRequest del;
+          del.set_collection("load");
+          for (int i = 0; i < 5; ++i) {
+            const size_t at = rng() % live.size();
+            del.add_keys(live[at]);
+            live[at] = live.back();
+            live.pop_back();
+          }
+          const auto t0 = Clock::now();
+          if (client_->Delete(del).ok()) {
+            std::lock_guard<std::mutex> lock(mu);
+            for (const auto& k : del.keys()) deleted_at[k] = Clock::now();
+          } else {
+            ++errors;
+          }
+          record_latency(t0);
+        } else {  // upsert a batch of new keys
+          v1::UpsertRequest up;
+          up.set_collection("load");
+          const auto v = RandomVectors(20, kDim, uint32_t(w * 1000003 + n));
+          for (int i = 0; i < 20; ++i) {
+            const std::string key = "w" + std::to_string(w) + "-" + std::to_string(n * 20 + i);
+            v1::Record* r = up.add_records();
+            r->set_key(key);
+            r->set_label("id" + std::to_string((n * 20 + i) % 50));
+            r->mutable_vector()->Add(v.begin() + i * kDim, v.begin() + (i + 1) * kDim);
+            std::lock_guard<std::mutex> lock(mu);
+            written.insert(key);
+          }
+          const auto t0 = Clock::now();
+          if (client_->UpsertBatch(up).ok()) {
+            for (const auto& r : up.records()) live.push_back(r.key());
+          } else {
+            ++errors;
+          }
+          record_latency(t0);
+        }
+        ++ops;
+      }
+    });
+  }
+  for (int r = 0; r < kReaders; ++r) {
+    threads.emplace_back([&, r] {
+      for (int64_t n = 0; Clock::now() < deadline; ++n) {
+        const auto q = RandomVectors(1, kDim, uint32_t(7000000 + r * 100000 + n));
+        const auto t0 = Clock::now();
+        if (n % 2 == 0) {
+          auto res = client_->Search(Query("load", q.data(), 10));
+          if (!res.ok()) {
+            ++errors;
+            ADD_FAILURE() << res.status();
+          } else {
+            for (const auto& h : res->results(0).hits()) check_key(h.key(), t0);
+          }
+        } else {
+          v1::IdentifyRequest id;
+          id.set_collection("load");
+          id.add_queries()->mutable_values()->Add(q.begin(), q.end());
+          id.set_threshold(100.0);
+          auto res = client_->Identify(id);
+          // An empty collection has no labels yet: FAILED_PRECONDITION is expected then.
+          if (!res.ok() && res.status().code() != absl::StatusCode::kFailedPrecondition) {
+            ++errors;
+            ADD_FAILURE() << res.status();
+          } else if (res.ok()) {
+            for (const auto& m : res->results(0).identities()) {
+              for (const auto& k : m.keys()) check_key(k, t0);
+            }
+          }
+        }
+        record_latency(t0);
+        ++ops;
+      }
+    });
+  }
+  long max_rss_kib = 0;
+  while (Clock::now() < deadline) {
+    std::ifstream status("/proc/" + std::to_string(server_->pid()) + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("VmRSS:", 0) == 0) max_rss_kib = std::max(max_rss_kib, std::stol(line.substr(6)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (auto& t : threads) t.join();
+  std::sort(latencies.begin(), latencies.end());
+  const double p99 = latencies.empty() ? 0 : latencies[latencies.size() * 99 / 100];
+  std::printf("[ load ] 8 s, %d writers + %d readers: %lld ops (%.0f ops/s), %lld errors, "
+              "%lld violations, p99 %.1f ms, server max RSS %ld MiB, %zu keys written\n",
+              kWriters, kReaders, (long long)ops.load(), ops.load() / 8.0,
+              (long long)errors.load(), (long long)violations.load(), p99 * 1e3,
+              max_rss_kib / 1024, written.size());
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(violations.load(), 0);
+  EXPECT_GT(ops.load(), 100);
+  EXPECT_LT(max_rss_kib, 1024 * 1024) << "server RSS above 1 GiB";
 }
 
 }  // namespace
