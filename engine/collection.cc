@@ -1,5 +1,7 @@
 #include "engine/collection.h"
 
+#include <limits>
+
 #include <spdlog/spdlog.h>
 
 #include <cmath>
@@ -73,6 +75,20 @@ CollectionSchema Collection::IndexSchema(const IndexSpec& spec, const LinearMap*
   return s;
 }
 
+namespace {
+
+// Largest squared norm of a vector the index takes: the squared distance of
+// two such vectors (at most 4x this) stays finite in float arithmetic.
+constexpr double kMaxSquaredNorm = std::numeric_limits<float>::max() / 4.0;
+
+double SquaredNorm(const float* v, size_t n) {
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += double(v[i]) * v[i];
+  return sum;
+}
+
+}  // namespace
+
 void Collection::ToIndexForm(const LinearMap* map, std::vector<float>* rows) const {
   const size_t dim = schema_.dim;
   if (map != nullptr) {
@@ -96,6 +112,15 @@ absl::Status Collection::ScanIntoIndex(
   std::vector<float> vectors;
   auto flush = [&]() -> absl::Status {
     ToIndexForm(map, &vectors);
+    const size_t row_dim = map != nullptr ? size_t(map->d_out) : dim;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const double norm = SquaredNorm(vectors.data() + i * row_dim, row_dim);
+      if (!(norm <= kMaxSquaredNorm)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "record ", ids[i], ": the metric's map sends it to squared norm ", norm,
+            ", beyond ", kMaxSquaredNorm, " (distances would overflow float)"));
+      }
+    }
     absl::Status s = index->Add(ids, vectors.data());
     ids.clear();
     vectors.clear();
@@ -471,7 +496,8 @@ absl::Status Collection::NotFound() const {
 }
 
 absl::Status Collection::CheckInput(absl::Span<const float> v, float* out,
-                                    absl::FunctionRef<std::string()> field) const {
+                                    absl::FunctionRef<std::string()> field,
+                                    const LinearMap* map) const {
   if (v.size() != size_t(schema_.dim)) {
     return absl::InvalidArgumentError(
         absl::StrCat(field(), ": has ", v.size(), " values, collection \"",
@@ -487,10 +513,24 @@ absl::Status Collection::CheckInput(absl::Span<const float> v, float* out,
       }
     }
   }
+  if (const double norm = SquaredNorm(v.data(), v.size()); norm > kMaxSquaredNorm) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field(), ": squared norm ", norm, " exceeds ", kMaxSquaredNorm,
+        " (distances between such vectors overflow float)"));
+  }
   std::memcpy(out, v.data(), v.size() * sizeof(float));
   if (schema_.metric == Metric::kCosine && AllZero(v)) {
     return absl::InvalidArgumentError(
         absl::StrCat(field(), ": a zero vector has no direction under the cosine metric"));
+  }
+  if (map != nullptr) {
+    std::vector<float> mapped(size_t(map->d_out));
+    map->Apply(out, 1, mapped.data());
+    if (const double norm = SquaredNorm(mapped.data(), mapped.size()); !(norm <= kMaxSquaredNorm)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field(), ": the active metric's map sends it to squared norm ", norm, ", beyond ",
+          kMaxSquaredNorm, " (distances would overflow float)"));
+    }
   }
   return absl::OkStatus();
 }
@@ -552,7 +592,7 @@ absl::Status Collection::ValidateBatch(const std::vector<Record>& records,
           field(i), ".label: must not be empty (omit it for an unlabelled record)"));
     }
     if (auto s = CheckInput(r.vector, prepared->data() + i * dim,
-                              [&] { return field(i) + ".vector"; });
+                              [&] { return field(i) + ".vector"; }, map_.get());
         !s.ok()) {
       return s;
     }
@@ -768,7 +808,7 @@ absl::StatusOr<SearchResults> Collection::Search(
   std::vector<float> prepared(n * dim);
   for (int64_t q = 0; q < n; ++q) {
     if (auto s = CheckInput(queries[q], prepared.data() + q * dim,
-                              [&] { return absl::StrCat("queries[", q, "]"); });
+                              [&] { return absl::StrCat("queries[", q, "]"); }, map_.get());
         !s.ok()) {
       return s;
     }

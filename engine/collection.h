@@ -262,11 +262,13 @@ class Collection : public std::enable_shared_from_this<Collection> {
   absl::StatusOr<std::unique_ptr<VectorIndex>> RestoreSnapshot() const;
   absl::Status CheckTuning(const SearchTuning& tuning) const;
   // Checks an input vector (dim, finite, not zero under the cosine creation
-  // metric, whichever metric is in force) and copies it to `out` (dim
-  // floats). `field` is called only to name the vector in an error, so the
-  // valid path builds no strings.
+  // metric, whichever metric is in force; squared norm small enough that
+  // distances stay finite in float, also after `map` when one is given) and
+  // copies it to `out` (dim floats). `field` is called only to name the
+  // vector in an error, so the valid path builds no strings.
   absl::Status CheckInput(absl::Span<const float> v, float* out,
-                          absl::FunctionRef<std::string()> field) const;
+                          absl::FunctionRef<std::string()> field,
+                          const LinearMap* map = nullptr) const;
   // Turns checked raw rows (n x dim) into what the index holds: L x under
   // `map` (n x d_out), else normalised for cosine or unchanged.
   void ToIndexForm(const LinearMap* map, std::vector<float>* rows) const;

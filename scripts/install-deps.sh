@@ -3,6 +3,7 @@
 # when something is missing, so repeated runs are fast.
 #   scripts/install-deps.sh          build, run and test
 #   scripts/install-deps.sh --bench  also the benchmark's data and tools
+#   scripts/install-deps.sh --sanitizers  also clang (scripts/check-sanitizers.sh)
 set -euo pipefail
 
 packages=(
@@ -16,6 +17,9 @@ packages=(
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(dataset-fashion-mnist python3-hnswlib)
+fi
+if [[ "${1:-}" == "--sanitizers" ]]; then
+  packages+=(clang)  # with libclang-common: the sanitizer runtimes and libFuzzer
 fi
 
 missing=()

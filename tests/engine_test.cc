@@ -301,6 +301,21 @@ TEST_F(EngineTest, BadInputIsRejectedPreciselyAndWritesNothing) {
   EXPECT_EQ(STATUS_CODE(engine_->DropCollection("missing")), absl::StatusCode::kNotFound);
 }
 
+// Vectors whose squared norm would overflow float distances are refused
+// (found by fuzzing: FAISS's k-means aborted on such data), writing nothing.
+TEST_F(EngineTest, VectorsTooLargeForFloatDistancesAreRefused) {
+  auto c = Create("c", Metric::kL2, 4);
+  auto s = c->Upsert({{"big", {1e20f, 0, 0, 0}, {}, {}}}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("squared norm"), std::string::npos) << s;
+  EXPECT_EQ(c->Stats().record_count, 0);
+  ASSERT_OK(c->Upsert({{"ok", {1e18f, 0, 0, 0}, {}, {}}}));
+  const std::vector<float> q = {0, 1e20f, 0, 0};
+  SearchOptions opts;
+  EXPECT_EQ(c->Search({absl::Span<const float>(q)}, opts).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(EngineTest, GroupCommitKeepsBatchesAtomicAndLaterWritesWin) {
   auto c = Create("c", Metric::kL2, 2);
   ASSERT_OK(c->Upsert({{"old", {9, 9}, "x", {}}}));

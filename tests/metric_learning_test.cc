@@ -433,6 +433,12 @@ TEST_F(MetricLearningTest, BadRequestsGetTheSpecificStatusAndLeaveTheMetricInFor
   EXPECT_EQ(UploadMetric(*c, bad, true).status().code(), absl::StatusCode::kInvalidArgument);
   bad.rows.resize(15);
   EXPECT_EQ(UploadMetric(*c, bad, true).status().code(), absl::StatusCode::kInvalidArgument);
+  // A finite map whose images overflow float distances (found by fuzzing:
+  // FAISS's k-means then aborted the server) is refused at activation.
+  LinearMap huge{8, 8, std::vector<float>(64, 1e30f)};
+  s = UploadMetric(*c, huge, true).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("overflow"), std::string::npos) << s;
   EXPECT_EQ(c->schema().metric_version, 1);
   const SearchResults after = SearchRows(*c, d, 0, 3, 4);
   for (int q = 0; q < 3; ++q) {

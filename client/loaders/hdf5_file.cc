@@ -1,5 +1,7 @@
 #include "client/loaders/hdf5_file.h"
 
+#include <algorithm>
+
 #include <hdf5.h>
 
 #include <filesystem>
@@ -55,6 +57,16 @@ absl::StatusOr<Matrix> ReadHdf5(const std::string& path, const std::string& data
   H5Sget_simple_extent_dims(space.id, dims, nullptr);
   if (dims[0] == 0 || dims[1] == 0) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": dataset is empty"));
+  }
+  // A damaged or hostile header can declare any size: the values must be
+  // backed by what the file stores (compression of float data stays far
+  // below 64x; a dataset of unwritten fill values is allowed up to 64 MiB).
+  const double bytes = double(dims[0]) * double(dims[1]) * sizeof(float);
+  const double stored = double(H5Dget_storage_size(ds.id));
+  if (bytes > 64.0 * std::max(stored, double(1 << 20))) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": dataset \"", dataset, "\" declares ", dims[0], " x ", dims[1],
+        " values but the file stores ", uint64_t(stored), " bytes (truncated or corrupt?)"));
   }
   Matrix m;
   m.rows = int64_t(dims[0]);
