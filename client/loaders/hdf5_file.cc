@@ -5,6 +5,13 @@
 #include <hdf5.h>
 
 #include <filesystem>
+#include <new>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 
@@ -20,12 +27,8 @@ struct H5Handle {
   }
 };
 
-}  // namespace
-
-absl::StatusOr<Matrix> ReadHdf5(const std::string& path, const std::string& dataset) {
-  if (!std::filesystem::exists(path)) {
-    return absl::NotFoundError(absl::StrCat(path, ": no such file"));
-  }
+// Reads the dataset in this process.
+absl::StatusOr<Matrix> ReadInProcess(const std::string& path, const std::string& dataset) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become statuses
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not an HDF5 file"));
@@ -62,7 +65,12 @@ absl::StatusOr<Matrix> ReadHdf5(const std::string& path, const std::string& data
   // backed by what the file stores (compression of float data stays far
   // below 64x; a dataset of unwritten fill values is allowed up to 64 MiB).
   const double bytes = double(dims[0]) * double(dims[1]) * sizeof(float);
-  const double stored = double(H5Dget_storage_size(ds.id));
+  std::error_code size_error;
+  const double file_size = double(std::filesystem::file_size(path, size_error));
+  // What the dataset occupies in the file, as its (possibly damaged) header
+  // says, and never more than the file itself.
+  const double stored = std::min(double(H5Dget_storage_size(ds.id)),
+                                 size_error ? 0.0 : file_size);
   if (bytes > 64.0 * std::max(stored, double(1 << 20))) {
     return absl::DataLossError(absl::StrCat(
         path, ": dataset \"", dataset, "\" declares ", dims[0], " x ", dims[1],
@@ -71,12 +79,110 @@ absl::StatusOr<Matrix> ReadHdf5(const std::string& path, const std::string& data
   Matrix m;
   m.rows = int64_t(dims[0]);
   m.cols = int64_t(dims[1]);
-  m.values.resize(size_t(dims[0]) * dims[1]);
+  try {
+    m.values.resize(size_t(dims[0]) * dims[1]);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(path, ": not enough memory for ", dims[0], " x ", dims[1], " values"));
+  }
   if (H5Dread(ds.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
               m.values.data()) < 0) {
     return absl::DataLossError(absl::StrCat(
         path, ": cannot read dataset \"", dataset, "\" (truncated or corrupt?)"));
   }
+  return m;
+}
+
+// The child's answer on the pipe: u32 status code, u64 message length,
+// message; then (OK only) i64 rows, i64 cols, the values.
+bool WriteAll(int fd, const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= size_t(w);
+  }
+  return true;
+}
+
+bool ReadAll(int fd, void* data, size_t n) {
+  char* p = static_cast<char*>(data);
+  while (n > 0) {
+    const ssize_t r = read(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= size_t(r);
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<Matrix> ReadHdf5(const std::string& path, const std::string& dataset) {
+  if (!std::filesystem::exists(path)) {
+    return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+  }
+  // libhdf5 itself can crash on a damaged file (fuzzing found memcpy from a
+  // null buffer inside H5F__accum_read); the file is therefore read in a
+  // child process, and a crash there becomes DATA_LOSS here.
+  int fds[2];
+  if (pipe(fds) != 0) return absl::InternalError("pipe failed");
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return absl::InternalError("fork failed");
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    auto m = ReadInProcess(path, dataset);
+    const uint32_t code = uint32_t(m.status().code());
+    const std::string message(m.status().message());
+    const uint64_t length = message.size();
+    bool ok = WriteAll(fds[1], &code, sizeof code) && WriteAll(fds[1], &length, sizeof length) &&
+              WriteAll(fds[1], message.data(), message.size());
+    if (ok && m.ok()) {
+      ok = WriteAll(fds[1], &m->rows, sizeof m->rows) &&
+           WriteAll(fds[1], &m->cols, sizeof m->cols) &&
+           WriteAll(fds[1], m->values.data(), m->values.size() * sizeof(float));
+    }
+    _exit(ok ? 0 : 1);
+  }
+  close(fds[1]);
+  uint32_t code = 0;
+  uint64_t length = 0;
+  std::string message;
+  Matrix m;
+  bool ok = ReadAll(fds[0], &code, sizeof code) && ReadAll(fds[0], &length, sizeof length) &&
+            length < (1u << 20);
+  if (ok) {
+    message.resize(length);
+    ok = ReadAll(fds[0], message.data(), length);
+  }
+  if (ok && code == 0) {
+    ok = ReadAll(fds[0], &m.rows, sizeof m.rows) && ReadAll(fds[0], &m.cols, sizeof m.cols) &&
+         m.rows > 0 && m.cols > 0;
+    if (ok) {
+      try {
+        m.values.resize(size_t(m.rows) * size_t(m.cols));
+      } catch (const std::bad_alloc&) {
+        ok = false;
+      }
+      ok = ok && ReadAll(fds[0], m.values.data(), m.values.size() * sizeof(float));
+    }
+  }
+  close(fds[0]);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (!ok || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": the HDF5 library failed reading it (truncated or corrupt?)"));
+  }
+  if (code != 0) return absl::Status(absl::StatusCode(code), message);
   return m;
 }
 
