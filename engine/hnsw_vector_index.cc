@@ -298,12 +298,14 @@ absl::Status HnswVectorIndex::Deserialize(std::string_view bytes) {
   g.maxlevel_ = max_level;
   g.enterpoint_node_ = count > 0 ? entry : tableint(-1);
   g.mult_ = mult;
-  auto links_ok = [&](linklistsizeint* list, size_t max_links) {
+  // A list at `level` may only hold ids of elements that reach that level
+  // (a search walks their lists there).
+  auto links_ok = [&](linklistsizeint* list, size_t max_links, int level) {
     const size_t n = g.getListCount(list);
     if (n > max_links) return false;
     const tableint* next = reinterpret_cast<const tableint*>(list + 1);
     for (size_t j = 0; j < n; ++j) {
-      if (next[j] >= count) return false;
+      if (next[j] >= count || g.element_levels_[next[j]] < level) return false;
     }
     return true;
   };
@@ -323,20 +325,18 @@ absl::Status HnswVectorIndex::Deserialize(std::string_view bytes) {
     }
     g.element_levels_[i] = level;
     g.cur_element_count = i + 1;
-    if (level > 0) {
-      if (!r.Raw(size_t(level) * g.size_links_per_element_, g.linkLists_[i])) {
-        return corrupt("short links");
-      }
-      for (int l = 1; l <= level; ++l) {
-        if (!links_ok(g.get_linklist(tableint(i), l), g.maxM_)) {
-          return corrupt("bad upper-layer links");
-        }
-      }
+    if (level > 0 && !r.Raw(size_t(level) * g.size_links_per_element_, g.linkLists_[i])) {
+      return corrupt("short links");
     }
   }
   if (!r.done()) return corrupt("trailing bytes");
   for (size_t i = 0; i < count; ++i) {
-    if (!links_ok(g.get_linklist0(tableint(i)), g.maxM0_)) return corrupt("bad base links");
+    if (!links_ok(g.get_linklist0(tableint(i)), g.maxM0_, 0)) return corrupt("bad base links");
+    for (int l = 1; l <= g.element_levels_[i]; ++l) {
+      if (!links_ok(g.get_linklist(tableint(i), l), g.maxM_, l)) {
+        return corrupt("bad upper-layer links");
+      }
+    }
     const hnswlib::labeltype label = g.getExternalLabel(tableint(i));
     if (!g.label_lookup_.emplace(label, tableint(i)).second) return corrupt("repeated id");
     if (g.isMarkedDeleted(tableint(i))) ++g.num_deleted_;
