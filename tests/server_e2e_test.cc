@@ -405,7 +405,9 @@ TEST_F(ServerTest, CrashLoopKeepsExactlyTheAcknowledgedBatches) {
     for (int64_t g = 0; g < sent_bound; ++g) {
       ASSERT_TRUE(found[g] == 0 || found[g] == kPerBatch)
           << "batch " << g << " partly stored: " << found[g];
-      if (acknowledged[g]) ASSERT_EQ(found[g], kPerBatch) << "acknowledged batch " << g << " lost";
+      if (acknowledged[g]) {
+        ASSERT_EQ(found[g], kPerBatch) << "acknowledged batch " << g << " lost";
+      }
       if (found[g] == kPerBatch) {
         present_vectors.insert(present_vectors.end(), batches[g].begin(), batches[g].end());
         for (int j = 0; j < kPerBatch; ++j) {
