@@ -286,6 +286,11 @@ absl::Status HnswVectorIndex::Deserialize(std::string_view bytes) {
       (count > 0 && entry >= count)) {
     return corrupt("bad header values");
   }
+  // Every element takes at least its base-layer block in the payload: a
+  // damaged count must not size the graph (found by ASan: 62 GB).
+  const size_t per_element = 2 * size_t(m) * sizeof(tableint) + sizeof(linklistsizeint) +
+                             size_t(dim_) * sizeof(float) + sizeof(hnswlib::labeltype);
+  if (count > r.rest().size() / per_element) return corrupt("more elements than bytes");
   std::unique_ptr<Graph> graph;
   absl::Status s = FaissCall("reading HNSW snapshot", [&] {
     graph = std::make_unique<Graph>(space_.get(), std::max<size_t>(count, kInitialCapacity),

@@ -496,6 +496,14 @@ TEST(HnswGraphBytesTest, RoundTripAndDamageIsDataLossNeverACrash) {
     HnswVectorIndex bad(kDim, Metric::kL2, spec);
     EXPECT_EQ(bad.Deserialize(damaged).code(), absl::StatusCode::kDataLoss) << slot;
   }
+  // A damaged element count must not size the graph (u64 at offset 24).
+  {
+    std::string damaged = bytes;
+    const uint64_t huge = uint64_t(1) << 31;
+    std::memcpy(damaged.data() + 24, &huge, 8);
+    HnswVectorIndex bad(kDim, Metric::kL2, spec);
+    EXPECT_EQ(bad.Deserialize(damaged).code(), absl::StatusCode::kDataLoss);
+  }
   // Another dimension or M is another index.
   HnswVectorIndex other(kDim + 1, Metric::kL2, spec);
   EXPECT_EQ(other.Deserialize(bytes).code(), absl::StatusCode::kDataLoss);
