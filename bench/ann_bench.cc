@@ -70,6 +70,17 @@ struct ServerRun {
   double batched_qps, single_qps, recall;
 };
 
+// An HNSW collection schema (L2) as every mode of this benchmark creates it.
+metricdb::v1::CollectionSchema HnswSchema(const std::string& name, int dim, int m, int efc) {
+  metricdb::v1::CollectionSchema schema;
+  schema.set_name(name);
+  schema.set_dim(dim);
+  schema.set_metric(metricdb::v1::L2);
+  schema.mutable_index()->mutable_hnsw()->set_m(m);
+  schema.mutable_index()->mutable_hnsw()->set_ef_construction(efc);
+  return schema;
+}
+
 // Queries per second with one query per RPC from `clients` threads.
 double OneQueryPerRpc(metricdb::Client& client, const std::string& name, const Matrix& q,
                       int64_t nq, int k, const metricdb::v1::SearchParams& params,
@@ -171,12 +182,7 @@ int Curves(const std::string& data, const std::string& work, int64_t nq) {
 
   std::printf("\n### HNSW, M=32, ef_construction=200 (%lld train, %lld queries)\n\n",
               (long long)train.rows, (long long)nq);
-  metricdb::v1::CollectionSchema schema;
-  schema.set_name("hnsw");
-  schema.set_dim(dim);
-  schema.set_metric(metricdb::v1::L2);
-  schema.mutable_index()->mutable_hnsw()->set_m(32);
-  schema.mutable_index()->mutable_hnsw()->set_ef_construction(200);
+  metricdb::v1::CollectionSchema schema = HnswSchema("hnsw", dim, 32, 200);
   Check(client->CreateCollection(schema), "create");
   auto t0 = Clock::now();
   Load(*client, "hnsw", train.values.data(), train.rows, dim);
@@ -254,12 +260,7 @@ int Rpc(const std::string& data, const std::string& work, int64_t nq) {
   metricdb::ClientOptions co;
   co.address = server.address();
   auto client = metricdb::Client::Connect(co);
-  metricdb::v1::CollectionSchema schema;
-  schema.set_name("hnsw");
-  schema.set_dim(dim);
-  schema.set_metric(metricdb::v1::L2);
-  schema.mutable_index()->mutable_hnsw()->set_m(32);
-  schema.mutable_index()->mutable_hnsw()->set_ef_construction(200);
+  metricdb::v1::CollectionSchema schema = HnswSchema("hnsw", dim, 32, 200);
   Check(client->CreateCollection(schema), "create");
   Load(*client, "hnsw", train.values.data(), train.rows, dim);
   std::printf("\n### One query per RPC, HNSW M=32, ef_construction=200 (%lld train, %lld "
@@ -299,12 +300,7 @@ int Restart(const std::string& work, int64_t n) {
   metricdb::ClientOptions co;
   co.address = server->address();
   auto client = metricdb::Client::Connect(co);
-  metricdb::v1::CollectionSchema schema;
-  schema.set_name("big");
-  schema.set_dim(dim);
-  schema.set_metric(metricdb::v1::L2);
-  schema.mutable_index()->mutable_hnsw()->set_m(16);
-  schema.mutable_index()->mutable_hnsw()->set_ef_construction(100);
+  metricdb::v1::CollectionSchema schema = HnswSchema("big", dim, 16, 100);
   Check(client->CreateCollection(schema), "create");
   auto t0 = Clock::now();
   for (int64_t s = 0; s < n; s += 100000) {  // generate and stream in slices
