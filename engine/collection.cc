@@ -364,11 +364,7 @@ absl::StatusOr<std::vector<std::vector<float>>> Collection::StoredVectors(
 
 std::vector<float> Collection::RowsToMetricSpace(const std::vector<float>& rows,
                                                  MetricSpace* space) const {
-  std::shared_ptr<const LinearMap> map;
-  {
-    std::shared_lock<WriterPriorityMutex> lock(mu_);
-    map = map_;
-  }
+  const std::shared_ptr<const LinearMap> map = ActiveMap();
   std::vector<float> out = rows;
   ToIndexForm(map.get(), &out);
   space->dim = map ? map->d_out : schema_.dim;
@@ -561,7 +557,12 @@ void Collection::UnindexEntry(int64_t id) {
   entries_.erase(it);
 }
 
-absl::Status Collection::ValidateBatch(const std::vector<Record>& records,
+std::shared_ptr<const LinearMap> Collection::ActiveMap() const {
+  std::shared_lock<WriterPriorityMutex> lock(mu_);
+  return map_;
+}
+
+absl::Status Collection::ValidateBatch(const std::vector<Record>& records, const LinearMap* map,
                                        std::vector<float>* prepared) const {
   if (records.empty()) {
     return absl::InvalidArgumentError("records: the batch is empty");
@@ -592,7 +593,7 @@ absl::Status Collection::ValidateBatch(const std::vector<Record>& records,
           field(i), ".label: must not be empty (omit it for an unlabelled record)"));
     }
     if (auto s = CheckInput(r.vector, prepared->data() + i * dim,
-                              [&] { return field(i) + ".vector"; }, map_.get());
+                              [&] { return field(i) + ".vector"; }, map);
         !s.ok()) {
       return s;
     }
@@ -611,20 +612,32 @@ absl::StatusOr<UpsertResult> Collection::Upsert(std::vector<Record> records) {
 GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batches) {
   GroupUpsertResult out;
   std::vector<std::vector<float>> prepared;
-  for (const auto& batch : batches) {
-    prepared.emplace_back();
-    if (auto s = ValidateBatch(batch, &prepared.back()); !s.ok()) {
-      out.error = s;
-      prepared.pop_back();
-      break;
+  // Validation runs before the writer lock (other writers go on meanwhile)
+  // under the map in force then; an activation in between is caught below.
+  auto validate = [&](const LinearMap* map) {
+    prepared.clear();
+    out.error = absl::OkStatus();
+    for (const auto& batch : batches) {
+      prepared.emplace_back();
+      if (auto s = ValidateBatch(batch, map, &prepared.back()); !s.ok()) {
+        out.error = s;
+        prepared.pop_back();
+        break;
+      }
     }
-  }
-  const size_t valid = prepared.size();
-  if (valid == 0) return out;
+  };
+  const std::shared_ptr<const LinearMap> checked_map = ActiveMap();
+  validate(checked_map.get());
+  if (prepared.empty()) return out;
   const size_t dim = schema_.dim;
 
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return {{}, NotFound()};
+  if (map_ != checked_map) {  // a metric was activated meanwhile: its map decides
+    validate(map_.get());
+    if (prepared.empty()) return out;
+  }
+  const size_t valid = prepared.size();
   // Only writers change the maps, and writers hold write_mu_: reading them
   // here without mu_ is safe. A key written twice in the group is resolved
   // through `group_ids`: the later record replaces the earlier one, which is
@@ -806,13 +819,20 @@ absl::StatusOr<SearchResults> Collection::Search(
   const size_t dim = schema_.dim;
   const int64_t n = queries.size();
   std::vector<float> prepared(n * dim);
-  for (int64_t q = 0; q < n; ++q) {
-    if (auto s = CheckInput(queries[q], prepared.data() + q * dim,
-                              [&] { return absl::StrCat("queries[", q, "]"); }, map_.get());
-        !s.ok()) {
-      return s;
+  auto check_queries = [&](const LinearMap* map) -> absl::Status {
+    for (int64_t q = 0; q < n; ++q) {
+      if (auto s = CheckInput(queries[q], prepared.data() + q * dim,
+                              [&] { return absl::StrCat("queries[", q, "]"); }, map);
+          !s.ok()) {
+        return s;
+      }
     }
-  }
+    return absl::OkStatus();
+  };
+  // Checked outside the lock under the map in force then; again below if an
+  // activation swapped the map in between.
+  const std::shared_ptr<const LinearMap> checked_map = ActiveMap();
+  if (auto s = check_queries(checked_map.get()); !s.ok()) return s;
 
   const int k = options.k;
   std::vector<float> raw;
@@ -864,6 +884,9 @@ absl::StatusOr<SearchResults> Collection::Search(
       if (in_scope < int64_t(entries_.size())) {
         filter = std::make_unique<Filter>(entries_, std::vector<bool>(), options.scope);
       }
+    }
+    if (map_ != checked_map) {
+      if (auto s = check_queries(map_.get()); !s.ok()) return s;
     }
     ToIndexForm(map_.get(), &prepared);
     const Metric index_metric = map_ ? Metric::kL2 : schema_.metric;

@@ -277,10 +277,13 @@ class Collection : public std::enable_shared_from_this<Collection> {
   // schema when it changes. `train`: train an IVF index now.
   absl::Status RebuildIndex(IndexSpec spec, int32_t metric_version,
                             std::shared_ptr<const LinearMap> map, bool train);
-  // Validates one upsert batch; fills `prepared` with its raw vectors
-  // (rows x dim).
-  absl::Status ValidateBatch(const std::vector<Record>& records,
+  // Validates one upsert batch under `map` (the active metric's, or null);
+  // fills `prepared` with its raw vectors (rows x dim).
+  absl::Status ValidateBatch(const std::vector<Record>& records, const LinearMap* map,
                              std::vector<float>* prepared) const;
+  // map_, read under mu_ (for checks made before a request takes its locks;
+  // the request compares it with map_ once it holds them).
+  std::shared_ptr<const LinearMap> ActiveMap() const;
   absl::Status NotFound() const;
   // Requires write_mu_ and mu_ held exclusively.
   int32_t InternLabel(const std::string& label);

@@ -28,6 +28,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
   auto store = Store::Open(options.data_dir, options.store);
   if (!store.ok()) return store.status();
   engine->store_ = std::move(*store);
+  if (engine->store_->read_only()) {
+    spdlog::warn("data_dir {} is on a read-only file system: serving reads, refusing writes, "
+                 "taking no snapshots", options.data_dir);
+  }
   auto catalog = engine->store_->LoadCatalog();
   if (!catalog.ok()) return catalog.status();
   for (auto& [id, schema] : *catalog) {
@@ -46,7 +50,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
           absl::StrCat("catalog names collection \"", name, "\" twice"));
     }
   }
-  if (options.snapshot_interval_seconds > 0) {
+  if (options.snapshot_interval_seconds > 0 && !engine->store_->read_only()) {
     Engine* e = engine.get();
     engine->snapshotter_ = std::thread([e] { e->SnapshotLoop(); });
   }
@@ -60,7 +64,7 @@ Engine::~Engine() {
   }
   snapshot_cv_.notify_all();
   if (snapshotter_.joinable()) snapshotter_.join();
-  if (options_.snapshot_on_close && store_) {
+  if (options_.snapshot_on_close && store_ && !store_->read_only()) {
     if (auto s = SnapshotAll(); !s.ok()) spdlog::error("snapshot on close: {}", s.ToString());
   }
 }

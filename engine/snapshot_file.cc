@@ -1,5 +1,6 @@
 #include "engine/snapshot_file.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -25,21 +26,29 @@ uint32_t Crc32(std::string_view a, std::string_view b) {
   return uint32_t(crc32_z(crc, reinterpret_cast<const Bytef*>(b.data()), b.size()));
 }
 
+// Writes `a` then `b` to a new file at `path` and fsyncs it; on failure the
+// partial file is removed (a full disk keeps no half snapshot).
 absl::Status WriteAllAndSync(const std::string& path, std::string_view a, std::string_view b) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot create ", path));
-  bool ok = true;
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot create ", path, ": ", strerror(errno)));
+  }
+  int error = 0;
   for (std::string_view part : {a, b}) {
-    while (ok && !part.empty()) {
+    while (error == 0 && !part.empty()) {
       const ssize_t n = ::write(fd, part.data(), part.size());
-      if (n <= 0) ok = false;
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) error = n < 0 ? errno : ENOSPC;
       else part.remove_prefix(size_t(n));
     }
   }
-  ok = ok && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
+  if (error == 0 && ::fsync(fd) != 0) error = errno;
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error == 0) return absl::OkStatus();
+  ::unlink(path.c_str());
+  const std::string message = absl::StrCat("cannot write ", path, ": ", strerror(error));
+  return error == ENOSPC ? absl::ResourceExhaustedError(message)
+                         : absl::UnavailableError(message);
 }
 
 }  // namespace

@@ -7,11 +7,16 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/write_batch.h>
 
+#include <errno.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "engine/metric/metric_version.h"
 #include "engine/record_codec.h"
+#include "engine/rocksdb_logger.h"
 
 namespace metricdb {
 namespace {
@@ -60,7 +65,8 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   std::string msg = absl::StrCat(std::string(what), ": ", s.ToString());
   if (s.IsCorruption()) return absl::DataLossError(msg);
   if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
-  if (s.IsIOError()) return absl::UnavailableError(msg);
+  // Busy: RocksDB is recovering from an earlier error (retry later).
+  if (s.IsIOError() || s.IsBusy()) return absl::UnavailableError(msg);
   if (s.IsNotFound()) return absl::NotFoundError(msg);
   return absl::InternalError(msg);
 }
@@ -107,6 +113,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
+  db_options.info_log = std::make_shared<RocksDbLogger>();
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::ColumnFamilyOptions cf_options(db_options);
@@ -125,12 +132,25 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
       {kMetricsCf, cf_options}};
   std::unique_ptr<Store> store(new Store());
   store->options_ = options;
+  // Strict replay: a torn last record (a crash in the middle of a write,
+  // never acknowledged) is dropped; a damaged record anywhere else fails the
+  // open instead of silently dropping every acknowledged write after it
+  // (RocksDB's default, point-in-time recovery).
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   rocksdb::DB* db = nullptr;
+  // access() reports EROFS for a read-only file system even to root.
+  store->read_only_ = access(path.c_str(), W_OK) != 0 && errno == EROFS;
   rocksdb::Status s =
-      rocksdb::DB::Open(db_options, path, cfs, &store->handles_, &db);
+      store->read_only_
+          ? rocksdb::DB::OpenForReadOnly(db_options, path, cfs, &store->handles_, &db)
+          : rocksdb::DB::Open(db_options, path, cfs, &store->handles_, &db);
   if (!s.ok() && s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
     return absl::FailedPreconditionError(absl::StrCat(
         "store at ", path, " is in use by another process (", s.ToString(), ")"));
+  }
+  if (!s.ok() && s.IsPathNotFound()) {  // CURRENT or the manifest names a missing file
+    return absl::DataLossError(
+        absl::StrCat("opening store at ", path, ": a file it needs is missing: ", s.ToString()));
   }
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening store at ", path));
   store->db_.reset(db);
@@ -143,14 +163,37 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
 
 Store::~Store() {
   if (!db_) return;
+  if (!read_only_) {
+    // Table files instead of a long log to replay at the next open. Failure
+    // (a full disk) loses nothing: the log still holds every write.
+    rocksdb::Status s = db_->Flush(rocksdb::FlushOptions(), handles_);
+    if (!s.ok()) spdlog::warn("store: flush on close failed: {}", s.ToString());
+  }
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_->Close();
 }
 
 absl::Status Store::WriteDurably(rocksdb::WriteBatch* batch) {
+  if (read_only_) {
+    return absl::FailedPreconditionError(
+        "the store is read-only (its data directory is on a read-only file system); "
+        "writes are refused until the server restarts on a writable one");
+  }
+  if (write_failed_) {
+    // The failed write stopped RocksDB's writes; Resume succeeds once the
+    // cause (a full disk) is gone. Concurrent callers may all try.
+    if (auto s = FromRocks(db_->Resume(), "writing to store (writes stopped after a failed "
+                                          "write and cannot resume yet)");
+        !s.ok()) {
+      return s;
+    }
+    write_failed_ = false;
+  }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
-  return FromRocks(db_->Write(wo, batch), "writing to store");
+  rocksdb::Status s = db_->Write(wo, batch);
+  if (!s.ok()) write_failed_ = true;
+  return FromRocks(s, "writing to store");
 }
 
 absl::StatusOr<std::vector<std::pair<uint32_t, CollectionSchema>>>

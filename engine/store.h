@@ -14,10 +14,22 @@
 // Durability: with StoreOptions::sync_writes (the default) every Commit,
 // CreateCollection and DropCollection returns OK only after the write-ahead
 // log has been fsynced, so an acknowledged write survives kill -9 and power
-// loss. Thread-safe: all methods may be called concurrently.
+// loss. Closing flushes the memtables into table files.
+//
+// Disk trouble: a write that fails (disk full: RESOURCE_EXHAUSTED; other I/O
+// errors: UNAVAILABLE) leaves nothing of its batch and stops RocksDB's
+// writes; each later write first tries to resume, so writes work again as
+// soon as the cause is gone, while reads go on throughout. A store whose
+// directory is on a read-only file system opens read-only: reads work, every
+// write is FAILED_PRECONDITION. Damaged files are DATA_LOSS (the write-ahead
+// log is replayed strictly: only a torn last record, what a crash in the
+// middle of a write leaves, is dropped; damage anywhere else refuses to
+// open rather than silently drop acknowledged writes).
+// Thread-safe: all methods may be called concurrently.
 #ifndef METRICDB_ENGINE_STORE_H_
 #define METRICDB_ENGINE_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -88,9 +100,10 @@ class RecordWriteBatch {
 
 class Store {
  public:
-  // Opens or creates the database in directory `path`. IO_ERROR/INTERNAL with
-  // RocksDB's message when the directory cannot be used (locked by another
-  // process, unreadable, corrupt).
+  // Opens or creates the database in directory `path`; read-only when the
+  // directory is on a read-only file system. FAILED_PRECONDITION when another
+  // process holds it, DATA_LOSS when its files are damaged, UNAVAILABLE on
+  // other I/O errors, each with RocksDB's message.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
                                                      const StoreOptions& options);
   ~Store();
@@ -144,6 +157,9 @@ class Store {
 
   std::shared_ptr<const StoreSnapshot> TakeSnapshot();
 
+  // True when opened read-only (see above).
+  bool read_only() const { return read_only_; }
+
   // Reads records by id as of `snapshot` (nullptr: latest). A missing id
   // yields nullopt in its position.
   absl::StatusOr<std::vector<std::optional<Record>>> GetRecords(
@@ -155,6 +171,9 @@ class Store {
   absl::Status WriteDurably(rocksdb::WriteBatch* batch);
 
   StoreOptions options_;
+  bool read_only_ = false;
+  // Set by a failed write: RocksDB may have stopped writes until Resume.
+  std::atomic<bool> write_failed_{false};
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* catalog_ = nullptr;
   rocksdb::ColumnFamilyHandle* records_ = nullptr;

@@ -25,6 +25,7 @@
 #include "tests/proto/health.grpc.pb.h"
 #include "tests/proto/reflection.grpc.pb.h"
 #include "tests/testing/oracle.h"
+#include "tests/testing/requests.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -38,40 +39,11 @@ using testing::RandomVectors;
 using testing::ServerProcess;
 using testing::TempDir;
 
-constexpr int kDim = 16;
+using testing::Batch;
+using testing::Query;
+using testing::Schema;
 
-v1::CollectionSchema Schema(const std::string& name, v1::Metric metric = v1::L2,
-                            int dim = kDim) {
-  v1::CollectionSchema s;
-  s.set_name(name);
-  s.set_dim(dim);
-  s.set_metric(metric);
-  return s;
-}
-
-// Records first..first+count-1 of `v`, keys "k<i>", labels "id<i % 5>".
-v1::UpsertRequest Batch(const std::string& collection, const std::vector<float>& v,
-                        int64_t first, int64_t count, int dim = kDim) {
-  v1::UpsertRequest req;
-  req.set_collection(collection);
-  for (int64_t i = first; i < first + count; ++i) {
-    v1::Record* r = req.add_records();
-    r->set_key("k" + std::to_string(i));
-    r->mutable_vector()->Add(v.begin() + i * dim, v.begin() + (i + 1) * dim);
-    r->set_label("id" + std::to_string(i % 5));
-    (*r->mutable_attributes())["row"] = std::to_string(i);
-  }
-  return req;
-}
-
-v1::SearchRequest Query(const std::string& collection, const float* q, int k,
-                        int dim = kDim) {
-  v1::SearchRequest req;
-  req.set_collection(collection);
-  req.set_k(k);
-  req.add_queries()->mutable_values()->Add(q, q + dim);
-  return req;
-}
+constexpr int kDim = testing::kDefaultDim;
 
 class ServerTest : public ::testing::Test {
  protected:

@@ -63,7 +63,9 @@ absl::Status ServerProcess::Start(std::chrono::seconds timeout) {
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return absl::InternalError("server exited during start:\n" + Log());
+      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return absl::InternalError("server exited during start (status " +
+                                 std::to_string(exit_status_) + "):\n" + Log());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -85,7 +87,8 @@ int ServerProcess::Stop() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return exit_status_;
 }
 
 std::string ServerProcess::Log() const {

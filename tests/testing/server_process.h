@@ -32,6 +32,9 @@ class ServerProcess {
   void Kill();
   // SIGTERM and wait; returns the exit status (0 on a clean shutdown).
   int Stop();
+  // How the server last ended by itself or by Stop(): its exit code, or 128 +
+  // the signal that killed it; -1 before that.
+  int exit_status() const { return exit_status_; }
 
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
@@ -47,6 +50,7 @@ class ServerProcess {
   const std::string log_file_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int exit_status_ = -1;
 };
 
 }  // namespace metricdb::testing
