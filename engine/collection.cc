@@ -890,10 +890,28 @@ absl::StatusOr<SearchResults> Collection::Search(
     }
     ToIndexForm(map_.get(), &prepared);
     const Metric index_metric = map_ ? Metric::kL2 : schema_.metric;
-    if (auto s = index_->Search(prepared.data(), n, k, filter.get(), options.tuning,
-                                &raw, &ids);
-        !s.ok()) {
-      return s;
+    const size_t index_dim = prepared.size() / size_t(n);
+    const int64_t chunk = options.cancelled ? kCancelCheckQueries : n;
+    std::vector<float> chunk_raw;
+    std::vector<int64_t> chunk_ids;
+    for (int64_t first = 0; first < n; first += chunk) {
+      if (options.cancelled && options.cancelled()) {
+        return absl::CancelledError(
+            absl::StrCat("search cancelled after ", first, " of ", n, " queries"));
+      }
+      const int64_t m = std::min(chunk, n - first);
+      if (auto s = index_->Search(prepared.data() + size_t(first) * index_dim, m, k,
+                                  filter.get(), options.tuning, &chunk_raw, &chunk_ids);
+          !s.ok()) {
+        return s;
+      }
+      if (first == 0 && m == n) {
+        raw.swap(chunk_raw);
+        ids.swap(chunk_ids);
+      } else {
+        raw.insert(raw.end(), chunk_raw.begin(), chunk_raw.end());
+        ids.insert(ids.end(), chunk_ids.begin(), chunk_ids.end());
+      }
     }
     for (int64_t q = 0; q < n; ++q) {
       auto& hits = results[q];

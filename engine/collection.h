@@ -79,7 +79,14 @@ struct SearchOptions {
   // Per-query ef_search / nprobe; INVALID_ARGUMENT if the index has no such
   // parameter or the value is out of range.
   SearchTuning tuning;
+  // Polled before every kCancelCheckQueries queries of a batch (a client
+  // that went away, a passed deadline): when it returns true the search
+  // stops there with CANCELLED. Empty: never polled.
+  std::function<bool()> cancelled;
 };
+
+// Queries searched between two polls of SearchOptions::cancelled.
+inline constexpr int64_t kCancelCheckQueries = 256;
 
 struct SearchHit {
   std::string key;

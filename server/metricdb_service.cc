@@ -158,7 +158,7 @@ grpc::ServerUnaryReactor* MetricDbService::Search(grpc::CallbackServerContext* c
         [context, reactor, request, response, c = std::move(*collection)] {
           reactor->Finish(context->IsCancelled()
                               ? grpc::Status::CANCELLED
-                              : SearchNow(*c, request, response));
+                              : SearchNow(*c, request, response, context));
         });
     if (!queued) {
       reactor->Finish(Reply("Search", absl::ResourceExhaustedError(
@@ -170,7 +170,8 @@ grpc::ServerUnaryReactor* MetricDbService::Search(grpc::CallbackServerContext* c
 
 grpc::Status MetricDbService::SearchNow(const Collection& collection,
                                         const v1::SearchRequest* request,
-                                        v1::SearchResponse* response) {
+                                        v1::SearchResponse* response,
+                                        grpc::CallbackServerContext* context) {
   std::vector<absl::Span<const float>> queries;
   queries.reserve(request->queries_size());
   for (const v1::Vector& q : request->queries()) {
@@ -183,6 +184,7 @@ grpc::Status MetricDbService::SearchNow(const Collection& collection,
   options.include_attributes = request->include_attributes();
   options.tuning.ef_search = request->params().ef_search();
   options.tuning.nprobe = request->params().nprobe();
+  if (context != nullptr) options.cancelled = [context] { return context->IsCancelled(); };
   auto results = collection.Search(queries, options);
   if (!results.ok()) return Reply("Search", results.status());
   for (auto& hits : *results) {

@@ -79,9 +79,12 @@ class MetricDbService final
                        grpc::ServerWriter<v1::ClusterResponse>*) override;
 
  private:
+  // `context` non-null: the search stops when the call is cancelled or its
+  // deadline passes (polled every kCancelCheckQueries queries).
   static grpc::Status SearchNow(const Collection& collection,
                                 const v1::SearchRequest* request,
-                                v1::SearchResponse* response);
+                                v1::SearchResponse* response,
+                                grpc::CallbackServerContext* context = nullptr);
   // OK when auth is off or the call's token has at least `role`.
   grpc::Status Allow(const grpc::ServerContextBase* context, Role role) const {
     return auth_ == nullptr ? grpc::Status::OK : auth_->Check(*context, role);

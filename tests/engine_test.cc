@@ -169,6 +169,35 @@ TEST_P(EngineMetricTest, LabelFilterEqualsFilteredBruteForce) {
   for (const auto& hits : none) EXPECT_TRUE(hits.empty());
 }
 
+// A search with a cancellation poll runs in chunks of kCancelCheckQueries
+// queries: the same answers as in one piece, and it stops at the first poll
+// that says so.
+TEST_P(EngineMetricTest, CancellableSearchEqualsBruteForceAndStopsWhenCancelled) {
+  const Metric metric = GetParam();
+  const auto base = RandomVectors(1500, kDim, 5);
+  const int64_t nq = 2 * kCancelCheckQueries + 7;
+  const auto queries = RandomVectors(nq, kDim, 6);
+  auto c = Create("c", metric);
+  ASSERT_OK(c->Upsert(MakeRecords(base, kDim, 0, 1500)));
+  SearchOptions opts;
+  opts.k = 5;
+  int polls = 0;
+  opts.cancelled = [&] { return ++polls > 1000; };
+  ASSERT_OK_AND_ASSIGN(auto results, c->Search(Spans(queries, kDim), opts));
+  EXPECT_EQ(polls, 3);
+  ExpectMatchesOracle(metric, base, queries, 5, results);
+
+  polls = 0;
+  opts.cancelled = [&] { return ++polls > 2; };
+  auto cancelled = c->Search(Spans(queries, kDim), opts);
+  EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_NE(cancelled.status().message().find(
+                "after " + std::to_string(2 * kCancelCheckQueries) + " of " +
+                std::to_string(nq) + " queries"),
+            std::string_view::npos)
+      << cancelled.status();
+}
+
 INSTANTIATE_TEST_SUITE_P(AllMetrics, EngineMetricTest,
                          ::testing::Values(Metric::kL2, Metric::kCosine,
                                            Metric::kInnerProduct),

@@ -499,6 +499,54 @@ TEST_F(ServerTest, LongSearchesAreBoundedAndQuickOnesStillAnswered) {
   EXPECT_EQ(other.load(), 0);
 }
 
+// A client's deadline stops a long batch search on the server: with one
+// search thread, a 500-query search sent right after a 10,000-query batch
+// timed out is answered in about its own time, not after the rest of that
+// batch.
+TEST_F(ServerTest, DeadlineStopsALongSearchOnTheServer) {
+  StartServer({"--search-threads", "1"});
+  const int dim = 64;
+  const int64_t n = 20000;
+  ASSERT_OK(client_->CreateCollection(Schema("big", v1::L2, dim)));
+  const auto base = RandomVectors(n, dim, 71);
+  for (int64_t first = 0; first < n; first += 5000) {
+    ASSERT_OK(client_->UpsertBatch(Batch("big", base, first, 5000, dim)));
+  }
+  auto batch_of = [&](int count) {
+    const auto queries = RandomVectors(count, dim, 72);
+    v1::SearchRequest req;
+    req.set_collection("big");
+    req.set_k(5);
+    for (int q = 0; q < count; ++q) {
+      req.add_queries()->mutable_values()->Add(queries.begin() + q * dim,
+                                               queries.begin() + (q + 1) * dim);
+    }
+    return req;
+  };
+  const v1::SearchRequest small = batch_of(500), large = batch_of(10000);
+  using Clock = std::chrono::steady_clock;
+  auto timed = [&](const v1::SearchRequest& req) {
+    const auto t0 = Clock::now();
+    EXPECT_OK(client_->Search(req));
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  (void)timed(small);  // warm up
+  const double small_s = timed(small);
+
+  ClientOptions hasty;
+  hasty.address = server_->address();
+  // Long enough for the batch to be received and started, short of its end.
+  hasty.timeout = std::chrono::milliseconds(int(small_s * 2000) + 50);
+  auto hasty_client = Client::Connect(hasty);
+  EXPECT_EQ(hasty_client->Search(large).status().code(), absl::StatusCode::kDeadlineExceeded);
+  const double after_s = timed(small);
+  std::printf("[ deadline ] 500 queries: %.3f s alone, %.3f s right after a timed-out "
+              "10,000-query batch\n", small_s, after_s);
+  // Had the batch run on, the thread would have been busy ~18x small_s more;
+  // stopped, it is free within one chunk of 256 queries.
+  EXPECT_LT(after_s, 6 * small_s + 0.05);
+}
+
 // Token authentication with roles: no or unknown token is UNAUTHENTICATED,
 // a role below the call's is PERMISSION_DENIED, health checking stays open,
 // and the token file holds only hashes.
