@@ -16,6 +16,7 @@
 #include "engine/flat_vector_index.h"
 #include "engine/kernels/exact_scan.h"
 #include "engine/record_codec.h"
+#include "engine/kernels/distance_kernels.h"
 #include "engine/snapshot_file.h"
 #include "absl/strings/str_cat.h"
 
@@ -499,20 +500,22 @@ absl::Status Collection::CheckInput(absl::Span<const float> v, float* out,
         absl::StrCat(field(), ": has ", v.size(), " values, collection \"",
                      schema_.name, "\" has dim ", schema_.dim));
   }
-  bool finite = true;
-  for (float x : v) finite &= std::isfinite(x);
-  if (!finite) {
+  // One SIMD pass settles every ordinary vector: a NaN or an infinity makes
+  // the float sum of squares non-finite, and a sum near the limit (float
+  // rounding) is rechecked exactly below.
+  const float fast_norm = Kernels().dot(v.data(), v.data(), v.size());
+  if (!(std::isfinite(fast_norm) && fast_norm <= float(0.999 * kMaxSquaredNorm))) {
     for (size_t i = 0; i < v.size(); ++i) {
       if (!std::isfinite(v[i])) {
         return absl::InvalidArgumentError(
             absl::StrCat(field(), "[", i, "]: ", v[i], " is not a finite number"));
       }
     }
-  }
-  if (const double norm = SquaredNorm(v.data(), v.size()); norm > kMaxSquaredNorm) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field(), ": squared norm ", norm, " exceeds ", kMaxSquaredNorm,
-        " (distances between such vectors overflow float)"));
+    if (const double norm = SquaredNorm(v.data(), v.size()); norm > kMaxSquaredNorm) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field(), ": squared norm ", norm, " exceeds ", kMaxSquaredNorm,
+          " (distances between such vectors overflow float)"));
+    }
   }
   std::memcpy(out, v.data(), v.size() * sizeof(float));
   if (schema_.metric == Metric::kCosine && AllZero(v)) {
