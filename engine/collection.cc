@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -168,6 +169,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> Collection::RestoreSnapshot() const
 }
 
 absl::Status Collection::LoadFromStore() {
+  const auto start = std::chrono::steady_clock::now();
   auto fresh = MakeVectorIndex(IndexSchema(schema().index, map_.get()));
   if (!fresh.ok()) return fresh.status();
   std::unique_ptr<VectorIndex> index = std::move(*fresh);
@@ -209,6 +211,8 @@ absl::Status Collection::LoadFromStore() {
     load_report_.replayed_removes = int64_t(gone.size());
   }
   index_ = std::move(index);
+  last_build_seconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   snapshot_ = store_->TakeSnapshot();
   changes_since_snapshot_ = load_report_.from_snapshot
                                 ? load_report_.replayed_adds + load_report_.replayed_removes
@@ -286,6 +290,7 @@ absl::Status Collection::RebuildIndex(IndexSpec spec, int32_t metric_version,
     return absl::Status(s.code(), absl::StrCat(s.message(), " (the index holds vectors of the ",
                                                "metric's d_out = ", map->d_out, ")"));
   }
+  const auto start = std::chrono::steady_clock::now();
   auto index = MakeVectorIndex(IndexSchema(spec, map.get()));
   if (!index.ok()) return index.status();
   building_ = true;
@@ -313,6 +318,8 @@ absl::Status Collection::RebuildIndex(IndexSpec spec, int32_t metric_version,
   index_spec_ = spec;
   metric_version_ = metric_version;
   map_ = std::move(map);
+  last_build_seconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ++changes_since_snapshot_;
   return absl::OkStatus();
 }
@@ -1007,6 +1014,7 @@ CollectionStats Collection::Stats() const {
   stats.index_memory_bytes = int64_t(index_->MemoryBytes());
   stats.index = index_->status();
   stats.index_building = building_;
+  stats.last_index_build_seconds = last_build_seconds_;
   return stats;
 }
 

@@ -132,6 +132,10 @@ struct CollectionStats {
   int64_t index_memory_bytes = 0;
   IndexStatus index;
   bool index_building = false;  // a BuildIndex (or tombstone rebuild) is running
+  // Wall time of the last index build: at open (snapshot restore + replay,
+  // or a rebuild from the store), BuildIndex, a tombstone rebuild, or a
+  // metric activation.
+  double last_index_build_seconds = 0;
 };
 
 class Collection : public std::enable_shared_from_this<Collection> {
@@ -317,6 +321,7 @@ class Collection : public std::enable_shared_from_this<Collection> {
   IndexSpec index_spec_;          // replaces schema_.index once built
   int32_t metric_version_ = 0;    // replaces schema_.metric_version
   std::shared_ptr<const LinearMap> map_;  // of metric_version_; also under write_mu_
+  double last_build_seconds_ = 0;         // under mu_
   std::unique_ptr<VectorIndex> index_;
   std::unordered_map<std::string, int64_t> key_ids_;
   std::unordered_map<int64_t, Entry> entries_;

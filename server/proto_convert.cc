@@ -103,6 +103,7 @@ void ToProto(const Collection& collection, v1::CollectionInfo* proto) {
   proto->mutable_stats()->set_index_trained_on(stats.index.trained_on);
   proto->mutable_stats()->set_index_tombstones(stats.index.tombstones);
   proto->mutable_stats()->set_index_building(stats.index_building);
+  proto->mutable_stats()->set_last_index_build_seconds(stats.last_index_build_seconds);
 }
 
 Record FromProto(const v1::Record& proto) {

@@ -110,7 +110,7 @@ std::string ServerMetrics::Render(const Engine* engine) const {
     }
   }
   if (engine == nullptr) return out;
-  std::string records, bytes, tombstones;
+  std::string records, bytes, tombstones, build;
   for (const auto& c : engine->ListCollections()) {
     const CollectionStats stats = c->Stats();
     const std::string label = absl::StrCat("{collection=\"", Escape(c->schema().name), "\"} ");
@@ -119,13 +119,18 @@ std::string ServerMetrics::Render(const Engine* engine) const {
                     stats.index_memory_bytes, "\n");
     absl::StrAppend(&tombstones, "metricdb_collection_index_tombstones", label,
                     stats.index.tombstones, "\n");
+    absl::StrAppend(&build, "metricdb_collection_index_build_seconds", label,
+                    absl::StrFormat("%.6g", stats.last_index_build_seconds), "\n");
   }
   out += "# HELP metricdb_collection_records Records stored per collection.\n"
          "# TYPE metricdb_collection_records gauge\n" + records +
          "# HELP metricdb_collection_index_bytes Memory held by each collection's index.\n"
          "# TYPE metricdb_collection_index_bytes gauge\n" + bytes +
          "# HELP metricdb_collection_index_tombstones Deleted entries still in the index.\n"
-         "# TYPE metricdb_collection_index_tombstones gauge\n" + tombstones;
+         "# TYPE metricdb_collection_index_tombstones gauge\n" + tombstones +
+         "# HELP metricdb_collection_index_build_seconds Wall time of each collection's last "
+         "index build (open, BuildIndex, tombstone rebuild, metric activation).\n"
+         "# TYPE metricdb_collection_index_build_seconds gauge\n" + build;
   return out;
 }
 

@@ -696,6 +696,19 @@ TEST_F(ServerTest, PrometheusMetricsCountEveryCallAndShowCollections) {
   }
   // No record key appears anywhere.
   EXPECT_EQ(text.find("k0"), std::string::npos);
+
+  // An index build shows its duration.
+  v1::BuildIndexRequest build;
+  build.set_name("m");
+  ASSERT_OK(client_->BuildIndex(build));
+  res = http.Get("/metrics");
+  ASSERT_TRUE(res);
+  const std::string gauge = "metricdb_collection_index_build_seconds{collection=\"m\"} ";
+  const size_t g = res->body.find(gauge);
+  ASSERT_NE(g, std::string::npos) << res->body;
+  const double seconds = std::atof(res->body.c_str() + g + gauge.size());
+  EXPECT_GT(seconds, 0);
+  EXPECT_LT(seconds, 60);
 }
 
 // TLS with a CA made here by the openssl tool: a plaintext client cannot

@@ -65,7 +65,8 @@ nlohmann::json ToJson(const v1::CollectionInfo& info) {
           {"index_trained", info.stats().index_trained()},
           {"index_trained_on", info.stats().index_trained_on()},
           {"index_tombstones", info.stats().index_tombstones()},
-          {"index_building", info.stats().index_building()}};
+          {"index_building", info.stats().index_building()},
+          {"last_index_build_seconds", info.stats().last_index_build_seconds()}};
 }
 
 namespace {
