@@ -680,18 +680,26 @@ TEST_F(ServerTest, PrometheusMetricsCountEveryCallAndShowCollections) {
   EXPECT_EQ(client_->GetCollection("missing").status().code(), absl::StatusCode::kNotFound);
 
   httplib::Client http("127.0.0.1", port);
-  auto res = http.Get("/metrics");
-  ASSERT_TRUE(res) << "no HTTP answer";
-  EXPECT_EQ(res->status, 200);
-  const std::string& text = res->body;
-  for (const char* line : {
-           "metricdb_rpc_requests_total{method=\"MetricDB/Search\",code=\"OK\"} 3\n",
-           "metricdb_rpc_requests_total{method=\"MetricDB/GetCollection\",code=\"NOT_FOUND\"} 1\n",
-           "metricdb_rpc_requests_total{method=\"MetricDB/UpsertBatch\",code=\"OK\"} 1\n",
-           "metricdb_rpc_duration_seconds_count{method=\"MetricDB/Search\"} 3\n",
-           "metricdb_rpc_duration_seconds_bucket{method=\"MetricDB/Search\",le=\"+Inf\"} 3\n",
-           "# TYPE metricdb_rpc_duration_seconds histogram\n",
-           "metricdb_collection_records{collection=\"m\"} 40\n"}) {
+  const std::vector<std::string> lines = {
+      "metricdb_rpc_requests_total{method=\"MetricDB/Search\",code=\"OK\"} 3\n",
+      "metricdb_rpc_requests_total{method=\"MetricDB/GetCollection\",code=\"NOT_FOUND\"} 1\n",
+      "metricdb_rpc_requests_total{method=\"MetricDB/UpsertBatch\",code=\"OK\"} 1\n",
+      "metricdb_rpc_duration_seconds_count{method=\"MetricDB/Search\"} 3\n",
+      "metricdb_rpc_duration_seconds_bucket{method=\"MetricDB/Search\",le=\"+Inf\"} 3\n",
+      "# TYPE metricdb_rpc_duration_seconds histogram\n",
+      "metricdb_collection_records{collection=\"m\"} 40\n"};
+  // A call is counted when the server is done with it, which can be just
+  // after the client has its answer: scrape until the last call shows.
+  std::string text;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto res = http.Get("/metrics");
+    ASSERT_TRUE(res) << "no HTTP answer";
+    EXPECT_EQ(res->status, 200);
+    text = res->body;
+    if (text.find(lines[1]) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (const std::string& line : lines) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
   // No record key appears anywhere.
@@ -701,7 +709,7 @@ TEST_F(ServerTest, PrometheusMetricsCountEveryCallAndShowCollections) {
   v1::BuildIndexRequest build;
   build.set_name("m");
   ASSERT_OK(client_->BuildIndex(build));
-  res = http.Get("/metrics");
+  auto res = http.Get("/metrics");
   ASSERT_TRUE(res);
   const std::string gauge = "metricdb_collection_index_build_seconds{collection=\"m\"} ";
   const size_t g = res->body.find(gauge);
