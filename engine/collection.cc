@@ -1,6 +1,7 @@
 #include "engine/collection.h"
 
 #include <limits>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -89,6 +90,26 @@ double SquaredNorm(const float* v, size_t n) {
   return sum;
 }
 
+// The first of `n` rows (row_dim floats each) whose squared norm is beyond
+// kMaxSquaredNorm (or NaN), and that norm.
+struct Overflow {
+  int64_t row;
+  double norm;
+};
+std::optional<Overflow> FirstOverflow(const float* rows, int64_t n, size_t row_dim) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double norm = SquaredNorm(rows + size_t(i) * row_dim, row_dim);
+    if (!(norm <= kMaxSquaredNorm)) return Overflow{i, norm};
+  }
+  return std::nullopt;
+}
+
+// "... sends it to squared norm N, beyond M (...)", after the map's name.
+std::string OverflowMessage(const std::string& subject, const char* map_name, double norm) {
+  return absl::StrCat(subject, ": ", map_name, " sends it to squared norm ", norm, ", beyond ",
+                      kMaxSquaredNorm, " (distances would overflow float)");
+}
+
 }  // namespace
 
 void Collection::ToIndexForm(const LinearMap* map, std::vector<float>* rows) const {
@@ -114,13 +135,11 @@ absl::Status Collection::ScanIntoIndex(
   std::vector<float> vectors;
   auto flush = [&]() -> absl::Status {
     ToIndexForm(map, &vectors);
-    const size_t row_dim = map != nullptr ? size_t(map->d_out) : dim;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const double norm = SquaredNorm(vectors.data() + i * row_dim, row_dim);
-      if (!(norm <= kMaxSquaredNorm)) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "record ", ids[i], ": the metric's map sends it to squared norm ", norm,
-            ", beyond ", kMaxSquaredNorm, " (distances would overflow float)"));
+    // Stored vectors were checked raw at upsert; a map can still blow them up.
+    if (map != nullptr) {
+      if (auto o = FirstOverflow(vectors.data(), int64_t(ids.size()), size_t(map->d_out))) {
+        return absl::FailedPreconditionError(OverflowMessage(
+            absl::StrCat("record ", ids[size_t(o->row)]), "the metric's map", o->norm));
       }
     }
     absl::Status s = index->Add(ids, vectors.data());
@@ -372,7 +391,11 @@ absl::StatusOr<std::vector<std::vector<float>>> Collection::StoredVectors(
 
 std::vector<float> Collection::RowsToMetricSpace(const std::vector<float>& rows,
                                                  MetricSpace* space) const {
-  const std::shared_ptr<const LinearMap> map = ActiveMap();
+  std::shared_ptr<const LinearMap> map;
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    map = map_;
+  }
   std::vector<float> out = rows;
   ToIndexForm(map.get(), &out);
   space->dim = map ? map->d_out : schema_.dim;
@@ -500,8 +523,7 @@ absl::Status Collection::NotFound() const {
 }
 
 absl::Status Collection::CheckInput(absl::Span<const float> v, float* out,
-                                    absl::FunctionRef<std::string()> field,
-                                    const LinearMap* map) const {
+                                    absl::FunctionRef<std::string()> field) const {
   if (v.size() != size_t(schema_.dim)) {
     return absl::InvalidArgumentError(
         absl::StrCat(field(), ": has ", v.size(), " values, collection \"",
@@ -528,15 +550,6 @@ absl::Status Collection::CheckInput(absl::Span<const float> v, float* out,
   if (schema_.metric == Metric::kCosine && AllZero(v)) {
     return absl::InvalidArgumentError(
         absl::StrCat(field(), ": a zero vector has no direction under the cosine metric"));
-  }
-  if (map != nullptr) {
-    std::vector<float> mapped(size_t(map->d_out));
-    map->Apply(out, 1, mapped.data());
-    if (const double norm = SquaredNorm(mapped.data(), mapped.size()); !(norm <= kMaxSquaredNorm)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field(), ": the active metric's map sends it to squared norm ", norm, ", beyond ",
-          kMaxSquaredNorm, " (distances would overflow float)"));
-    }
   }
   return absl::OkStatus();
 }
@@ -567,12 +580,7 @@ void Collection::UnindexEntry(int64_t id) {
   entries_.erase(it);
 }
 
-std::shared_ptr<const LinearMap> Collection::ActiveMap() const {
-  std::shared_lock<WriterPriorityMutex> lock(mu_);
-  return map_;
-}
-
-absl::Status Collection::ValidateBatch(const std::vector<Record>& records, const LinearMap* map,
+absl::Status Collection::ValidateBatch(const std::vector<Record>& records,
                                        std::vector<float>* prepared) const {
   if (records.empty()) {
     return absl::InvalidArgumentError("records: the batch is empty");
@@ -603,7 +611,7 @@ absl::Status Collection::ValidateBatch(const std::vector<Record>& records, const
           field(i), ".label: must not be empty (omit it for an unlabelled record)"));
     }
     if (auto s = CheckInput(r.vector, prepared->data() + i * dim,
-                              [&] { return field(i) + ".vector"; }, map);
+                              [&] { return field(i) + ".vector"; });
         !s.ok()) {
       return s;
     }
@@ -622,32 +630,35 @@ absl::StatusOr<UpsertResult> Collection::Upsert(std::vector<Record> records) {
 GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batches) {
   GroupUpsertResult out;
   std::vector<std::vector<float>> prepared;
-  // Validation runs before the writer lock (other writers go on meanwhile)
-  // under the map in force then; an activation in between is caught below.
-  auto validate = [&](const LinearMap* map) {
-    prepared.clear();
-    out.error = absl::OkStatus();
-    for (const auto& batch : batches) {
-      prepared.emplace_back();
-      if (auto s = ValidateBatch(batch, map, &prepared.back()); !s.ok()) {
-        out.error = s;
-        prepared.pop_back();
-        break;
-      }
+  for (const auto& batch : batches) {
+    prepared.emplace_back();
+    if (auto s = ValidateBatch(batch, &prepared.back()); !s.ok()) {
+      out.error = s;
+      prepared.pop_back();
+      break;
     }
-  };
-  const std::shared_ptr<const LinearMap> checked_map = ActiveMap();
-  validate(checked_map.get());
+  }
   if (prepared.empty()) return out;
   const size_t dim = schema_.dim;
 
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return {{}, NotFound()};
-  if (map_ != checked_map) {  // a metric was activated meanwhile: its map decides
-    validate(map_.get());
-    if (prepared.empty()) return out;
+  // The rows in index form under the map in force (map_ changes only under
+  // write_mu_, which this writer holds); a batch the map sends beyond float
+  // range is refused with those after it.
+  for (size_t b = 0; b < prepared.size(); ++b) {
+    ToIndexForm(map_.get(), &prepared[b]);
+    if (map_ == nullptr) continue;
+    if (auto o = FirstOverflow(prepared[b].data(), int64_t(batches[b].size()),
+                               size_t(map_->d_out))) {
+      out.error = absl::InvalidArgumentError(OverflowMessage(
+          absl::StrCat("records[", o->row, "].vector"), "the active metric's map", o->norm));
+      prepared.resize(b);
+      break;
+    }
   }
   const size_t valid = prepared.size();
+  if (valid == 0) return out;
   // Only writers change the maps, and writers hold write_mu_: reading them
   // here without mu_ is safe. A key written twice in the group is resolved
   // through `group_ids`: the later record replaces the earlier one, which is
@@ -690,8 +701,6 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
   changes_since_snapshot_ += int64_t(total);
   auto snapshot = store_->TakeSnapshot();
 
-  // map_ changes only under write_mu_, which this writer holds.
-  for (auto& rows : prepared) ToIndexForm(map_.get(), &rows);
   const size_t index_dim = map_ ? size_t(map_->d_out) : dim;
   std::unique_lock<WriterPriorityMutex> lock(mu_);
   absl::Status s = index_->Remove(old_ids);
@@ -829,20 +838,13 @@ absl::StatusOr<SearchResults> Collection::Search(
   const size_t dim = schema_.dim;
   const int64_t n = queries.size();
   std::vector<float> prepared(n * dim);
-  auto check_queries = [&](const LinearMap* map) -> absl::Status {
-    for (int64_t q = 0; q < n; ++q) {
-      if (auto s = CheckInput(queries[q], prepared.data() + q * dim,
-                              [&] { return absl::StrCat("queries[", q, "]"); }, map);
-          !s.ok()) {
-        return s;
-      }
+  for (int64_t q = 0; q < n; ++q) {
+    if (auto s = CheckInput(queries[q], prepared.data() + q * dim,
+                            [&] { return absl::StrCat("queries[", q, "]"); });
+        !s.ok()) {
+      return s;
     }
-    return absl::OkStatus();
-  };
-  // Checked outside the lock under the map in force then; again below if an
-  // activation swapped the map in between.
-  const std::shared_ptr<const LinearMap> checked_map = ActiveMap();
-  if (auto s = check_queries(checked_map.get()); !s.ok()) return s;
+  }
 
   const int k = options.k;
   std::vector<float> raw;
@@ -895,10 +897,13 @@ absl::StatusOr<SearchResults> Collection::Search(
         filter = std::make_unique<Filter>(entries_, std::vector<bool>(), options.scope);
       }
     }
-    if (map_ != checked_map) {
-      if (auto s = check_queries(map_.get()); !s.ok()) return s;
-    }
     ToIndexForm(map_.get(), &prepared);
+    if (map_ != nullptr) {
+      if (auto o = FirstOverflow(prepared.data(), n, size_t(map_->d_out))) {
+        return absl::InvalidArgumentError(OverflowMessage(
+            absl::StrCat("queries[", o->row, "]"), "the active metric's map", o->norm));
+      }
+    }
     const Metric index_metric = map_ ? Metric::kL2 : schema_.metric;
     const size_t index_dim = prepared.size() / size_t(n);
     const int64_t chunk = options.cancelled ? kCancelCheckQueries : n;

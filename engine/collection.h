@@ -274,12 +274,12 @@ class Collection : public std::enable_shared_from_this<Collection> {
   absl::Status CheckTuning(const SearchTuning& tuning) const;
   // Checks an input vector (dim, finite, not zero under the cosine creation
   // metric, whichever metric is in force; squared norm small enough that
-  // distances stay finite in float, also after `map` when one is given) and
-  // copies it to `out` (dim floats). `field` is called only to name the
-  // vector in an error, so the valid path builds no strings.
+  // distances stay finite in float) and copies it to `out` (dim floats).
+  // `field` is called only to name the vector in an error, so the valid path
+  // builds no strings. Under an active map the caller checks the images too,
+  // once it has them in index form (under the lock that keeps the map).
   absl::Status CheckInput(absl::Span<const float> v, float* out,
-                          absl::FunctionRef<std::string()> field,
-                          const LinearMap* map = nullptr) const;
+                          absl::FunctionRef<std::string()> field) const;
   // Turns checked raw rows (n x dim) into what the index holds: L x under
   // `map` (n x d_out), else normalised for cosine or unchanged.
   void ToIndexForm(const LinearMap* map, std::vector<float>* rows) const;
@@ -288,13 +288,10 @@ class Collection : public std::enable_shared_from_this<Collection> {
   // schema when it changes. `train`: train an IVF index now.
   absl::Status RebuildIndex(IndexSpec spec, int32_t metric_version,
                             std::shared_ptr<const LinearMap> map, bool train);
-  // Validates one upsert batch under `map` (the active metric's, or null);
-  // fills `prepared` with its raw vectors (rows x dim).
-  absl::Status ValidateBatch(const std::vector<Record>& records, const LinearMap* map,
+  // Validates one upsert batch; fills `prepared` with its raw vectors
+  // (rows x dim).
+  absl::Status ValidateBatch(const std::vector<Record>& records,
                              std::vector<float>* prepared) const;
-  // map_, read under mu_ (for checks made before a request takes its locks;
-  // the request compares it with map_ once it holds them).
-  std::shared_ptr<const LinearMap> ActiveMap() const;
   absl::Status NotFound() const;
   // Requires write_mu_ and mu_ held exclusively.
   int32_t InternLabel(const std::string& label);

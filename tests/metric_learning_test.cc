@@ -466,6 +466,22 @@ TEST_F(MetricLearningTest, BadRequestsGetTheSpecificStatusAndLeaveTheMetricInFor
   const std::vector<float> q = {1, 2, 3, 4.5f};
   ASSERT_OK_AND_ASSIGN(auto res, singles->Search({absl::Span<const float>(q)}, opts));
   EXPECT_NEAR(res[0][0].distance, 1.0, 1e-5);  // 2 * 0.5
+
+  // Under an active map, a record or a query whose image would overflow float
+  // distances is refused, and nothing of that batch is stored.
+  auto tiny = Create("tiny", 4);
+  ASSERT_OK(tiny->Upsert({{"a", {1e-20f, 0, 0, 0}, "x", {}}, {"b", {0, 1e-20f, 0, 0}, "x", {}}}));
+  LinearMap blow{4, 4, {1e19f, 0, 0, 0, 0, 1e19f, 0, 0, 0, 0, 1e19f, 0, 0, 0, 0, 1e19f}};
+  ASSERT_OK(UploadMetric(*tiny, blow, true));
+  s = tiny->Upsert({{"c", {1e-20f, 1e-20f, 0, 0}, "y", {}}, {"d", {1, 2, 3, 4}, "y", {}}})
+          .status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("records[1].vector"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("overflow"), std::string::npos) << s;
+  EXPECT_EQ(tiny->Stats().record_count, 2);
+  s = tiny->Search({absl::Span<const float>(q)}, opts).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("queries[0]"), std::string::npos) << s;
 }
 
 TEST(RocTest, AucEerAndThresholdsFollowTheirDefinitions) {
