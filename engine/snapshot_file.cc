@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/fd_io.h"
 #include "engine/bytes.h"
 #include "engine/record_codec.h"
 
@@ -33,15 +34,8 @@ absl::Status WriteAllAndSync(const std::string& path, std::string_view a, std::s
   if (fd < 0) {
     return absl::UnavailableError(absl::StrCat("cannot create ", path, ": ", strerror(errno)));
   }
-  int error = 0;
-  for (std::string_view part : {a, b}) {
-    while (error == 0 && !part.empty()) {
-      const ssize_t n = ::write(fd, part.data(), part.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) error = n < 0 ? errno : ENOSPC;
-      else part.remove_prefix(size_t(n));
-    }
-  }
+  int error = WriteFully(fd, a.data(), a.size());
+  if (error == 0) error = WriteFully(fd, b.data(), b.size());
   if (error == 0 && ::fsync(fd) != 0) error = errno;
   if (::close(fd) != 0 && error == 0) error = errno;
   if (error == 0) return absl::OkStatus();

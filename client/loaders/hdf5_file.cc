@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "common/fd_io.h"
 
 namespace metricdb {
 namespace {
@@ -93,32 +94,6 @@ absl::StatusOr<Matrix> ReadInProcess(const std::string& path, const std::string&
   return m;
 }
 
-// The child's answer on the pipe: u32 status code, u64 message length,
-// message; then (OK only) i64 rows, i64 cols, the values.
-bool WriteAll(int fd, const void* data, size_t n) {
-  const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= size_t(w);
-  }
-  return true;
-}
-
-bool ReadAll(int fd, void* data, size_t n) {
-  char* p = static_cast<char*>(data);
-  while (n > 0) {
-    const ssize_t r = read(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= size_t(r);
-  }
-  return true;
-}
-
 }  // namespace
 
 absl::StatusOr<Matrix> ReadHdf5(const std::string& path, const std::string& dataset) {
@@ -136,18 +111,20 @@ absl::StatusOr<Matrix> ReadHdf5(const std::string& path, const std::string& data
     close(fds[1]);
     return absl::InternalError("fork failed");
   }
+  // The child's answer on the pipe: u32 status code, u64 message length,
+  // message; then (OK only) i64 rows, i64 cols, the values.
+  auto send = [fd = fds[1]](const void* data, size_t n) { return WriteFully(fd, data, n) == 0; };
   if (pid == 0) {
     close(fds[0]);
     auto m = ReadInProcess(path, dataset);
     const uint32_t code = uint32_t(m.status().code());
     const std::string message(m.status().message());
     const uint64_t length = message.size();
-    bool ok = WriteAll(fds[1], &code, sizeof code) && WriteAll(fds[1], &length, sizeof length) &&
-              WriteAll(fds[1], message.data(), message.size());
+    bool ok = send(&code, sizeof code) && send(&length, sizeof length) &&
+              send(message.data(), message.size());
     if (ok && m.ok()) {
-      ok = WriteAll(fds[1], &m->rows, sizeof m->rows) &&
-           WriteAll(fds[1], &m->cols, sizeof m->cols) &&
-           WriteAll(fds[1], m->values.data(), m->values.size() * sizeof(float));
+      ok = send(&m->rows, sizeof m->rows) && send(&m->cols, sizeof m->cols) &&
+           send(m->values.data(), m->values.size() * sizeof(float));
     }
     _exit(ok ? 0 : 1);
   }
@@ -156,14 +133,14 @@ absl::StatusOr<Matrix> ReadHdf5(const std::string& path, const std::string& data
   uint64_t length = 0;
   std::string message;
   Matrix m;
-  bool ok = ReadAll(fds[0], &code, sizeof code) && ReadAll(fds[0], &length, sizeof length) &&
+  bool ok = ReadFully(fds[0], &code, sizeof code) && ReadFully(fds[0], &length, sizeof length) &&
             length < (1u << 20);
   if (ok) {
     message.resize(length);
-    ok = ReadAll(fds[0], message.data(), length);
+    ok = ReadFully(fds[0], message.data(), length);
   }
   if (ok && code == 0) {
-    ok = ReadAll(fds[0], &m.rows, sizeof m.rows) && ReadAll(fds[0], &m.cols, sizeof m.cols) &&
+    ok = ReadFully(fds[0], &m.rows, sizeof m.rows) && ReadFully(fds[0], &m.cols, sizeof m.cols) &&
          m.rows > 0 && m.cols > 0;
     if (ok) {
       try {
@@ -171,7 +148,7 @@ absl::StatusOr<Matrix> ReadHdf5(const std::string& path, const std::string& data
       } catch (const std::bad_alloc&) {
         ok = false;
       }
-      ok = ok && ReadAll(fds[0], m.values.data(), m.values.size() * sizeof(float));
+      ok = ok && ReadFully(fds[0], m.values.data(), m.values.size() * sizeof(float));
     }
   }
   close(fds[0]);
