@@ -920,13 +920,8 @@ absl::StatusOr<SearchResults> Collection::Search(
           !s.ok()) {
         return s;
       }
-      if (first == 0 && m == n) {
-        raw.swap(chunk_raw);
-        ids.swap(chunk_ids);
-      } else {
-        raw.insert(raw.end(), chunk_raw.begin(), chunk_raw.end());
-        ids.insert(ids.end(), chunk_ids.begin(), chunk_ids.end());
-      }
+      raw.insert(raw.end(), chunk_raw.begin(), chunk_raw.end());
+      ids.insert(ids.end(), chunk_ids.begin(), chunk_ids.end());
     }
     for (int64_t q = 0; q < n; ++q) {
       auto& hits = results[q];

@@ -289,43 +289,35 @@ TEST_F(FaultTest, DamagedFilesAreRefusedOrRebuiltNeverServedWrong) {
     return p.filename().string().rfind("MANIFEST-", 0) == 0;
   };
   auto is_snapshot = [](const fs::path& p) { return HasExtension(p, ".snap"); };
+  // Damage to the largest file that `pick` selects: bytes flipped at half
+  // its size, or the file cut to `new_size(size)`.
+  auto flip_middle = [](std::function<bool(const fs::path&)> pick, int count) {
+    return [=](const fs::path& d) {
+      const fs::path f = Largest(d, pick);
+      FlipBytes(f, fs::file_size(f) / 2, count);
+    };
+  };
+  auto cut = [](std::function<bool(const fs::path&)> pick,
+                std::function<uintmax_t(uintmax_t)> new_size) {
+    return [=](const fs::path& d) {
+      const fs::path f = Largest(d, pick);
+      fs::resize_file(f, new_size(fs::file_size(f)));
+    };
+  };
   const std::vector<Damage> damages = {
-      {"table file bytes flipped", true, 0,
-       [&](const fs::path& d) {
-         const fs::path f = Largest(d, is_sst);
-         FlipBytes(f, fs::file_size(f) / 2, 8);
-       }},
-      {"table file truncated", true, 0,
-       [&](const fs::path& d) {
-         const fs::path f = Largest(d, is_sst);
-         fs::resize_file(f, fs::file_size(f) / 2);
-       }},
-      {"manifest bytes flipped", true, 0,
-       [&](const fs::path& d) {
-         const fs::path f = Largest(d, is_manifest);
-         FlipBytes(f, fs::file_size(f) / 2, 4);
-       }},
+      {"table file bytes flipped", true, 0, flip_middle(is_sst, 8)},
+      {"table file truncated", true, 0, cut(is_sst, [](uintmax_t n) { return n / 2; })},
+      {"manifest bytes flipped", true, 0, flip_middle(is_manifest, 4)},
       {"CURRENT names a missing manifest", true, 0,
-       [&](const fs::path& d) { std::ofstream(d / "CURRENT") << "MANIFEST-999999\n"; }},
+       [](const fs::path& d) { std::ofstream(d / "CURRENT") << "MANIFEST-999999\n"; }},
       {"write-ahead log bytes flipped before its end", true, 0,
        [&](const fs::path& d) { FlipBytes(Largest(d, is_log), 100, 4); }},
       // What a crash in the middle of a write leaves: a torn last record,
       // never acknowledged; its batch is dropped whole.
       {"write-ahead log torn at its end", false, 2000,
-       [&](const fs::path& d) {
-         const fs::path f = Largest(d, is_log);
-         fs::resize_file(f, fs::file_size(f) - 100);
-       }},
-      {"snapshot bytes flipped", false, 2500,
-       [&](const fs::path& d) {
-         const fs::path f = Largest(d, is_snapshot);
-         FlipBytes(f, fs::file_size(f) / 2, 8);
-       }},
-      {"snapshot truncated", false, 2500,
-       [&](const fs::path& d) {
-         const fs::path f = Largest(d, is_snapshot);
-         fs::resize_file(f, fs::file_size(f) / 3);
-       }},
+       cut(is_log, [](uintmax_t n) { return n - 100; })},
+      {"snapshot bytes flipped", false, 2500, flip_middle(is_snapshot, 8)},
+      {"snapshot truncated", false, 2500, cut(is_snapshot, [](uintmax_t n) { return n / 3; })},
   };
   for (const Damage& damage : damages) {
     SCOPED_TRACE(damage.name);
