@@ -45,6 +45,12 @@ struct ClientOptions {
   std::string tls_root_pem;
   std::string tls_cert_pem;
   std::string tls_key_pem;
+  // true: this client opens a TCP connection of its own. By default gRPC
+  // shares one connection among the clients of a process that connect to
+  // the same address with the same options, and their calls then queue on
+  // it; independent clients in one process (e.g. one per thread) want their
+  // own. Default: false (shared).
+  bool own_connection = false;
 };
 
 absl::Status FromGrpcStatus(const grpc::Status& s);

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/bytes.h"
 #include "engine/faiss_call.h"
+#include "engine/huge_pages.h"
 #include "engine/kernels/distance_kernels.h"
 #include "engine/metric.h"
 
@@ -69,7 +70,14 @@ int64_t HnswVectorIndex::size() const {
 absl::Status HnswVectorIndex::Reserve(size_t elements) {
   if (elements <= graph_->max_elements_) return absl::OkStatus();
   const size_t capacity = std::max(elements, graph_->max_elements_ * 2);
-  return FaissCall("growing HNSW index", [&] { graph_->resizeIndex(capacity); });
+  absl::Status grown =
+      FaissCall("growing HNSW index", [&] { graph_->resizeIndex(capacity); });
+  if (grown.ok()) {
+    // resizeIndex reallocates the vectors-and-links block (see huge_pages.h).
+    PreferHugePages(graph_->data_level0_memory_, capacity * graph_->size_data_per_element_,
+                    graph_->cur_element_count * graph_->size_data_per_element_);
+  }
+  return grown;
 }
 
 absl::Status HnswVectorIndex::Add(absl::Span<const int64_t> ids, const float* vectors) {

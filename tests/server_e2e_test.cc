@@ -6,6 +6,7 @@
 #include <atomic>
 #include <algorithm>
 #include <set>
+#include <sstream>
 #include <mutex>
 #include <map>
 #include <iterator>
@@ -442,6 +443,43 @@ TEST_F(ServerTest, SigtermShutsDownCleanlyAndDataPersists) {
   for (int j = 0; j < 3; ++j) {
     EXPECT_EQ(res.results(0).hits(j).key(), "k" + std::to_string(expected[j].second));
   }
+}
+
+// Established TCP connections whose local port is `port` (the server's side
+// of each client connection), from /proc/net/tcp and tcp6 (the server's
+// socket may be dual-stack).
+int ServerConnections(int port) {
+  int count = 0;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      if (!(fields >> slot >> local >> remote >> state)) continue;
+      const int local_port = std::stoi(local.substr(local.rfind(':') + 1), nullptr, 16);
+      if (local_port == port && state == "01") ++count;
+    }
+  }
+  return count;
+}
+
+TEST_F(ServerTest, ClientsShareAConnectionUnlessTheyAskForTheirOwn) {
+  StartServer();
+  const int port = std::stoi(server_->address().substr(server_->address().rfind(':') + 1));
+  ASSERT_OK(client_->CreateCollection(Schema("c")));
+  EXPECT_EQ(ServerConnections(port), 1);
+  ClientOptions options;
+  options.address = server_->address();
+  auto shared = Client::Connect(options);  // same address and options
+  ASSERT_OK(shared->GetCollection("c").status());
+  EXPECT_EQ(ServerConnections(port), 1);
+  options.own_connection = true;
+  auto first = Client::Connect(options), second = Client::Connect(options);
+  ASSERT_OK(first->GetCollection("c").status());
+  ASSERT_OK(second->GetCollection("c").status());
+  EXPECT_EQ(ServerConnections(port), 3);
 }
 
 // Searches too long for gRPC's callback threads run on the search pool; its
