@@ -33,9 +33,14 @@ inline void PutBlob(std::string* out, std::string_view s) {
 }
 
 template <typename T>
+void PutArray(std::string* out, const T* data, size_t n) {
+  PutPod<uint64_t>(out, n);
+  out->append(reinterpret_cast<const char*>(data), n * sizeof(T));
+}
+
+template <typename T>
 void PutArray(std::string* out, const std::vector<T>& v) {
-  PutPod<uint64_t>(out, v.size());
-  out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  PutArray(out, v.data(), v.size());
 }
 
 class ByteReader {

@@ -41,10 +41,7 @@ absl::Status FlatVectorIndex::Add(absl::Span<const int64_t> ids,
   }
   const size_t first = slot_ids_.size();
   const size_t needed = first + ids.size();
-  absl::Status s = FaissCall("growing flat index", [&] {
-    rows_.insert(rows_.end(), vectors, vectors + ids.size() * dim_);
-  });
-  if (!s.ok()) return s;
+  if (absl::Status s = rows_.Append(vectors, ids.size() * dim_); !s.ok()) return s;
   if (!inner_product_) {
     norms_.resize(needed);
     faiss::fvec_norms_L2sqr(norms_.data() + first, vectors, dim_, ids.size());
@@ -69,7 +66,7 @@ absl::Status FlatVectorIndex::Remove(absl::Span<const int64_t> ids) {
       id_slots_[slot_ids_[slot]] = int64_t(slot);
     }
     slot_ids_.pop_back();
-    rows_.resize(last * dim_);
+    rows_.Truncate(last * dim_);
     if (!inner_product_) norms_.pop_back();
   }
   return absl::OkStatus();
@@ -78,7 +75,7 @@ absl::Status FlatVectorIndex::Remove(absl::Span<const int64_t> ids) {
 void FlatVectorIndex::Export(std::vector<int64_t>* ids,
                              std::vector<float>* vectors) const {
   *ids = slot_ids_;
-  *vectors = rows_;
+  vectors->assign(rows_.data(), rows_.data() + rows_.size());
 }
 
 absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k,
@@ -120,7 +117,7 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k,
 
 absl::Status FlatVectorIndex::Serialize(std::string* out) const {
   PutArray(out, slot_ids_);
-  PutArray(out, rows_);
+  PutArray(out, rows_.data(), rows_.size());
   return absl::OkStatus();
 }
 
@@ -132,7 +129,7 @@ absl::Status FlatVectorIndex::Deserialize(std::string_view bytes) {
     return absl::DataLossError("flat index snapshot does not parse");
   }
   slot_ids_.clear();
-  rows_.clear();
+  rows_.Clear();
   norms_.clear();
   id_slots_.clear();
   return Add(ids, rows.data());
@@ -141,7 +138,7 @@ absl::Status FlatVectorIndex::Deserialize(std::string_view bytes) {
 std::vector<int64_t> FlatVectorIndex::Ids() const { return slot_ids_; }
 
 size_t FlatVectorIndex::MemoryBytes() const {
-  return rows_.capacity() * sizeof(float) + norms_.capacity() * sizeof(float) +
+  return rows_.capacity_bytes() + norms_.capacity() * sizeof(float) +
          slot_ids_.capacity() * sizeof(int64_t) +
          id_slots_.size() * (sizeof(int64_t) * 2 + sizeof(void*) * 2) +
          id_slots_.bucket_count() * sizeof(void*);

@@ -3,10 +3,8 @@
 // over the rows at memory bandwidth, run-time SIMD kernels); larger batches
 // through FAISS's BLAS kernels (faiss::knn_L2sqr / knn_inner_product).
 //
-// Storage is one row-major float vector. (Growing it with realloc, which
-// moves pages instead of copying them, made loads faster but gave 200 ms
-// search stalls at p99 once transparent huge pages were on: the kernel
-// collapses the remapped pages in the background.) Squared norms of the rows
+// Storage is one row-major block (RowBuffer: grows without copying and keeps
+// its huge pages whole). Squared norms of the rows
 // are kept up to date for the L2 kernel, so batched searches do not
 // recompute them. Rows are addressed by slot; a delete moves the last row
 // into the freed slot (O(dim)).
@@ -16,6 +14,7 @@
 #include <unordered_map>
 
 #include "engine/metric.h"
+#include "engine/row_buffer.h"
 #include "engine/vector_index.h"
 
 namespace metricdb {
@@ -41,7 +40,7 @@ class FlatVectorIndex final : public VectorIndex {
  private:
   const size_t dim_;
   const bool inner_product_;
-  std::vector<float> rows_;      // size() x dim_
+  RowBuffer rows_;               // size() x dim_ floats
   std::vector<float> norms_;     // squared L2 norm per slot (L2 only)
   std::vector<int64_t> slot_ids_;                  // slot -> record id
   std::unordered_map<int64_t, int64_t> id_slots_;  // record id -> slot
