@@ -148,13 +148,18 @@ class Client:
     None, $METRICDB_TOKEN or the first line of the file $METRICDB_TOKEN_FILE (as the CLI).
     tls: None for plaintext, True for TLS with the system's roots, or the path of a CA file.
     timeout: seconds for each unary call (None: no deadline).
+    own_connection: open a TCP connection of this client's own; by default gRPC shares one
+    among the clients of a process with the same address and options, and their calls queue
+    on it (independent clients in one process, e.g. one per thread, want their own).
     """
 
     def __init__(self, addr: str = "127.0.0.1:50051", token: Optional[str] = None,
                  tls: Union[None, bool, str] = None, timeout: Optional[float] = None,
-                 max_message_mib: int = 64):
+                 max_message_mib: int = 64, own_connection: bool = False):
         options = [("grpc.max_send_message_length", max_message_mib << 20),
                    ("grpc.max_receive_message_length", max_message_mib << 20)]
+        if own_connection:
+            options.append(("grpc.use_local_subchannel_pool", 1))
         if tls:
             roots = open(tls, "rb").read() if isinstance(tls, str) else None
             self._channel = grpc.secure_channel(
