@@ -8,15 +8,14 @@
 namespace metricdb {
 namespace {
 
-constexpr uintptr_t kHugePage = uintptr_t(2) << 20;
 #ifndef MADV_COLLAPSE
 constexpr int MADV_COLLAPSE = 25;  // Linux 6.1 uapi; older headers lack it
 #endif
 
 // Calls madvise on the whole huge pages inside [begin, end), if any.
 void AdviseHugeAligned(uintptr_t begin, uintptr_t end, int advice) {
-  begin = (begin + kHugePage - 1) & ~(kHugePage - 1);
-  end &= ~(kHugePage - 1);
+  begin = (begin + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+  end &= ~(kHugePageBytes - 1);
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, advice);
 }
 

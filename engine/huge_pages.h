@@ -13,6 +13,9 @@
 
 namespace metricdb {
 
+// The transparent huge page size on x86-64.
+inline constexpr size_t kHugePageBytes = size_t(2) << 20;
+
 // For the block [data, data + bytes) of which the first `used` bytes hold
 // data: asks for huge pages on the whole block (pages faulted later come
 // huge) and rebuilds the used part's huge pages now (MADV_COLLAPSE, Linux

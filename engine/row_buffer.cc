@@ -8,25 +8,25 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "engine/huge_pages.h"
 
 namespace metricdb {
 namespace {
 
 constexpr size_t kSmallPage = size_t(4) << 10;
-constexpr size_t kHugePage = size_t(2) << 20;
 
 size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
-// `bytes` (a multiple of kHugePage) of address space at a kHugePage-aligned
-// address, inaccessible; nullptr if none is left.
+// `bytes` (a multiple of kHugePageBytes) of inaccessible address space at a
+// huge-page-aligned address; nullptr if none is left.
 void* ReserveAligned(size_t bytes) {
-  void* raw = mmap(nullptr, bytes + kHugePage, PROT_NONE,
+  void* raw = mmap(nullptr, bytes + kHugePageBytes, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
   const auto begin = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t aligned = RoundUp(begin, kHugePage);
+  const uintptr_t aligned = RoundUp(begin, kHugePageBytes);
   if (aligned > begin) munmap(raw, aligned - begin);
-  const uintptr_t tail = aligned + bytes, end = begin + bytes + kHugePage;
+  const uintptr_t tail = aligned + bytes, end = begin + bytes + kHugePageBytes;
   if (end > tail) munmap(reinterpret_cast<void*>(tail), end - tail);
   return reinterpret_cast<void*>(aligned);
 }
@@ -39,10 +39,10 @@ absl::Status RowBuffer::Append(const float* values, size_t n) {
   const size_t needed = (size_ + n) * sizeof(float);
   if (needed > bytes_) {
     size_t bytes = std::max(needed, 2 * bytes_);
-    bytes = bytes < kHugePage ? RoundUp(bytes, kSmallPage) : RoundUp(bytes, kHugePage);
+    bytes = bytes < kHugePageBytes ? RoundUp(bytes, kSmallPage) : RoundUp(bytes, kHugePageBytes);
     void* moved = MAP_FAILED;
     int error = ENOMEM;
-    if (bytes < kHugePage) {
+    if (bytes < kHugePageBytes) {
       moved = data_ == nullptr ? mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
                                : mremap(data_, bytes_, bytes, MREMAP_MAYMOVE);
@@ -56,7 +56,7 @@ absl::Status RowBuffer::Append(const float* values, size_t n) {
         error = errno;
         munmap(target, bytes);
       } else {
-        madvise(moved, bytes, MADV_HUGEPAGE);  // best effort
+        PreferHugePages(moved, bytes, size_ * sizeof(float));
       }
     }
     if (moved == MAP_FAILED) {

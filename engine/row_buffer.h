@@ -8,7 +8,8 @@
 // and copies it once: loads ran ~12% slower); realloc moves them to any page
 // boundary, which splits the huge pages that the kernel then collapses in
 // the background, stalling searches. Blocks under 2 MiB use small pages, so
-// a small collection costs little memory.
+// a small collection costs little memory; a block that reaches 2 MiB gets
+// huge pages (PreferHugePages, huge_pages.h).
 #ifndef METRICDB_ENGINE_ROW_BUFFER_H_
 #define METRICDB_ENGINE_ROW_BUFFER_H_
 
