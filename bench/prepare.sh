@@ -7,4 +7,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-deps.sh --bench
 scripts/build.sh > /dev/null
 [[ -f bench/data/train.npy ]] || /usr/bin/python3 bench/prepare_fashion_mnist.py bench/data
-export GLIBC_TUNABLES=glibc.malloc.hugetlb=1 OMP_WAIT_POLICY=PASSIVE
+export GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1 OMP_WAIT_POLICY=PASSIVE

@@ -15,7 +15,7 @@ void ReexecWithTunedEnvironment(char** argv) {
       changed = true;
     }
   };
-  set_default("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
+  set_default("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1");
   set_default("OMP_WAIT_POLICY", "PASSIVE");
   if (!changed) return;
   // The child finds every variable set and does not re-execute again.
