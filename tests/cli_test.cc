@@ -2,17 +2,23 @@
 // format, --json output checked against the oracle, and bad files refused
 // with nothing written.
 #include <hdf5.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "client/loaders/matrix_file.h"
 #include "client/loaders/npy_file.h"
+#include "client/loaders/row_reader.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
@@ -252,6 +258,10 @@ TEST_F(CliTest, BadFilesAreRefusedAndWriteNothing) {
   }());
   const std::string fvecs = FvecsBytes(base_, kRows, kDim);
   WriteBytes(dir_.file("truncated.fvecs"), fvecs.substr(0, fvecs.size() - 3));
+  std::string bad_row = fvecs;
+  const int32_t wrong = kDim + 1;
+  std::memcpy(bad_row.data() + 250 * (4 + kDim * 4), &wrong, 4);
+  WriteBytes(dir_.file("bad_row.fvecs"), bad_row);
   WriteBytes(dir_.file("text.csv"), "1,2,3\n4,five,6\n");
   WriteBytes(dir_.file("ragged.csv"), "1,2,3\n4,5\n");
   WriteBytes(dir_.file("garbage.hdf5"), "not hdf5 at all");
@@ -268,6 +278,7 @@ TEST_F(CliTest, BadFilesAreRefusedAndWriteNothing) {
       {"truncated.npy", "truncated"},
       {"int.npy", "float32 or float64"},
       {"truncated.fvecs", "truncated"},
+      {"bad_row.fvecs", "row 250 declares dimension 13"},
       {"text.csv", "not a number"},
       {"ragged.csv", "fields"},
       {"garbage.hdf5", "not an HDF5 file"},
@@ -278,7 +289,8 @@ TEST_F(CliTest, BadFilesAreRefusedAndWriteNothing) {
       {"missing.npy", "cannot open"}};
   for (const auto& [args, reason] : bad) {
     SCOPED_TRACE(args);
-    auto r = Run("load c " + dir_.file(args));
+    // Batches of 4: a bad value or row after the first batch still writes nothing.
+    auto r = Run("load c --batch-size 4 " + dir_.file(args));
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.err.find(reason), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one-line message: " << r.err;
@@ -293,6 +305,106 @@ TEST_F(CliTest, BadFilesAreRefusedAndWriteNothing) {
   EXPECT_NE(r.err.find("INVALID_ARGUMENT"), std::string::npos) << r.err;
   r = Run("create c --dim 4");
   EXPECT_NE(r.err.find("ALREADY_EXISTS"), std::string::npos) << r.err;
+}
+
+// RowReader (what `load` streams from) against ReadMatrixFile (the whole
+// file at once): the same values in every format, read in blocks of 7 rows
+// in scrambled order, and the same errors for damaged files.
+TEST(RowReaderTest, BlocksEqualTheWholeFileInEveryFormat) {
+  TempDir dir;
+  const std::vector<float> v = RandomVectors(kRows, kDim, 31);
+  WriteBytes(dir.file("v32.npy"), NpyBytes(v, kRows, kDim, false));
+  WriteBytes(dir.file("v64.npy"), NpyBytes(v, kRows, kDim, true));
+  WriteBytes(dir.file("v.fvecs"), FvecsBytes(v, kRows, kDim));
+  WriteBytes(dir.file("v.csv"), CsvText(v, kRows, kDim));
+  WriteHdf5(dir.file("v.hdf5"), v, kRows, kDim);
+  MatrixFileOptions options;
+  options.csv.label_column = "name";
+  for (const char* name : {"v32.npy", "v64.npy", "v.fvecs", "v.csv", "v.hdf5"}) {
+    SCOPED_TRACE(name);
+    auto whole = ReadMatrixFile(dir.file(name), options);
+    ASSERT_OK(whole.status());
+    auto reader = OpenRowReader(dir.file(name), options);
+    ASSERT_OK(reader.status());
+    ASSERT_EQ((*reader)->rows(), whole->rows);
+    ASSERT_EQ((*reader)->cols(), whole->cols);
+    std::vector<int64_t> starts;
+    for (int64_t first = 0; first < kRows; first += 7) starts.push_back(first);
+    std::reverse(starts.begin(), starts.end());
+    std::rotate(starts.begin(), starts.begin() + starts.size() / 3, starts.end());
+    std::vector<float> block(7 * kDim);
+    for (int64_t first : starts) {
+      const int64_t n = std::min<int64_t>(7, kRows - first);
+      ASSERT_OK((*reader)->Read(first, n, block.data()));
+      for (int64_t i = 0; i < n * kDim; ++i) {
+        ASSERT_EQ(block[i], whole->values[first * kDim + i]) << "row " << first + i / kDim;
+      }
+    }
+    EXPECT_EQ((*reader)->TakeLabels(), whole->labels);
+  }
+
+  const std::string npy = NpyBytes(v, kRows, kDim, false);
+  const std::string fvecs = FvecsBytes(v, kRows, kDim);
+  WriteBytes(dir.file("truncated.npy"), npy.substr(0, npy.size() - 10));
+  WriteBytes(dir.file("header.npy"), npy.substr(0, 40));
+  WriteBytes(dir.file("truncated.fvecs"), fvecs.substr(0, fvecs.size() - 3));
+  WriteBytes(dir.file("empty.fvecs"), "");
+  for (const char* name : {"truncated.npy", "header.npy", "truncated.fvecs", "empty.fvecs",
+                           "missing.npy"}) {
+    SCOPED_TRACE(name);
+    auto whole = ReadMatrixFile(dir.file(name), options);
+    auto reader = OpenRowReader(dir.file(name), options);
+    ASSERT_FALSE(whole.ok());
+    EXPECT_EQ(reader.status(), whole.status());
+  }
+  // A row declaring another dimension is found when that row is read.
+  std::string bad_row = fvecs;
+  const int32_t wrong = kDim + 1;
+  std::memcpy(bad_row.data() + 9 * (4 + kDim * 4), &wrong, 4);
+  WriteBytes(dir.file("bad_row.fvecs"), bad_row);
+  auto reader = OpenRowReader(dir.file("bad_row.fvecs"), options);
+  ASSERT_OK(reader.status());
+  std::vector<float> block(7 * kDim);
+  EXPECT_OK((*reader)->Read(0, 7, block.data()));
+  const absl::Status s = (*reader)->Read(7, 7, block.data());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find(".fvecs row 9 declares dimension 13"), std::string::npos) << s;
+}
+
+// `load` holds one batch of the file at a time, not the file: the CLI's peak
+// memory while loading a 128 MiB .npy stays far below the file's size (reading
+// the whole file took at least twice the file).
+TEST_F(CliTest, LoadHoldsABatchOfTheFileNotAllOfIt) {
+  const int rows = 32768, dim = 1024;
+  ASSERT_EQ(Run("create big --dim " + std::to_string(dim)).code, 0);
+  WriteBytes(dir_.file("big.npy"), NpyBytes(RandomVectors(rows, dim, 41), rows, dim, false));
+  const std::string cmd = std::string(METRICDB_CLI_BIN) + " --addr " + server_->address() +
+                          " load big " + dir_.file("big.npy") + " --json > " +
+                          dir_.file("out") + " 2>&1";
+  // The CLI runs in a child of a child, so RUSAGE_CHILDREN counts it alone.
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t helper = fork();
+  ASSERT_GE(helper, 0);
+  if (helper == 0) {
+    const int status = std::system(cmd.c_str());
+    rusage usage{};
+    getrusage(RUSAGE_CHILDREN, &usage);
+    const long out[2] = {long(status), usage.ru_maxrss};
+    (void)!write(pipe_fds[1], out, sizeof out);
+    _exit(0);
+  }
+  long result[2] = {-1, -1};
+  ASSERT_EQ(read(pipe_fds[0], result, sizeof result), ssize_t(sizeof result));
+  waitpid(helper, nullptr, 0);
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+  ASSERT_TRUE(WIFEXITED(result[0]) && WEXITSTATUS(result[0]) == 0) << Slurp(dir_.file("out"));
+  EXPECT_EQ(Lines(Slurp(dir_.file("out"))).at(0)["records"], rows);
+  EXPECT_EQ(Records("big"), rows);
+  const long file_kib = long(rows) * dim * 4 / 1024;  // 131,072
+  EXPECT_LT(result[1], file_kib / 2) << "the CLI peaked at " << result[1] << " KiB for a "
+                                     << file_kib << " KiB file";
 }
 
 // learn / metrics / set-metric / activate-metric through the CLI and a real

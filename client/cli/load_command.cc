@@ -1,6 +1,8 @@
 // metricdb load: streams a file of vectors into a collection in atomic,
 // acknowledged batches. The file, its labels and keys are checked completely
-// before the first batch is sent, so a bad file writes nothing.
+// before the first batch is sent, so a bad file writes nothing; .npy and
+// .fvecs files are read a batch at a time (RowReader), twice: to check, then
+// to send.
 #include <unistd.h>
 
 #include <chrono>
@@ -12,28 +14,28 @@
 #include "client/cli/commands.h"
 #include "client/cli/json_format.h"
 #include "client/cli/progress_bar.h"
+#include "client/loaders/row_reader.h"
 
 namespace metricdb {
 namespace {
 
-absl::Status CheckFinite(const Matrix& m, const std::string& file) {
-  for (int64_t i = 0; i < m.rows * m.cols; ++i) {
-    if (!std::isfinite(m.values[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(file, ": row ", i / m.cols, " column ", i % m.cols, " is ",
-                       m.values[i], "; vectors must be finite"));
+// Every value of rows [first, first + rows) (row-major in `v`) is finite.
+absl::Status CheckFinite(const float* v, int64_t first, int64_t rows, int64_t cols,
+                         const std::string& file) {
+  for (int64_t i = 0; i < rows * cols; ++i) {
+    if (!std::isfinite(v[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(file, ": row ", first + i / cols,
+                                                     " column ", i % cols, " is ", v[i],
+                                                     "; vectors must be finite"));
     }
   }
   return absl::OkStatus();
 }
 
+// The keys of --keys, checked for duplicates; empty without the flag (each
+// row's key is then the prefix and the row's number, made as it is sent).
 absl::StatusOr<std::vector<std::string>> LoadKeys(const LoadArgs& args, int64_t rows) {
-  std::vector<std::string> keys;
-  if (args.keys_file.empty()) {
-    keys.reserve(rows);
-    for (int64_t i = 0; i < rows; ++i) keys.push_back(absl::StrCat(args.key_prefix, i));
-    return keys;
-  }
+  if (args.keys_file.empty()) return std::vector<std::string>();
   auto lines = ReadLines(args.keys_file);
   if (!lines.ok()) return lines.status();
   if (int64_t(lines->size()) != rows) {
@@ -53,19 +55,20 @@ absl::StatusOr<std::vector<std::string>> LoadKeys(const LoadArgs& args, int64_t 
   return std::move(*lines);
 }
 
-absl::StatusOr<std::optional<std::vector<std::string>>> LoadLabels(
-    const LoadArgs& args, Matrix& m) {
-  if (args.labels_file.empty()) return std::move(m.labels);
-  if (m.labels) {
+absl::StatusOr<std::optional<std::vector<std::string>>> LoadLabels(const LoadArgs& args,
+                                                                  RowReader& reader) {
+  std::optional<std::vector<std::string>> in_file = reader.TakeLabels();
+  if (args.labels_file.empty()) return in_file;
+  if (in_file) {
     return absl::InvalidArgumentError(
         "--labels and --label-column both give labels; use one");
   }
   auto lines = ReadLines(args.labels_file);
   if (!lines.ok()) return lines.status();
-  if (int64_t(lines->size()) != m.rows) {
+  if (int64_t(lines->size()) != reader.rows()) {
     return absl::InvalidArgumentError(absl::StrCat(
         args.labels_file, ": has ", lines->size(), " labels, ", args.file, " has ",
-        m.rows, " rows"));
+        reader.rows(), " rows"));
   }
   return std::optional<std::vector<std::string>>(std::move(*lines));
 }
@@ -73,12 +76,22 @@ absl::StatusOr<std::optional<std::vector<std::string>>> LoadLabels(
 }  // namespace
 
 int RunLoad(CliContext& ctx, const LoadArgs& args) {
-  auto matrix = ReadMatrixFile(args.file, args.file_options);
-  if (!matrix.ok()) return Fail(matrix.status());
-  if (auto s = CheckFinite(*matrix, args.file); !s.ok()) return Fail(s);
-  auto keys = LoadKeys(args, matrix->rows);
+  auto reader = OpenRowReader(args.file, args.file_options);
+  if (!reader.ok()) return Fail(reader.status());
+  const int64_t rows = (*reader)->rows(), cols = (*reader)->cols();
+  int64_t batch_size = args.batch_size;
+  if (batch_size <= 0) batch_size = std::max<int64_t>(1, (4 << 20) / (cols * 4 + 64));
+  // One batch of the file in memory at a time: a first pass checks every
+  // value, the second sends them.
+  std::vector<float> block(size_t(std::min(rows, batch_size)) * size_t(cols));
+  for (int64_t first = 0; first < rows; first += batch_size) {
+    const int64_t n = std::min(batch_size, rows - first);
+    if (auto s = (*reader)->Read(first, n, block.data()); !s.ok()) return Fail(s);
+    if (auto s = CheckFinite(block.data(), first, n, cols, args.file); !s.ok()) return Fail(s);
+  }
+  auto keys = LoadKeys(args, rows);
   if (!keys.ok()) return Fail(keys.status());
-  auto labels = LoadLabels(args, *matrix);
+  auto labels = LoadLabels(args, **reader);
   if (!labels.ok()) return Fail(labels.status());
   for (size_t i = 0; *labels && i < (*labels)->size(); ++i) {
     if ((**labels)[i].empty()) {
@@ -88,33 +101,31 @@ int RunLoad(CliContext& ctx, const LoadArgs& args) {
   }
   auto info = ctx.client->GetCollection(args.collection);
   if (!info.ok()) return Fail(info.status());
-  if (info->schema().dim() != matrix->cols) {
+  if (info->schema().dim() != cols) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
-        args.file, ": vectors have dim ", matrix->cols, ", collection \"",
+        args.file, ": vectors have dim ", cols, ", collection \"",
         args.collection, "\" has dim ", info->schema().dim())));
   }
 
-  const int64_t rows = matrix->rows;
-  int64_t batch_size = args.batch_size;
-  if (batch_size <= 0) {
-    batch_size = std::max<int64_t>(1, (4 << 20) / (matrix->cols * 4 + 64));
-  }
   const bool show = args.progress == "always" ||
                     (args.progress == "auto" && isatty(STDOUT_FILENO) && !ctx.json);
   ProgressBar bar(rows, "vectors", show);
   const auto start = std::chrono::steady_clock::now();
   auto stream = ctx.client->OpenUpsertStream(8);
   int64_t sent = 0;
-  absl::Status write_status;
+  absl::Status write_status, read_status;
   while (sent < rows && write_status.ok()) {
     const int64_t end = std::min(rows, sent + batch_size);
+    read_status = (*reader)->Read(sent, end - sent, block.data());
+    if (!read_status.ok()) break;  // the file changed since the check
     v1::UpsertRequest batch;
     batch.set_collection(args.collection);
     batch.mutable_records()->Reserve(int(end - sent));
     for (int64_t i = sent; i < end; ++i) {
       v1::Record* r = batch.add_records();
-      r->set_key((*keys)[i]);
-      r->mutable_vector()->Add(matrix->row(i), matrix->row(i) + matrix->cols);
+      r->set_key(keys->empty() ? absl::StrCat(args.key_prefix, i) : (*keys)[i]);
+      const float* v = block.data() + (i - sent) * cols;
+      r->mutable_vector()->Add(v, v + cols);
       if (*labels) r->set_label((**labels)[i]);
     }
     write_status = stream->Write(batch);
@@ -128,8 +139,8 @@ int RunLoad(CliContext& ctx, const LoadArgs& args) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const int64_t stored = totals.inserted + totals.replaced;
-  if (!s.ok()) {
-    Fail(s);
+  if (!s.ok() || !read_status.ok()) {
+    Fail(s.ok() ? read_status : s);
     std::cerr << "stored " << stored << " of " << rows
               << " records before the error (acknowledged batches are durable)\n";
     return 1;

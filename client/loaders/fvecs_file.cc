@@ -7,36 +7,49 @@
 
 namespace metricdb {
 
-absl::StatusOr<Matrix> ParseFvecs(std::string_view bytes) {
-  if (bytes.size() < 4) {
+absl::StatusOr<FvecsLayout> ParseFvecsLayout(std::string_view bytes, uint64_t file_size) {
+  if (bytes.size() < 4 || file_size < 4) {
     return absl::InvalidArgumentError(".fvecs file is empty or shorter than one row");
   }
-  int32_t dim;
-  std::memcpy(&dim, bytes.data(), 4);
-  if (dim < 1 || dim > (1 << 20)) {
+  FvecsLayout layout;
+  std::memcpy(&layout.dim, bytes.data(), 4);
+  if (layout.dim < 1 || layout.dim > (1 << 20)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(".fvecs row 0 declares dimension ", dim));
+        absl::StrCat(".fvecs row 0 declares dimension ", layout.dim));
   }
-  const size_t row_bytes = 4 + size_t(dim) * 4;
-  if (bytes.size() % row_bytes != 0) {
+  if (file_size % layout.row_bytes() != 0) {
     return absl::DataLossError(absl::StrCat(
-        "truncated .fvecs: ", bytes.size(), " bytes is not a whole number of ",
-        row_bytes, "-byte rows of dimension ", dim));
+        "truncated .fvecs: ", file_size, " bytes is not a whole number of ",
+        layout.row_bytes(), "-byte rows of dimension ", layout.dim));
   }
-  Matrix m;
-  m.rows = int64_t(bytes.size() / row_bytes);
-  m.cols = dim;
-  m.values.resize(size_t(m.rows) * dim);
-  for (int64_t r = 0; r < m.rows; ++r) {
-    const char* row = bytes.data() + r * row_bytes;
+  layout.rows = int64_t(file_size / layout.row_bytes());
+  return layout;
+}
+
+absl::Status CopyFvecsRows(const FvecsLayout& layout, std::string_view bytes, int64_t first,
+                           int64_t count, float* out) {
+  const size_t dim = size_t(layout.dim);
+  for (int64_t r = 0; r < count; ++r) {
+    const char* row = bytes.data() + r * layout.row_bytes();
     int32_t d;
     std::memcpy(&d, row, 4);
-    if (d != dim) {
+    if (d != layout.dim) {
       return absl::InvalidArgumentError(absl::StrCat(
-          ".fvecs row ", r, " declares dimension ", d, ", row 0 declared ", dim));
+          ".fvecs row ", first + r, " declares dimension ", d, ", row 0 declared ", layout.dim));
     }
-    std::memcpy(m.values.data() + r * dim, row + 4, size_t(dim) * 4);
+    std::memcpy(out + r * dim, row + 4, dim * 4);
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Matrix> ParseFvecs(std::string_view bytes) {
+  auto layout = ParseFvecsLayout(bytes, bytes.size());
+  if (!layout.ok()) return layout.status();
+  Matrix m;
+  m.rows = layout->rows;
+  m.cols = layout->dim;
+  m.values.resize(size_t(m.rows) * size_t(m.cols));
+  if (auto s = CopyFvecsRows(*layout, bytes, 0, m.rows, m.values.data()); !s.ok()) return s;
   return m;
 }
 

@@ -3,6 +3,7 @@
 #ifndef METRICDB_CLIENT_LOADERS_FVECS_FILE_H_
 #define METRICDB_CLIENT_LOADERS_FVECS_FILE_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,22 @@
 #include "client/loaders/matrix.h"
 
 namespace metricdb {
+
+// The shape of a .fvecs file of `file_size` bytes whose first row declares
+// `first_dim` (its first 4 bytes); INVALID_ARGUMENT for an impossible
+// dimension, DATA_LOSS when the size is not a whole number of rows.
+struct FvecsLayout {
+  int64_t rows = 0;
+  int32_t dim = 0;
+  size_t row_bytes() const { return 4 + size_t(dim) * 4; }
+};
+absl::StatusOr<FvecsLayout> ParseFvecsLayout(std::string_view first_bytes, uint64_t file_size);
+
+// Copies `count` rows of the layout from `bytes` (whole rows; the first is
+// row `first` of the file) into `out`; INVALID_ARGUMENT naming the row whose
+// declared dimension differs.
+absl::Status CopyFvecsRows(const FvecsLayout& layout, std::string_view bytes, int64_t first,
+                           int64_t count, float* out);
 
 absl::StatusOr<Matrix> ParseFvecs(std::string_view bytes);
 absl::StatusOr<Matrix> ReadFvecs(const std::string& path);

@@ -26,22 +26,25 @@ absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
   return bytes;
 }
 
+absl::StatusOr<std::string> MatrixFileFormat(const std::string& path,
+                                             const MatrixFileOptions& options) {
+  std::string format = absl::AsciiStrToLower(options.format);
+  if (!format.empty()) return format;
+  const std::string ext = absl::AsciiStrToLower(std::filesystem::path(path).extension().string());
+  if (ext == ".npy") return std::string("npy");
+  if (ext == ".fvecs") return std::string("fvecs");
+  if (ext == ".csv" || ext == ".tsv" || ext == ".txt") return std::string("csv");
+  if (ext == ".hdf5" || ext == ".h5") return std::string("hdf5");
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": unknown extension \"", ext,
+      "\"; use .npy, .fvecs, .csv or .hdf5, or give --format"));
+}
+
 absl::StatusOr<Matrix> ReadMatrixFile(const std::string& path,
                                       const MatrixFileOptions& options) {
-  std::string format = absl::AsciiStrToLower(options.format);
-  if (format.empty()) {
-    const std::string ext =
-        absl::AsciiStrToLower(std::filesystem::path(path).extension().string());
-    if (ext == ".npy") format = "npy";
-    else if (ext == ".fvecs") format = "fvecs";
-    else if (ext == ".csv" || ext == ".tsv" || ext == ".txt") format = "csv";
-    else if (ext == ".hdf5" || ext == ".h5") format = "hdf5";
-    else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": unknown extension \"", ext,
-          "\"; use .npy, .fvecs, .csv or .hdf5, or give --format"));
-    }
-  }
+  auto known = MatrixFileFormat(path, options);
+  if (!known.ok()) return known.status();
+  const std::string& format = *known;
   absl::StatusOr<Matrix> m;
   if (format == "npy") m = ReadNpy(path);
   else if (format == "fvecs") m = ReadFvecs(path);

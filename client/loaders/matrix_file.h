@@ -24,6 +24,12 @@ struct MatrixFileOptions {
 absl::StatusOr<Matrix> ReadMatrixFile(const std::string& path,
                                       const MatrixFileOptions& options);
 
+// The format ReadMatrixFile reads `path` as: options.format, else the one the
+// extension names ("npy", "fvecs", "csv", "hdf5"); INVALID_ARGUMENT if neither
+// says.
+absl::StatusOr<std::string> MatrixFileFormat(const std::string& path,
+                                             const MatrixFileOptions& options);
+
 // The whole file as bytes; NOT_FOUND if it does not exist.
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path);
 

@@ -1,5 +1,6 @@
 #include "client/loaders/npy_file.h"
 
+#include <algorithm>
 #include <cstring>
 #include <regex>
 
@@ -20,7 +21,7 @@ std::string HeaderField(const std::string& header, const std::string& key) {
 
 }  // namespace
 
-absl::StatusOr<Matrix> ParseNpy(std::string_view bytes) {
+absl::StatusOr<NpyLayout> ParseNpyHeader(std::string_view bytes, uint64_t file_size) {
   static constexpr char kMagic[] = "\x93NUMPY";
   if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic, 6) != 0) {
     return absl::InvalidArgumentError("not a .npy file (no \\x93NUMPY magic)");
@@ -50,11 +51,11 @@ absl::StatusOr<Matrix> ParseNpy(std::string_view bytes) {
   if (descr.empty() || fortran.empty() || shape.empty()) {
     return absl::InvalidArgumentError("malformed .npy header: " + header);
   }
-  size_t item;
+  NpyLayout layout;
   if (descr == "'<f4'") {
-    item = 4;
+    layout.item = 4;
   } else if (descr == "'<f8'") {
-    item = 8;
+    layout.item = 8;
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
         ".npy dtype ", descr, " is not supported: use float32 or float64"));
@@ -69,21 +70,32 @@ absl::StatusOr<Matrix> ParseNpy(std::string_view bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         ".npy array has shape ", shape, ": a 2-D array (rows, dim) is needed"));
   }
-  Matrix m;
-  m.rows = dims[0];
-  m.cols = dims[1];
-  if (m.cols < 1 || m.rows < 1 || m.rows > (int64_t(1) << 40) / m.cols) {
+  layout.rows = dims[0];
+  layout.cols = dims[1];
+  if (layout.cols < 1 || layout.rows < 1 || layout.rows > (int64_t(1) << 40) / layout.cols) {
     return absl::InvalidArgumentError(absl::StrCat(".npy shape ", shape, " is empty or too large"));
   }
-  const size_t count = size_t(m.rows) * size_t(m.cols);
-  const std::string_view data = bytes.substr(header_start + header_len);
-  if (data.size() < count * item) {
-    return absl::DataLossError(absl::StrCat(
-        "truncated .npy: shape ", shape, " needs ", count * item,
-        " bytes of data, the file has ", data.size()));
+  layout.column_major = fortran == "True";
+  layout.data_offset = header_start + header_len;
+  const uint64_t needed = uint64_t(layout.rows) * uint64_t(layout.cols) * layout.item;
+  const uint64_t data = file_size - std::min<uint64_t>(file_size, layout.data_offset);
+  if (data < needed) {
+    return absl::DataLossError(absl::StrCat("truncated .npy: shape ", shape, " needs ", needed,
+                                            " bytes of data, the file has ", data));
   }
+  return layout;
+}
+
+absl::StatusOr<Matrix> ParseNpy(std::string_view bytes) {
+  auto layout = ParseNpyHeader(bytes, bytes.size());
+  if (!layout.ok()) return layout.status();
+  Matrix m;
+  m.rows = layout->rows;
+  m.cols = layout->cols;
+  const size_t count = size_t(m.rows) * size_t(m.cols), item = layout->item;
+  const std::string_view data = bytes.substr(layout->data_offset);
   m.values.resize(count);
-  const bool column_major = fortran == "True";
+  const bool column_major = layout->column_major;
   if (item == 4 && !column_major) {  // the common case: one copy
     std::memcpy(m.values.data(), data.data(), count * 4);
     return m;

@@ -5,6 +5,7 @@
 #ifndef METRICDB_CLIENT_LOADERS_NPY_FILE_H_
 #define METRICDB_CLIENT_LOADERS_NPY_FILE_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,20 @@
 #include "client/loaders/matrix.h"
 
 namespace metricdb {
+
+// Where a .npy file's values are: what its header says, checked against the
+// file's size.
+struct NpyLayout {
+  int64_t rows = 0;
+  int64_t cols = 0;
+  size_t item = 4;            // bytes per value: 4 (float32) or 8 (float64)
+  bool column_major = false;  // fortran_order
+  size_t data_offset = 0;     // where the values start
+};
+
+// `prefix` is the start of the file, at least its header; `file_size` the
+// size of the whole file (DATA_LOSS if it is too short for the shape).
+absl::StatusOr<NpyLayout> ParseNpyHeader(std::string_view prefix, uint64_t file_size);
 
 absl::StatusOr<Matrix> ParseNpy(std::string_view bytes);
 absl::StatusOr<Matrix> ReadNpy(const std::string& path);

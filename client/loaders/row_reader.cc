@@ -1,0 +1,152 @@
+#include "client/loaders/row_reader.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "client/loaders/fvecs_file.h"
+#include "client/loaders/npy_file.h"
+
+namespace metricdb {
+namespace {
+
+// A header longer than this is refused (numpy writes ~128 bytes).
+constexpr uint64_t kMaxNpyHeaderBytes = 1 << 20;
+
+absl::Status WithPath(const std::string& path, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+}
+
+// Byte ranges of an open file.
+class File {
+ public:
+  absl::Status Open(const std::string& path) {
+    path_ = path;
+    in_.open(path, std::ios::binary | std::ios::ate);
+    if (!in_) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+    const std::streamoff size = in_.tellg();
+    if (size < 0) return absl::DataLossError(absl::StrCat(path, ": cannot size"));
+    size_ = uint64_t(size);
+    return absl::OkStatus();
+  }
+  uint64_t size() const { return size_; }
+  absl::Status ReadAt(uint64_t offset, size_t n, char* out) {
+    in_.clear();
+    in_.seekg(std::streamoff(offset));
+    if (!in_.read(out, std::streamsize(n))) {
+      return absl::DataLossError(absl::StrCat(path_, ": read error at byte ", offset,
+                                              " (the file changed while it was read?)"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  uint64_t size_ = 0;
+};
+
+class NpyRowReader final : public RowReader {
+ public:
+  NpyRowReader(File file, NpyLayout layout) : file_(std::move(file)), layout_(layout) {
+    rows_ = layout.rows;
+    cols_ = layout.cols;
+  }
+  absl::Status Read(int64_t first, int64_t count, float* out) override {
+    const size_t values = size_t(count) * size_t(cols_);
+    const uint64_t offset = layout_.data_offset + uint64_t(first) * cols_ * layout_.item;
+    if (layout_.item == 4) return file_.ReadAt(offset, values * 4, reinterpret_cast<char*>(out));
+    buffer_.resize(values * 8);
+    if (auto s = file_.ReadAt(offset, buffer_.size(), buffer_.data()); !s.ok()) return s;
+    for (size_t i = 0; i < values; ++i) {
+      double d;
+      std::memcpy(&d, buffer_.data() + i * 8, 8);
+      out[i] = static_cast<float>(d);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  File file_;
+  const NpyLayout layout_;
+  std::string buffer_;
+};
+
+class FvecsRowReader final : public RowReader {
+ public:
+  FvecsRowReader(std::string path, File file, FvecsLayout layout)
+      : path_(std::move(path)), file_(std::move(file)), layout_(layout) {
+    rows_ = layout.rows;
+    cols_ = layout.dim;
+  }
+  absl::Status Read(int64_t first, int64_t count, float* out) override {
+    buffer_.resize(size_t(count) * layout_.row_bytes());
+    if (auto s = file_.ReadAt(uint64_t(first) * layout_.row_bytes(), buffer_.size(),
+                              buffer_.data());
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = CopyFvecsRows(layout_, buffer_, first, count, out); !s.ok()) {
+      return WithPath(path_, s);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const std::string path_;
+  File file_;
+  const FvecsLayout layout_;
+  std::string buffer_;
+};
+
+// Formats read whole.
+class MatrixRowReader final : public RowReader {
+ public:
+  explicit MatrixRowReader(Matrix m) : m_(std::move(m)) {
+    rows_ = m_.rows;
+    cols_ = m_.cols;
+  }
+  absl::Status Read(int64_t first, int64_t count, float* out) override {
+    std::memcpy(out, m_.row(first), size_t(count) * size_t(cols_) * sizeof(float));
+    return absl::OkStatus();
+  }
+  std::optional<std::vector<std::string>> TakeLabels() override {
+    return std::exchange(m_.labels, std::nullopt);
+  }
+
+ private:
+  Matrix m_;
+};
+
+absl::StatusOr<std::unique_ptr<RowReader>> ReadWhole(const std::string& path,
+                                                     const MatrixFileOptions& options) {
+  auto m = ReadMatrixFile(path, options);
+  if (!m.ok()) return m.status();
+  return std::unique_ptr<RowReader>(new MatrixRowReader(std::move(*m)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RowReader>> OpenRowReader(const std::string& path,
+                                                         const MatrixFileOptions& options) {
+  auto format = MatrixFileFormat(path, options);
+  if (!format.ok()) return format.status();
+  if (*format != "npy" && *format != "fvecs") return ReadWhole(path, options);
+  File file;
+  if (auto s = file.Open(path); !s.ok()) return s;
+  std::string prefix(size_t(std::min<uint64_t>(file.size(), kMaxNpyHeaderBytes)), '\0');
+  if (auto s = file.ReadAt(0, prefix.size(), prefix.data()); !s.ok()) return s;
+  if (*format == "fvecs") {
+    auto layout = ParseFvecsLayout(prefix, file.size());
+    if (!layout.ok()) return WithPath(path, layout.status());
+    return std::unique_ptr<RowReader>(new FvecsRowReader(path, std::move(file), *layout));
+  }
+  auto layout = ParseNpyHeader(prefix, file.size());
+  if (!layout.ok()) return WithPath(path, layout.status());
+  if (layout->column_major) return ReadWhole(path, options);  // rows are not contiguous
+  return std::unique_ptr<RowReader>(new NpyRowReader(std::move(file), *layout));
+}
+
+}  // namespace metricdb
