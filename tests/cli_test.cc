@@ -20,6 +20,7 @@
 #include "client/loaders/npy_file.h"
 #include "client/loaders/row_reader.h"
 #include "tests/testing/oracle.h"
+#include "tests/testing/sanitizers.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -375,6 +376,7 @@ TEST(RowReaderTest, BlocksEqualTheWholeFileInEveryFormat) {
 // memory while loading a 128 MiB .npy stays far below the file's size (reading
 // the whole file took at least twice the file).
 TEST_F(CliTest, LoadHoldsABatchOfTheFileNotAllOfIt) {
+  if (testing::kSanitizedBuild) GTEST_SKIP() << "a sanitizer's allocator keeps freed memory";
   const int rows = 32768, dim = 1024;
   ASSERT_EQ(Run("create big --dim " + std::to_string(dim)).code, 0);
   WriteBytes(dir_.file("big.npy"), NpyBytes(RandomVectors(rows, dim, 41), rows, dim, false));

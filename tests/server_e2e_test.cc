@@ -28,6 +28,7 @@
 #include "tests/testing/huge_pages.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/requests.h"
+#include "tests/testing/sanitizers.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -505,14 +506,7 @@ long MinorFaults(pid_t pid) {
 // (19,600-20,800), with one arena 58-872; page faults are what made loads slow
 // on virtual machines.
 TEST_F(ServerTest, BulkLoadFillsMemoryInHugePagesNotPageByPage) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "a sanitizer's allocator replaces glibc's";
-#endif
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-  GTEST_SKIP() << "a sanitizer's allocator replaces glibc's";
-#endif
-#endif
+  if (testing::kSanitizedBuild) GTEST_SKIP() << "a sanitizer's allocator replaces glibc's";
   if (!testing::ThpAvailable()) GTEST_SKIP() << "the kernel offers no transparent huge pages";
   StartServer();
   const int dim = 256, per_batch = 1024, warm_up = 8, batches = 48;  // 1 MiB per batch
