@@ -29,6 +29,7 @@
 #include "client/loaders/npy_file.h"
 #include "client/metricdb_client.h"
 #include "tests/testing/oracle.h"
+#include "tests/testing/proc_stat.h"
 #include "tests/testing/server_process.h"
 
 namespace {
@@ -115,13 +116,9 @@ double OneQueryPerRpc(const metricdb::ClientOptions& options, const std::string&
 
 // CPU seconds (user + system) a process has used so far.
 double ProcessCpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string field;
-  double ticks = 0;
-  for (int i = 1; i <= 15 && (in >> field); ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
-  }
-  return ticks / double(sysconf(_SC_CLK_TCK));
+  using metricdb::testing::ProcStatField;
+  const long long ticks = ProcStatField(pid, 14) + ProcStatField(pid, 15);  // utime, stime
+  return double(ticks) / double(sysconf(_SC_CLK_TCK));
 }
 
 // Waits (at most `limit` s) until the process uses under 2% of a core over

@@ -27,6 +27,7 @@
 #include "tests/proto/reflection.grpc.pb.h"
 #include "tests/testing/huge_pages.h"
 #include "tests/testing/oracle.h"
+#include "tests/testing/proc_stat.h"
 #include "tests/testing/requests.h"
 #include "tests/testing/sanitizers.h"
 #include "tests/testing/server_process.h"
@@ -484,20 +485,6 @@ TEST_F(ServerTest, ClientsShareAConnectionUnlessTheyAskForTheirOwn) {
   EXPECT_EQ(ServerConnections(port), 3);
 }
 
-// Minor page faults the process `pid` has taken so far (/proc/PID/stat).
-long MinorFaults(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // Fields after the command name (which may hold spaces): state, ppid, pgrp,
-  // session, tty_nr, tpgid, flags, minflt.
-  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  for (int i = 0; i < 7; ++i) fields >> field;
-  long minflt = -1;
-  fields >> minflt;
-  return minflt;
-}
-
 // A bulk load fills the server's memory (RocksDB's memtable, gRPC's receive
 // buffers, the index) in transparent huge pages, not 4 KiB page by page:
 // every thread allocates from glibc's main arena, which the server's
@@ -525,10 +512,10 @@ TEST_F(ServerTest, BulkLoadFillsMemoryInHugePagesNotPageByPage) {
   // The first batches pay for what any first call sets up (threads, buffers,
   // files); the faults counted are those of the load after them.
   load(0, warm_up);
-  const long before = MinorFaults(server_->pid());
+  const long long before = testing::ProcStatField(server_->pid(), 10);  // minflt
   load(warm_up, batches);
-  const long faults = MinorFaults(server_->pid()) - before;
-  const long pages = long(batches) * per_batch * dim * sizeof(float) / 4096;  // 12,288
+  const long long faults = testing::ProcStatField(server_->pid(), 10) - before;
+  const long long pages = (long long)(batches) * per_batch * dim * sizeof(float) / 4096;  // 12,288
   EXPECT_LT(faults, pages / 4) << "the load took " << faults << " page faults for " << pages
                                << " pages of vectors";
 }

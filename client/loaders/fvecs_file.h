@@ -12,8 +12,8 @@
 
 namespace metricdb {
 
-// The shape of a .fvecs file of `file_size` bytes whose first row declares
-// `first_dim` (its first 4 bytes); INVALID_ARGUMENT for an impossible
+// The shape of a .fvecs file of `file_size` bytes from its first 4 bytes
+// (`first_bytes`: row 0's dimension); INVALID_ARGUMENT for an impossible
 // dimension, DATA_LOSS when the size is not a whole number of rows.
 struct FvecsLayout {
   int64_t rows = 0;

@@ -1,12 +1,12 @@
 #include "client/loaders/matrix_file.h"
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/loaders/byte_file.h"
 #include "client/loaders/fvecs_file.h"
 #include "client/loaders/hdf5_file.h"
 #include "client/loaders/npy_file.h"
@@ -14,15 +14,10 @@
 namespace metricdb {
 
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  const std::streamoff size = in.tellg();
-  if (size < 0) return absl::DataLossError(absl::StrCat(path, ": cannot size"));
-  std::string bytes(size_t(size), '\0');
-  in.seekg(0);
-  if (!in.read(bytes.data(), size)) {
-    return absl::DataLossError(absl::StrCat(path, ": read error"));
-  }
+  ByteFile file;
+  if (auto s = file.Open(path); !s.ok()) return s;
+  std::string bytes(size_t(file.size()), '\0');
+  if (auto s = file.ReadAt(0, bytes.size(), bytes.data()); !s.ok()) return s;
   return bytes;
 }
 

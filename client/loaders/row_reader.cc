@@ -2,55 +2,26 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/loaders/byte_file.h"
 #include "client/loaders/fvecs_file.h"
 #include "client/loaders/npy_file.h"
 
 namespace metricdb {
 namespace {
 
-// A header longer than this is refused (numpy writes ~128 bytes).
+// A .npy header longer than this is refused (numpy writes ~128 bytes).
 constexpr uint64_t kMaxNpyHeaderBytes = 1 << 20;
 
 absl::Status WithPath(const std::string& path, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
 }
 
-// Byte ranges of an open file.
-class File {
- public:
-  absl::Status Open(const std::string& path) {
-    path_ = path;
-    in_.open(path, std::ios::binary | std::ios::ate);
-    if (!in_) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-    const std::streamoff size = in_.tellg();
-    if (size < 0) return absl::DataLossError(absl::StrCat(path, ": cannot size"));
-    size_ = uint64_t(size);
-    return absl::OkStatus();
-  }
-  uint64_t size() const { return size_; }
-  absl::Status ReadAt(uint64_t offset, size_t n, char* out) {
-    in_.clear();
-    in_.seekg(std::streamoff(offset));
-    if (!in_.read(out, std::streamsize(n))) {
-      return absl::DataLossError(absl::StrCat(path_, ": read error at byte ", offset,
-                                              " (the file changed while it was read?)"));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  std::string path_;
-  std::ifstream in_;
-  uint64_t size_ = 0;
-};
-
 class NpyRowReader final : public RowReader {
  public:
-  NpyRowReader(File file, NpyLayout layout) : file_(std::move(file)), layout_(layout) {
+  NpyRowReader(ByteFile file, NpyLayout layout) : file_(std::move(file)), layout_(layout) {
     rows_ = layout.rows;
     cols_ = layout.cols;
   }
@@ -69,15 +40,14 @@ class NpyRowReader final : public RowReader {
   }
 
  private:
-  File file_;
+  ByteFile file_;
   const NpyLayout layout_;
   std::string buffer_;
 };
 
 class FvecsRowReader final : public RowReader {
  public:
-  FvecsRowReader(std::string path, File file, FvecsLayout layout)
-      : path_(std::move(path)), file_(std::move(file)), layout_(layout) {
+  FvecsRowReader(ByteFile file, FvecsLayout layout) : file_(std::move(file)), layout_(layout) {
     rows_ = layout.rows;
     cols_ = layout.dim;
   }
@@ -89,14 +59,13 @@ class FvecsRowReader final : public RowReader {
       return s;
     }
     if (auto s = CopyFvecsRows(layout_, buffer_, first, count, out); !s.ok()) {
-      return WithPath(path_, s);
+      return WithPath(file_.path(), s);
     }
     return absl::OkStatus();
   }
 
  private:
-  const std::string path_;
-  File file_;
+  ByteFile file_;
   const FvecsLayout layout_;
   std::string buffer_;
 };
@@ -134,14 +103,16 @@ absl::StatusOr<std::unique_ptr<RowReader>> OpenRowReader(const std::string& path
   auto format = MatrixFileFormat(path, options);
   if (!format.ok()) return format.status();
   if (*format != "npy" && *format != "fvecs") return ReadWhole(path, options);
-  File file;
+  ByteFile file;
   if (auto s = file.Open(path); !s.ok()) return s;
-  std::string prefix(size_t(std::min<uint64_t>(file.size(), kMaxNpyHeaderBytes)), '\0');
+  // What the layout is read from: an .fvecs row's dimension, a .npy header.
+  const uint64_t head = *format == "fvecs" ? 4 : kMaxNpyHeaderBytes;
+  std::string prefix(size_t(std::min(file.size(), head)), '\0');
   if (auto s = file.ReadAt(0, prefix.size(), prefix.data()); !s.ok()) return s;
   if (*format == "fvecs") {
     auto layout = ParseFvecsLayout(prefix, file.size());
     if (!layout.ok()) return WithPath(path, layout.status());
-    return std::unique_ptr<RowReader>(new FvecsRowReader(path, std::move(file), *layout));
+    return std::unique_ptr<RowReader>(new FvecsRowReader(std::move(file), *layout));
   }
   auto layout = ParseNpyHeader(prefix, file.size());
   if (!layout.ok()) return WithPath(path, layout.status());
