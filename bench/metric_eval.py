@@ -31,6 +31,12 @@ from sklearn.neighbors import NeighborhoodComponentsAnalysis
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "data", "metric_eval")
 BINARY = os.path.join(ROOT, "build", "bench", "metric_eval")
+# The learners run in-process under the environment the server gives itself
+# (common/process_setup.h): one malloc arena in huge pages, OpenMP threads
+# that sleep rather than spin between parallel regions.
+SERVER_ENV = dict(os.environ)
+SERVER_ENV.setdefault("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1")
+SERVER_ENV.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 # Besides the engine's defaults: configurations a user would pick for large,
@@ -72,9 +78,10 @@ def quality(x, y):
             "queries": queries}
 
 
-def save(name, part, x, y):
-    np.save(os.path.join(OUT, "%s_%s.npy" % (name, part)), x.astype(np.float32))
-    with open(os.path.join(OUT, "%s_%s_labels.txt" % (name, part)), "w") as f:
+def save_split(dirname, name, part, x, y):
+    """Writes what build/bench/metric_eval reads: DIR/NAME_PART.npy and labels."""
+    np.save(os.path.join(dirname, "%s_%s.npy" % (name, part)), x.astype(np.float32))
+    with open(os.path.join(dirname, "%s_%s_labels.txt" % (name, part)), "w") as f:
         f.writelines("c%d\n" % c for c in y)
 
 
@@ -120,11 +127,11 @@ def main():
     rows = []
     for name, xtr, ytr, xte, yte in load_datasets(args):
         xev, yev = sample(xte, yte, args.eval_cap)
-        save(name, "train", xtr, ytr)
-        save(name, "eval", xev, yev)
+        save_split(OUT, name, "train", xtr, ytr)
+        save_split(OUT, name, "eval", xev, yev)
         for label, extra in [("", [])] + CONFIGURED.get(name, []):
             run = subprocess.run([BINARY, "--dir", OUT, "--dataset", name] + extra, check=True,
-                                 capture_output=True, text=True)
+                                 capture_output=True, text=True, env=SERVER_ENV)
             for r in [json.loads(line) for line in run.stdout.splitlines()]:
                 if label and r["method"] == "euclidean":
                     continue

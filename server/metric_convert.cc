@@ -16,9 +16,11 @@ absl::StatusOr<LearnMethod> FromProto(v1::MetricLearningMethod method) {
       return LearnMethod::kTriplet;
     case v1::CONTRASTIVE:
       return LearnMethod::kContrastive;
+    case v1::LMNN:
+      return LearnMethod::kLmnn;
     default:
       return absl::InvalidArgumentError(absl::StrCat(
-          "method: must be WHITENING, WITHIN_CLASS, KISSME, TRIPLET or CONTRASTIVE, got ",
+          "method: must be WHITENING, WITHIN_CLASS, KISSME, TRIPLET, CONTRASTIVE or LMNN, got ",
           static_cast<int>(method)));
   }
 }
@@ -47,6 +49,7 @@ absl::StatusOr<LearnOptions> FromProto(const v1::LearnOptions& p) {
   if (p.has_margin()) o.margin = p.margin();
   o.batch_identities = p.batch_identities();
   o.per_identity = p.per_identity();
+  o.target_neighbors = p.target_neighbors();
   return o;
 }
 
@@ -63,6 +66,7 @@ void ToProto(const LearnOptions& o, v1::LearnOptions* p) {
   if (o.margin) p->set_margin(*o.margin);
   p->set_batch_identities(o.batch_identities);
   p->set_per_identity(o.per_identity);
+  p->set_target_neighbors(o.target_neighbors);
 }
 
 void ToProto(const RetrievalQuality& q, v1::RetrievalQuality* p) {

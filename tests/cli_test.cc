@@ -465,9 +465,16 @@ TEST_F(CliTest, LearnsUploadsAndActivatesMetrics) {
     }
   }
 
+  // LMNN with its own option, stored beside the others, not activated.
+  r = Run("learn wine --method lmnn --target-neighbors 2 --split record --holdout 0.3 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).at(0)["version"], 3);
+  EXPECT_EQ(Lines(r.out).at(0)["method"], "lmnn");
+  EXPECT_FALSE(Lines(r.out).at(0)["active"].get<bool>());
+
   r = Run("metrics wine --json");
   ASSERT_EQ(r.code, 0) << r.err;
-  ASSERT_EQ(Lines(r.out).size(), 2u);
+  ASSERT_EQ(Lines(r.out).size(), 3u);
   EXPECT_FALSE(Lines(r.out)[0]["active"].get<bool>());
   EXPECT_TRUE(Lines(r.out)[1]["active"].get<bool>());
   r = Run("activate-metric wine 0 --json");
@@ -483,6 +490,9 @@ TEST_F(CliTest, LearnsUploadsAndActivatesMetrics) {
   EXPECT_NE(r.err.find("FAILED_PRECONDITION"), std::string::npos) << r.err;
   r = Run("learn wine --method kissme --d-out 14 --split record");
   EXPECT_NE(r.err.find("options.d_out"), std::string::npos) << r.err;
+  r = Run("learn wine --method lmnn --target-neighbors 65 --split record");
+  EXPECT_NE(r.err.find("options.target_neighbors: must be in [1, 64]"), std::string::npos)
+      << r.err;
   r = Run("activate-metric wine 9");
   EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
   r = Run("learn nosuch --method kissme");

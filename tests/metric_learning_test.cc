@@ -13,6 +13,7 @@
 #include "client/loaders/npy_file.h"
 #include "engine/engine.h"
 #include "engine/metric/learn_metric.h"
+#include "engine/metric/metric_version.h"
 #include "engine/roc.h"
 #include "tests/testing/engine_fixture.h"
 #include "tests/testing/oracle.h"
@@ -273,11 +274,12 @@ TEST_F(MetricLearningTest, KissmeAndWithinClassBeatEuclideanOnAnisotropicIdentit
   EXPECT_EQ(c->schema().metric_version, 0);  // none activated
 }
 
-TEST_F(MetricLearningTest, GradientLearnersReportProgressAndBeatEuclidean) {
+TEST_F(MetricLearningTest, IterativeLearnersReportProgressAndBeatEuclidean) {
   const Dataset d = AnisotropicIdentities(150, 6, 24, 4, 12);
   auto c = Create("g", d.dim);
   Load(*c, d);
-  for (LearnMethod method : {LearnMethod::kTriplet, LearnMethod::kContrastive}) {
+  for (LearnMethod method : {LearnMethod::kTriplet, LearnMethod::kContrastive,
+                             LearnMethod::kLmnn}) {
     SCOPED_TRACE(std::string(LearnMethodName(method)));
     LearnOptions o = Options(0.3);
     o.epochs = 30;
@@ -310,16 +312,53 @@ TEST_F(MetricLearningTest, GradientLearnersReportProgressAndBeatEuclidean) {
                                [&](const LearnProgress&) { return ++calls < 3; });
   EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kCancelled);
   ASSERT_OK_AND_ASSIGN(auto versions, c->ListMetricVersions(false));
-  EXPECT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions.size(), 3u);
+  EXPECT_EQ(versions[2].report.method, "lmnn");
+  EXPECT_EQ(versions[2].report.options.target_neighbors, 3);  // stored with the version
   EXPECT_EQ(c->schema().metric_version, 0);
+}
+
+// Versions stored before LMNN (format 1, without options.target_neighbors)
+// are still read; a damaged one is DATA_LOSS, never a crash.
+TEST(MetricVersionTest, VersionsOfTheEarlierFormatAreStillRead) {
+  MetricVersion v;
+  v.version = 4;
+  v.map = {2, 3, {1, 0, 0, 0, 2, 0}};
+  v.report.method = "kissme";
+  v.report.options.epochs = 10;
+  v.report.options.target_neighbors = 3;
+  v.report.after.precision_at_1 = 0.75;
+  const std::string current = EncodeMetricVersion(v);
+  ASSERT_OK_AND_ASSIGN(MetricVersion back, DecodeMetricVersion(current));
+  EXPECT_EQ(back.report.options.target_neighbors, 3);
+  EXPECT_EQ(back.map.rows, v.map.rows);
+
+  std::string format1 = current.substr(0, current.size() - sizeof(int32_t));
+  format1[0] = 1;
+  ASSERT_OK_AND_ASSIGN(MetricVersion old, DecodeMetricVersion(format1));
+  EXPECT_EQ(old.version, 4);
+  EXPECT_EQ(old.report.method, "kissme");
+  EXPECT_EQ(old.report.options.epochs, 10);
+  EXPECT_EQ(old.report.options.target_neighbors, 0);
+  EXPECT_EQ(old.report.after.precision_at_1, 0.75);
+
+  for (const std::string& bad : {format1.substr(0, format1.size() - 1), std::string(1, '\x09'),
+                                 current.substr(0, current.size() - 1)}) {
+    EXPECT_EQ(DecodeMetricVersion(bad).status().code(), absl::StatusCode::kDataLoss);
+  }
 }
 
 // scikit-learn's datasets, split by record (30% of each class held out and
 // evaluated leave-one-out among themselves). On wine (features on very
-// different scales) every learned metric beats Euclidean's P@1. On digits
-// Euclidean P@1 is at its ceiling (0.985 here, like scikit-learn's NCA): the
-// learned metrics keep it (within 0.03) and improve the ranking of all the
-// same-identity records (MAP@R) and verification (EER) by a wide margin.
+// different scales) every learned metric but LMNN beats Euclidean's P@1 (LMNN's
+// fixed-step descent from Euclidean moves slowly along wine's low-variance
+// features: it keeps P@1 here, +0.12 on average over the 10 splits of
+// bench/RESULTS.md, and is the learner for digits). On digits
+// Euclidean P@1 is near its ceiling (0.985 here): LMNN, which refines the
+// nearest-neighbour ranking it starts from, raises it (over 10 other splits
+// it never lowered it: bench/RESULTS.md); the other learners keep it (within
+// 0.03) and improve the ranking of all the same-identity records (MAP@R) and
+// verification (EER) by a wide margin.
 TEST_F(MetricLearningTest, LearnedMetricsBeatEuclideanOnSklearnDatasets) {
   struct Case {
     const char* name;
@@ -329,7 +368,9 @@ TEST_F(MetricLearningTest, LearnedMetricsBeatEuclideanOnSklearnDatasets) {
       {"wine",
        {LearnMethod::kWhitening, LearnMethod::kWithinClass, LearnMethod::kKissme,
         LearnMethod::kTriplet, LearnMethod::kContrastive}},
-      {"digits", {LearnMethod::kKissme, LearnMethod::kTriplet, LearnMethod::kContrastive}},
+      {"digits",
+       {LearnMethod::kLmnn, LearnMethod::kKissme, LearnMethod::kTriplet,
+        LearnMethod::kContrastive}},
   };
   for (const Case& k : cases) {
     SCOPED_TRACE(k.name);
@@ -350,6 +391,9 @@ TEST_F(MetricLearningTest, LearnedMetricsBeatEuclideanOnSklearnDatasets) {
                   v.report.training_seconds);
       if (std::string(k.name) == "wine") {
         EXPECT_GT(after.precision_at_1, before.precision_at_1 + 0.05);
+        EXPECT_GT(after.map_at_r, before.map_at_r);
+      } else if (method == LearnMethod::kLmnn) {
+        EXPECT_GT(after.precision_at_1, before.precision_at_1);
         EXPECT_GT(after.map_at_r, before.map_at_r);
       } else {
         EXPECT_GE(after.precision_at_1, before.precision_at_1 - 0.03);
@@ -410,6 +454,20 @@ TEST_F(MetricLearningTest, BadRequestsGetTheSpecificStatusAndLeaveTheMetricInFor
   o = Options(1.5);
   EXPECT_EQ(LearnMetric(*c, LearnMethod::kKissme, o, true, {}).status().code(),
             absl::StatusCode::kInvalidArgument);
+  o = Options(0.25);
+  o.target_neighbors = 65;
+  s = LearnMetric(*c, LearnMethod::kLmnn, o, true, {}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("options.target_neighbors: must be in [1, 64], got 65"),
+            std::string::npos)
+      << s;
+  // A step so large that LMNN diverges: FAILED_PRECONDITION, nothing stored.
+  o = Options(0.25);
+  o.learning_rate = 10;
+  o.epochs = 200;
+  s = LearnMetric(*c, LearnMethod::kLmnn, o, true, {}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("learning_rate"), std::string::npos) << s;
   // Samples must fit in memory; dims beyond the learners' limit are refused.
   o = Options(0.25);
   o.max_records = int64_t{1} << 40;

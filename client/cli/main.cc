@@ -144,10 +144,10 @@ int main(int argc, char** argv) {
   metricdb::LearnArgs learn;
   auto* lm = app.add_subcommand("learn", "Learn a metric from the collection's labels");
   lm->add_option("collection", learn.collection)->required();
-  lm->add_option("--method", learn.method, "whitening|within_class|kissme|triplet|contrastive")
+  lm->add_option("--method", learn.method, "whitening|within_class|kissme|triplet|contrastive|lmnn")
       ->required();
   lm->add_flag("--activate", learn.activate, "Put the new metric in force");
-  int d_out = 0, epochs = 0, batch_identities = 0, per_identity = 0;
+  int d_out = 0, epochs = 0, batch_identities = 0, per_identity = 0, target_neighbors = 0;
   int64_t max_records = 0, max_eval_records = 0;
   double regularization = 0, holdout = 0, learning_rate = 0, margin = 0;
   uint64_t seed = 0;
@@ -158,13 +158,15 @@ int main(int argc, char** argv) {
   lm->add_option("--split", split, "identity|record: what the hold-out holds")
       ->check(CLI::IsMember({"identity", "record"}));
   lm->add_option("--seed", seed, "Sampling and training seed (1)");
-  lm->add_option("--max-records", max_records, "Labelled records sampled (100000)");
+  lm->add_option("--max-records", max_records, "Labelled records sampled (100000; lmnn 10000)");
   lm->add_option("--max-eval-records", max_eval_records, "Evaluation sample (2000)");
-  lm->add_option("--epochs", epochs, "triplet/contrastive epochs (10)");
-  lm->add_option("--learning-rate", learning_rate, "Adam step (0.01)");
-  lm->add_option("--margin", margin, "Loss margin (0.2 triplet, 1.0 contrastive)");
+  lm->add_option("--epochs", epochs, "triplet/contrastive epochs (10); lmnn iterations (50)");
+  lm->add_option("--learning-rate", learning_rate, "Adam step (0.01); lmnn step (0.05)");
+  lm->add_option("--margin", margin, "Loss margin (0.2 triplet, 1.0 contrastive and lmnn)");
   lm->add_option("--batch-identities", batch_identities, "Identities per batch (32)");
   lm->add_option("--per-identity", per_identity, "Records per identity in a batch (4)");
+  lm->add_option("--target-neighbors", target_neighbors,
+                 "lmnn: same-identity neighbours pulled in (3)");
   AddProgressOption(lm, &learn.progress);
 
   std::string metrics_of;
@@ -260,6 +262,7 @@ int main(int argc, char** argv) {
     if (lm->count("--margin")) o.set_margin(margin);
     o.set_batch_identities(batch_identities);
     o.set_per_identity(per_identity);
+    o.set_target_neighbors(target_neighbors);
   }
   client_options.timeout = std::chrono::milliseconds(timeout_ms);
   if (!token_file.empty() && client_options.token.empty()) {

@@ -46,8 +46,10 @@ absl::StatusOr<v1::MetricLearningMethod> ParseMethod(const std::string& m) {
   if (m == "kissme") return v1::KISSME;
   if (m == "triplet") return v1::TRIPLET;
   if (m == "contrastive") return v1::CONTRASTIVE;
+  if (m == "lmnn") return v1::LMNN;
   return absl::InvalidArgumentError(
-      "--method: must be whitening, within_class, kissme, triplet or contrastive, got " + m);
+      "--method: must be whitening, within_class, kissme, triplet, contrastive or lmnn, got " +
+      m);
 }
 
 }  // namespace

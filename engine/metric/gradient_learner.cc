@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "engine/metric/iterative_learning.h"
 
 namespace metricdb {
 namespace {
@@ -102,15 +103,9 @@ absl::StatusOr<LinearMap> LearnByGradient(LearnMethod method, const LabelledData
   const double scale =
       std::sqrt(std::max(1e-30, double((x.rowwise() - mean).squaredNorm()) / double(n)));
   // Start: PCA directions (largest variance first).
-  MatrixXf l(o.d_out, dim);
-  {
-    const int64_t m = std::min<int64_t>(n, 20000);
-    const RowMatrixXf c = (x.topRows(m).rowwise() - mean) / float(scale);
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig((c.transpose() * c).cast<double>());
-    for (int r = 0; r < o.d_out; ++r) {
-      l.row(r) = eig.eigenvectors().col(dim - 1 - r).transpose().cast<float>();
-    }
-  }
+  const int64_t pca_rows = std::min<int64_t>(n, 20000);
+  MatrixXf l =
+      PrincipalDirections((x.topRows(pca_rows).rowwise() - mean) / float(scale), o.d_out);
 
   const int p = std::min<int>(o.batch_identities, int(usable.size()));
   const int k = o.per_identity;
@@ -170,21 +165,10 @@ absl::StatusOr<LinearMap> LearnByGradient(LearnMethod method, const LabelledData
       const float c1 = 1 - std::pow(beta1, float(step)), c2 = 1 - std::pow(beta2, float(step));
       l.array() -= lr * (m1.array() / c1) / ((m2.array() / c2).sqrt() + eps);
     }
-    LearnProgress report;
-    report.phase = "training";
-    report.iteration = epoch;
-    report.iterations = o.epochs;
-    report.loss = epoch_loss / double(steps_per_epoch);
-    if (progress && !progress(report)) return absl::CancelledError("metric learning cancelled");
+    const double mean_loss = epoch_loss / double(steps_per_epoch);
+    if (auto s = ReportIteration(progress, epoch, o.epochs, mean_loss); !s.ok()) return s;
   }
-  LinearMap map;
-  map.d_out = o.d_out;
-  map.dim = dim;
-  map.rows.resize(size_t(o.d_out) * dim);
-  for (int r = 0; r < o.d_out; ++r) {
-    for (int j = 0; j < dim; ++j) map.rows[size_t(r) * dim + j] = float(l(r, j) / scale);
-  }
-  return map;
+  return MapOfRawVectors(l, scale);
 }
 
 }  // namespace metricdb

@@ -6,6 +6,7 @@
 #include "engine/metric/closed_form_learners.h"
 #include "engine/metric/gradient_learner.h"
 #include "engine/metric/labelled_data.h"
+#include "engine/metric/lmnn_learner.h"
 #include "engine/metric/retrieval_quality.h"
 #include "engine/out_of_memory.h"
 
@@ -106,7 +107,8 @@ absl::StatusOr<MetricVersion> LearnMetricUnguarded(Collection& c, LearnMethod me
   }
   all = LabelledData();  // free the copy
 
-  const bool iterative = method == LearnMethod::kTriplet || method == LearnMethod::kContrastive;
+  const bool iterative = method == LearnMethod::kTriplet ||
+                         method == LearnMethod::kContrastive || method == LearnMethod::kLmnn;
   const int64_t iterations = iterative ? options.epochs : 1;
   if (!report({"training", 0, iterations, 0, 0})) return cancelled;
   const Clock::time_point train_start = Clock::now();
@@ -145,6 +147,8 @@ absl::StatusOr<LinearMap> LearnLinearMap(LearnMethod method, const LabelledData&
     case LearnMethod::kTriplet:
     case LearnMethod::kContrastive:
       return LearnByGradient(method, train, options, progress);
+    case LearnMethod::kLmnn:
+      return LearnLmnn(train, options, progress);
   }
   return absl::InvalidArgumentError("method: unknown");
 }

@@ -31,13 +31,15 @@ std::string_view LearnMethodName(LearnMethod method) {
       return "triplet";
     case LearnMethod::kContrastive:
       return "contrastive";
+    case LearnMethod::kLmnn:
+      return "lmnn";
   }
   return "unknown";
 }
 
 std::optional<LearnMethod> LearnMethodFromName(std::string_view name) {
   for (LearnMethod m : {LearnMethod::kWhitening, LearnMethod::kWithinClass, LearnMethod::kKissme,
-                        LearnMethod::kTriplet, LearnMethod::kContrastive}) {
+                        LearnMethod::kTriplet, LearnMethod::kContrastive, LearnMethod::kLmnn}) {
     if (LearnMethodName(m) == name) return m;
   }
   return std::nullopt;
@@ -51,17 +53,20 @@ absl::Status ResolveLearnOptions(LearnMethod method, int32_t dim, LearnOptions* 
   }
   if (o->d_out == 0) o->d_out = dim;
   if (!o->regularization) o->regularization = 0.01;
-  auto records = ResolveSampleSize(o->max_records, 100000, dim, "options.max_records");
+  const bool lmnn = method == LearnMethod::kLmnn;
+  auto records =
+      ResolveSampleSize(o->max_records, lmnn ? 10000 : 100000, dim, "options.max_records");
   if (!records.ok()) return records.status();
   o->max_records = *records;
   if (!o->holdout_fraction) o->holdout_fraction = 0.2;
   if (!o->seed) o->seed = 1;
   if (o->max_eval_records == 0) o->max_eval_records = 2000;
-  if (o->epochs == 0) o->epochs = 10;
-  if (!o->learning_rate) o->learning_rate = 0.01;
-  if (!o->margin) o->margin = method == LearnMethod::kContrastive ? 1.0 : 0.2;
+  if (o->epochs == 0) o->epochs = lmnn ? 50 : 10;
+  if (!o->learning_rate) o->learning_rate = lmnn ? 0.05 : 0.01;
+  if (!o->margin) o->margin = method == LearnMethod::kContrastive || lmnn ? 1.0 : 0.2;
   if (o->batch_identities == 0) o->batch_identities = 32;
   if (o->per_identity == 0) o->per_identity = 4;
+  if (o->target_neighbors == 0) o->target_neighbors = 3;
   absl::Status s;
   for (absl::Status check : {
            InRange("d_out", o->d_out, 1, dim),
@@ -74,6 +79,7 @@ absl::Status ResolveLearnOptions(LearnMethod method, int32_t dim, LearnOptions* 
            InRange("margin", *o->margin, 1e-6, 1e6),
            InRange("batch_identities", o->batch_identities, 2, 4096),
            InRange("per_identity", o->per_identity, 2, 1024),
+           InRange("target_neighbors", o->target_neighbors, 1, 64),
        }) {
     if (!check.ok()) return check;
   }

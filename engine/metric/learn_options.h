@@ -27,6 +27,11 @@ enum class LearnMethod {
   // pairs, negatives closer than the margin).
   kTriplet = 4,
   kContrastive = 5,
+  // LMNN: pull each record's target neighbours (nearest records of its
+  // identity) closer and push records of other identities out of their
+  // margin; full-batch gradient descent from the identity map
+  // (lmnn_learner.h).
+  kLmnn = 6,
 };
 
 std::string_view LearnMethodName(LearnMethod method);
@@ -45,19 +50,22 @@ struct LearnOptions {
   // Covariance shrinkage a in [0, 1]: S' = (1 - a) S + a (tr S / dim) I, so
   // inverses exist on singular data. Default 0.01.
   std::optional<double> regularization;
-  // Labelled records sampled; default 100000, fewer if they would not fit
-  // kMaxSampleValues (collection.h).
+  // Labelled records sampled; default 100000 (LMNN: 10000, its impostor
+  // search is quadratic), fewer if they would not fit kMaxSampleValues
+  // (collection.h).
   int64_t max_records = 0;
   std::optional<double> holdout_fraction;  // [0, 0.9]; default 0.2
   HoldoutSplit split = HoldoutSplit::kByIdentity;
   std::optional<uint64_t> seed;  // default 1
   int64_t max_eval_records = 0;  // evaluation sample; default 2000
   // Iterative methods.
-  int32_t epochs = 0;                    // default 10 (max 10000)
-  std::optional<double> learning_rate;   // Adam step; default 0.01
-  std::optional<double> margin;          // default 0.2 triplet, 1.0 contrastive
-  int32_t batch_identities = 0;          // P; default 32
-  int32_t per_identity = 0;              // K; default 4
+  int32_t epochs = 0;  // default 10 (LMNN: 50 full-batch iterations); max 10000
+  // Adam step; default 0.01. LMNN: gradient-descent step, default 0.05.
+  std::optional<double> learning_rate;
+  std::optional<double> margin;  // default 0.2 triplet, 1.0 contrastive and LMNN
+  int32_t batch_identities = 0;  // P; default 32
+  int32_t per_identity = 0;      // K; default 4
+  int32_t target_neighbors = 0;  // LMNN's k, 1..64; default 3
 };
 
 // The largest dim a metric is learned for: the learners hold dim x dim

@@ -5,7 +5,8 @@
 namespace metricdb {
 namespace {
 
-constexpr uint8_t kFormat = 1;
+// Format 2 appends options.target_neighbors; format 1 (without it) is read.
+constexpr uint8_t kFormat = 2;
 
 void PutQuality(std::string* out, const RetrievalQuality& q) {
   PutPod(out, q.records);
@@ -53,6 +54,7 @@ std::string EncodeMetricVersion(const MetricVersion& v) {
   PutString(&out, r.before_metric);
   PutQuality(&out, r.before);
   PutQuality(&out, r.after);
+  PutPod(&out, o.target_neighbors);
   return out;
 }
 
@@ -66,7 +68,8 @@ absl::StatusOr<MetricVersion> DecodeMetricVersion(std::string_view bytes) {
   int32_t split;
   uint64_t seed;
   const bool ok =
-      r.U8(&format) && format == kFormat && r.Pod(&v.version) && r.Pod(&v.created_unix_ms) &&
+      r.U8(&format) && (format == 1 || format == kFormat) && r.Pod(&v.version) &&
+      r.Pod(&v.created_unix_ms) &&
       r.Pod(&v.map.d_out) && r.Pod(&v.map.dim) && r.Array(&v.map.rows) &&
       r.String(&rep.method) && r.Pod(&o.d_out) && r.Pod(&regularization) &&
       r.Pod(&o.max_records) && r.Pod(&holdout) && r.Pod(&split) && r.Pod(&seed) &&
@@ -75,7 +78,7 @@ absl::StatusOr<MetricVersion> DecodeMetricVersion(std::string_view bytes) {
       r.Pod(&rep.training_seconds) && r.Pod(&rep.train_records) &&
       r.Pod(&rep.train_identities) && r.Pod(&rep.eval_identities) &&
       r.String(&rep.before_metric) && ReadQuality(&r, &rep.before) &&
-      ReadQuality(&r, &rep.after) && r.done();
+      ReadQuality(&r, &rep.after) && (format == 1 || r.Pod(&o.target_neighbors)) && r.done();
   if (!ok || v.map.d_out < 1 || v.map.dim < 1 ||
       v.map.rows.size() != size_t(v.map.d_out) * size_t(v.map.dim)) {
     return absl::DataLossError("corrupt stored metric version");

@@ -77,6 +77,10 @@ def test_learn_metric_yields_progress_then_the_version(db):
     versions, active = db.list_metrics("learn")
     assert active == 1 and len(versions) == 1
     assert db.activate_metric("learn", 0).active_metric == "l2"
+    # LMNN with its own option (target_neighbors), stored, not activated.
+    lmnn = list(db.learn_metric("learn", "lmnn", target_neighbors=2, holdout_fraction=0.25))[-1]
+    assert (lmnn.method, lmnn.version, lmnn.active) == ("lmnn", 2, False)
+    assert lmnn.after["precision_at_1"] > lmnn.before["precision_at_1"]
 
 
 def test_calibrate_identify_verify_cluster(db):

@@ -16,7 +16,7 @@ _METRICS = {"l2": pb.L2, "cosine": pb.COSINE, "inner_product": pb.INNER_PRODUCT}
 _METRIC_NAMES = {pb.L2: "l2", pb.COSINE: "cosine", pb.INNER_PRODUCT: "inner_product",
                  pb.MAHALANOBIS: "mahalanobis"}
 _METHODS = {"whitening": pb.WHITENING, "within_class": pb.WITHIN_CLASS, "kissme": pb.KISSME,
-            "triplet": pb.TRIPLET, "contrastive": pb.CONTRASTIVE}
+            "triplet": pb.TRIPLET, "contrastive": pb.CONTRASTIVE, "lmnn": pb.LMNN}
 _AGGREGATIONS = {"min": pb.MIN, "mean": pb.MEAN, "votes": pb.VOTES}
 _SCOPES = {"all": pb.ALL_RECORDS, "labelled": pb.LABELLED_RECORDS,
            "unlabelled": pb.UNLABELLED_RECORDS}

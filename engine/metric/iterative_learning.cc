@@ -1,0 +1,42 @@
+#include "engine/metric/iterative_learning.h"
+
+namespace metricdb {
+
+Eigen::MatrixXf PrincipalDirections(
+    const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& centred,
+    int d_out) {
+  const int dim = int(centred.cols());
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(
+      (centred.transpose() * centred).cast<double>());
+  Eigen::MatrixXf l(d_out, dim);
+  for (int r = 0; r < d_out; ++r) {
+    l.row(r) = eig.eigenvectors().col(dim - 1 - r).transpose().cast<float>();
+  }
+  return l;
+}
+
+absl::Status ReportIteration(const ProgressFn& progress, int64_t iteration, int64_t iterations,
+                             double loss) {
+  LearnProgress report;
+  report.phase = "training";
+  report.iteration = iteration;
+  report.iterations = iterations;
+  report.loss = loss;
+  if (progress && !progress(report)) return absl::CancelledError("metric learning cancelled");
+  return absl::OkStatus();
+}
+
+LinearMap MapOfRawVectors(const Eigen::MatrixXf& l, double scale) {
+  LinearMap map;
+  map.d_out = int32_t(l.rows());
+  map.dim = int32_t(l.cols());
+  map.rows.resize(size_t(map.d_out) * map.dim);
+  for (int r = 0; r < map.d_out; ++r) {
+    for (int j = 0; j < map.dim; ++j) {
+      map.rows[size_t(r) * map.dim + j] = float(l(r, j) / scale);
+    }
+  }
+  return map;
+}
+
+}  // namespace metricdb
