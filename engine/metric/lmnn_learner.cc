@@ -52,7 +52,8 @@ std::vector<int64_t> TargetNeighbours(const RowMatrixXf& x, const std::vector<in
   std::unordered_map<int32_t, std::vector<int64_t>> members;
   for (int64_t i = 0; i < n; ++i) members[label[i]].push_back(i);
   std::vector<int64_t> order;
-  for (const auto& [identity, rows] : members) {
+  for (const auto& identity : members) {
+    const std::vector<int64_t>& rows = identity.second;  // (lambdas cannot capture bindings)
     const Eigen::Index s = Eigen::Index(rows.size());
     if (s < 2) continue;
     RowMatrixXf own(s, x.cols());
