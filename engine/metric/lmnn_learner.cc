@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <unordered_map>
 #include <utility>
@@ -22,11 +23,12 @@ constexpr int kMaxImpostors = 128;   // candidates kept per record
 
 // Rows per block of a distance computation: blocks of at most 16 M floats.
 Eigen::Index BlockRows(Eigen::Index n) {
-  return std::max<Eigen::Index>(1, std::min<Eigen::Index>(1024, (Eigen::Index{1} << 24) / n));
+  return std::max<Eigen::Index>(1, std::min<Eigen::Index>(n, (Eigen::Index{1} << 24) / n));
 }
 
-// Calls fn(begin, d) for consecutive blocks of rows of z, d holding the
-// squared distances from rows [begin, begin + d.rows()) to every row of z.
+// Calls fn(begin, d) for consecutive blocks of rows of z, d(r, l) holding
+// ||z_l||^2 - 2 z_r . z_l: the squared distance from row begin + r to row l
+// less ||z_r||^2, which orders each row as the squared distances do.
 template <typename Fn>
 void ForEachDistanceBlock(const RowMatrixXf& z, Fn fn) {
   const Eigen::Index n = z.rows();
@@ -37,7 +39,6 @@ void ForEachDistanceBlock(const RowMatrixXf& z, Fn fn) {
     const Eigen::Index rows = std::min(block, n - begin);
     d.resize(rows, n);
     d.noalias() = -2 * (z.middleRows(begin, rows) * z.transpose());
-    d.colwise() += sq.segment(begin, rows);
     d.rowwise() += sq.transpose();
     fn(begin, static_cast<const RowMatrixXf&>(d));
   }
@@ -98,7 +99,8 @@ void FindImpostors(const RowMatrixXf& z, const std::vector<int32_t>& label,
       const int64_t i = begin + r;
       out.begin[i + 1] = out.begin[i];
       if (target[size_t(i) * k] < 0) continue;
-      float reach = 0;
+      // In d's terms (less ||z_i||^2, as the limit is).
+      float reach = -std::numeric_limits<float>::infinity();
       for (int t = 0; t < k && target[size_t(i) * k + t] >= 0; ++t) {
         reach = std::max(reach, d(r, target[size_t(i) * k + t]));
       }
