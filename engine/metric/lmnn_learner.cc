@@ -94,6 +94,7 @@ void FindImpostors(const RowMatrixXf& z, const std::vector<int32_t>& label,
   out.begin.assign(size_t(z.rows()) + 1, 0);
   out.row.clear();
   std::vector<std::pair<float, int64_t>> found;
+  std::vector<int64_t> hit(size_t(z.rows()));
   ForEachDistanceBlock(z, [&](Eigen::Index begin, const RowMatrixXf& d) {
     for (Eigen::Index r = 0; r < d.rows(); ++r) {
       const int64_t i = begin + r;
@@ -105,10 +106,17 @@ void FindImpostors(const RowMatrixXf& z, const std::vector<int32_t>& label,
         reach = std::max(reach, d(r, target[size_t(i) * k + t]));
       }
       const float limit = reach + margin;
-      found.clear();
+      // Branch-free: many entries of i's own identity are within the limit,
+      // so a branch on each would often be mispredicted.
+      const float* row = &d(r, 0);
+      const int32_t own = label[i];
+      size_t hits = 0;
       for (Eigen::Index l = 0; l < d.cols(); ++l) {
-        if (d(r, l) < limit && label[l] != label[i]) found.emplace_back(d(r, l), l);
+        hit[hits] = l;
+        hits += size_t((row[l] < limit) & (label[l] != own));
       }
+      found.clear();
+      for (size_t h = 0; h < hits; ++h) found.emplace_back(row[hit[h]], hit[h]);
       if (found.size() > size_t(kMaxImpostors)) {
         std::nth_element(found.begin(), found.begin() + kMaxImpostors, found.end());
         found.resize(kMaxImpostors);
