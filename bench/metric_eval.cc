@@ -19,6 +19,7 @@
 #include "bench/bench_util.h"
 #include "client/loaders/matrix_file.h"
 #include "client/loaders/npy_file.h"
+#include "common/process_setup.h"
 #include "engine/metric/learn_metric.h"
 #include "engine/metric/retrieval_quality.h"
 
@@ -48,6 +49,8 @@ nlohmann::json ToJson(const metricdb::RetrievalQuality& q) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The learners run as they do in the server: under its tuned environment.
+  metricdb::ReexecWithTunedEnvironment(argv);
   CLI::App app{"metricdb metric learners on a prepared split"};
   std::string dir, dataset, methods = "whitening,within_class,kissme,triplet,contrastive,lmnn";
   app.add_option("--dir", dir)->required();

@@ -34,12 +34,6 @@ from sklearn.neighbors import NeighborhoodComponentsAnalysis
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "data", "metric_eval")
 BINARY = os.path.join(ROOT, "build", "bench", "metric_eval")
-# The learners run in-process under the environment the server gives itself
-# (common/process_setup.h): one malloc arena in huge pages, OpenMP threads
-# that sleep rather than spin between parallel regions.
-SERVER_ENV = dict(os.environ)
-SERVER_ENV.setdefault("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1")
-SERVER_ENV.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 # Besides the engine's defaults: configurations a user would pick for large,
@@ -139,7 +133,7 @@ def main():
         for label, extra in [("", [])] + CONFIGURED.get(name, []):
             extra = extra + ["--repeats", str(repeats)]
             run = subprocess.run([BINARY, "--dir", OUT, "--dataset", name] + extra, check=True,
-                                 capture_output=True, text=True, env=SERVER_ENV)
+                                 capture_output=True, text=True)
             for r in [json.loads(line) for line in run.stdout.splitlines()]:
                 if label and r["method"] == "euclidean":
                     continue

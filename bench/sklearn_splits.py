@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NeighborhoodComponentsAnalysis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from metric_eval import BINARY, SERVER_ENV, save_split  # noqa: E402
+from metric_eval import BINARY, save_split  # noqa: E402
 
 LOADERS = {"digits": datasets.load_digits, "wine": datasets.load_wine,
            "iris": datasets.load_iris}
@@ -42,7 +42,7 @@ def lmnn(dirname, xt, yt, xe, ye):
     save_split(dirname, "split", "train", xt, yt)
     save_split(dirname, "split", "eval", xe, ye)
     run = subprocess.run([BINARY, "--dir", dirname, "--dataset", "split", "--methods", "lmnn"],
-                         check=True, capture_output=True, text=True, env=SERVER_ENV)
+                         check=True, capture_output=True, text=True)
     return [json.loads(line) for line in run.stdout.splitlines()][-1]["quality"]["p_at_1"]
 
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <regex>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "client/loaders/matrix_file.h"
@@ -86,35 +88,33 @@ absl::StatusOr<NpyLayout> ParseNpyHeader(std::string_view bytes, uint64_t file_s
   return layout;
 }
 
+void CopyNpyValues(const NpyLayout& layout, const char* data, size_t count, float* out) {
+  if (layout.item == 4) {
+    std::memcpy(out, data, count * 4);
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    double d;
+    std::memcpy(&d, data + i * 8, 8);
+    out[i] = static_cast<float>(d);
+  }
+}
+
 absl::StatusOr<Matrix> ParseNpy(std::string_view bytes) {
   auto layout = ParseNpyHeader(bytes, bytes.size());
   if (!layout.ok()) return layout.status();
   Matrix m;
   m.rows = layout->rows;
   m.cols = layout->cols;
-  const size_t count = size_t(m.rows) * size_t(m.cols), item = layout->item;
-  const std::string_view data = bytes.substr(layout->data_offset);
+  const size_t count = size_t(m.rows) * size_t(m.cols);
   m.values.resize(count);
-  const bool column_major = layout->column_major;
-  if (item == 4 && !column_major) {  // the common case: one copy
-    std::memcpy(m.values.data(), data.data(), count * 4);
-    return m;
-  }
-  for (size_t i = 0; i < count; ++i) {
-    float v;
-    if (item == 4) {
-      std::memcpy(&v, data.data() + i * 4, 4);
-    } else {
-      double d;
-      std::memcpy(&d, data.data() + i * 8, 8);
-      v = static_cast<float>(d);
+  CopyNpyValues(*layout, bytes.data() + layout->data_offset, count, m.values.data());
+  if (layout->column_major) {  // stored column by column
+    std::vector<float> by_row(count);
+    for (size_t i = 0; i < count; ++i) {
+      by_row[(i % size_t(m.rows)) * size_t(m.cols) + i / size_t(m.rows)] = m.values[i];
     }
-    if (column_major) {
-      const size_t col = i / m.rows, row = i % m.rows;
-      m.values[row * m.cols + col] = v;
-    } else {
-      m.values[i] = v;
-    }
+    m.values = std::move(by_row);
   }
   return m;
 }

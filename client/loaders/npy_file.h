@@ -28,6 +28,10 @@ struct NpyLayout {
 // size of the whole file (DATA_LOSS if it is too short for the shape).
 absl::StatusOr<NpyLayout> ParseNpyHeader(std::string_view prefix, uint64_t file_size);
 
+// `count` values of the layout's type stored at `data`, as floats into `out`
+// (in the order stored).
+void CopyNpyValues(const NpyLayout& layout, const char* data, size_t count, float* out);
+
 absl::StatusOr<Matrix> ParseNpy(std::string_view bytes);
 absl::StatusOr<Matrix> ReadNpy(const std::string& path);
 

@@ -21,21 +21,16 @@ absl::Status WithPath(const std::string& path, const absl::Status& s) {
 
 class NpyRowReader final : public RowReader {
  public:
-  NpyRowReader(ByteFile file, NpyLayout layout) : file_(std::move(file)), layout_(layout) {
-    rows_ = layout.rows;
-    cols_ = layout.cols;
-  }
+  NpyRowReader(ByteFile file, NpyLayout layout)
+      : RowReader(layout.rows, layout.cols), file_(std::move(file)), layout_(layout) {}
   absl::Status Read(int64_t first, int64_t count, float* out) override {
     const size_t values = size_t(count) * size_t(cols_);
     const uint64_t offset = layout_.data_offset + uint64_t(first) * cols_ * layout_.item;
+    // float32 goes straight into `out`; float64 through a buffer.
     if (layout_.item == 4) return file_.ReadAt(offset, values * 4, reinterpret_cast<char*>(out));
-    buffer_.resize(values * 8);
+    buffer_.resize(values * layout_.item);
     if (auto s = file_.ReadAt(offset, buffer_.size(), buffer_.data()); !s.ok()) return s;
-    for (size_t i = 0; i < values; ++i) {
-      double d;
-      std::memcpy(&d, buffer_.data() + i * 8, 8);
-      out[i] = static_cast<float>(d);
-    }
+    CopyNpyValues(layout_, buffer_.data(), values, out);
     return absl::OkStatus();
   }
 
@@ -47,10 +42,8 @@ class NpyRowReader final : public RowReader {
 
 class FvecsRowReader final : public RowReader {
  public:
-  FvecsRowReader(ByteFile file, FvecsLayout layout) : file_(std::move(file)), layout_(layout) {
-    rows_ = layout.rows;
-    cols_ = layout.dim;
-  }
+  FvecsRowReader(ByteFile file, FvecsLayout layout)
+      : RowReader(layout.rows, layout.dim), file_(std::move(file)), layout_(layout) {}
   absl::Status Read(int64_t first, int64_t count, float* out) override {
     buffer_.resize(size_t(count) * layout_.row_bytes());
     if (auto s = file_.ReadAt(uint64_t(first) * layout_.row_bytes(), buffer_.size(),
@@ -73,10 +66,7 @@ class FvecsRowReader final : public RowReader {
 // Formats read whole.
 class MatrixRowReader final : public RowReader {
  public:
-  explicit MatrixRowReader(Matrix m) : m_(std::move(m)) {
-    rows_ = m_.rows;
-    cols_ = m_.cols;
-  }
+  explicit MatrixRowReader(Matrix m) : RowReader(m.rows, m.cols), m_(std::move(m)) {}
   absl::Status Read(int64_t first, int64_t count, float* out) override {
     std::memcpy(out, m_.row(first), size_t(count) * size_t(cols_) * sizeof(float));
     return absl::OkStatus();

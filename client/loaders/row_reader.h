@@ -32,8 +32,9 @@ class RowReader {
   virtual std::optional<std::vector<std::string>> TakeLabels() { return std::nullopt; }
 
  protected:
-  int64_t rows_ = 0;
-  int64_t cols_ = 0;
+  RowReader(int64_t rows, int64_t cols) : rows_(rows), cols_(cols) {}
+  const int64_t rows_;
+  const int64_t cols_;
 };
 
 // Opens `path` as ReadMatrixFile would read it, with the same errors for a
