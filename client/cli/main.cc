@@ -160,8 +160,8 @@ int main(int argc, char** argv) {
   lm->add_option("--seed", seed, "Sampling and training seed (1)");
   lm->add_option("--max-records", max_records, "Labelled records sampled (100000; lmnn 10000)");
   lm->add_option("--max-eval-records", max_eval_records, "Evaluation sample (2000)");
-  lm->add_option("--epochs", epochs, "triplet/contrastive epochs (10); lmnn iterations (50)");
-  lm->add_option("--learning-rate", learning_rate, "Adam step (0.01); lmnn step (0.05)");
+  lm->add_option("--epochs", epochs, "triplet/contrastive epochs (10); lmnn iterations (25)");
+  lm->add_option("--learning-rate", learning_rate, "Adam step (0.01); lmnn step (0.1)");
   lm->add_option("--margin", margin, "Loss margin (0.2 triplet, 1.0 contrastive and lmnn)");
   lm->add_option("--batch-identities", batch_identities, "Identities per batch (32)");
   lm->add_option("--per-identity", per_identity, "Records per identity in a batch (4)");

@@ -61,8 +61,8 @@ absl::Status ResolveLearnOptions(LearnMethod method, int32_t dim, LearnOptions* 
   if (!o->holdout_fraction) o->holdout_fraction = 0.2;
   if (!o->seed) o->seed = 1;
   if (o->max_eval_records == 0) o->max_eval_records = 2000;
-  if (o->epochs == 0) o->epochs = lmnn ? 50 : 10;
-  if (!o->learning_rate) o->learning_rate = lmnn ? 0.05 : 0.01;
+  if (o->epochs == 0) o->epochs = lmnn ? 25 : 10;
+  if (!o->learning_rate) o->learning_rate = lmnn ? 0.1 : 0.01;
   if (!o->margin) o->margin = method == LearnMethod::kContrastive || lmnn ? 1.0 : 0.2;
   if (o->batch_identities == 0) o->batch_identities = 32;
   if (o->per_identity == 0) o->per_identity = 4;

@@ -59,8 +59,8 @@ struct LearnOptions {
   std::optional<uint64_t> seed;  // default 1
   int64_t max_eval_records = 0;  // evaluation sample; default 2000
   // Iterative methods.
-  int32_t epochs = 0;  // default 10 (LMNN: 50 full-batch iterations); max 10000
-  // Adam step; default 0.01. LMNN: gradient-descent step, default 0.05.
+  int32_t epochs = 0;  // default 10 (LMNN: 25 full-batch iterations); max 10000
+  // Adam step; default 0.01. LMNN: gradient-descent step, default 0.1.
   std::optional<double> learning_rate;
   std::optional<double> margin;  // default 0.2 triplet, 1.0 contrastive and LMNN
   int32_t batch_identities = 0;  // P; default 32

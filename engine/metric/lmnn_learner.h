@@ -9,12 +9,16 @@
 // that have a target (mu = 0.5). L starts at the identity (the PCA
 // projection when d_out < dim), so LMNN refines Euclidean retrieval rather
 // than replacing it, and is trained by full-batch gradient descent with a
-// fixed step (options.learning_rate) for options.epochs iterations.
+// fixed step (options.learning_rate) for options.epochs iterations, the
+// step along each input feature divided by the pull's curvature along it (a
+// diagonal preconditioner, so features on very different scales converge
+// together; features of one scale take the plain step).
 // Vectors are centred and scaled so that the mean squared distance to a
 // target neighbour is 1: margins and steps do not depend on the data's scale.
 // Impostor candidates are the up to 128 nearest records of other identities
 // within the margin, recomputed every 10 iterations (exact in between:
-// O(n^2 d_out) per refresh in blocks, O(n (k + 128) d_out) per iteration).
+// O(n^2 d_out / 2) per refresh, each pair once, in blocks; O(n (k + 128)
+// d_out) per iteration).
 #ifndef METRICDB_ENGINE_METRIC_LMNN_LEARNER_H_
 #define METRICDB_ENGINE_METRIC_LMNN_LEARNER_H_
 
