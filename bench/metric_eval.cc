@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     Check(metricdb::ResolveLearnOptions(*method, train.dim, &options), "options");
     // As LearnMetric samples: at most options.max_records (the method's default).
     const LabelledData sample = train.size() > options.max_records
-                                    ? metricdb::Subsample(train, options.max_records, 1)
+                                    ? metricdb::Subsample(train, options.max_records, *options.seed)
                                     : train;
     absl::StatusOr<metricdb::LinearMap> map;
     std::vector<double> times;

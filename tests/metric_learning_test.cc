@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
-#include <numeric>
 #include <random>
 #include <thread>
 

@@ -103,9 +103,7 @@ absl::StatusOr<LinearMap> LearnByGradient(LearnMethod method, const LabelledData
   const double scale =
       std::sqrt(std::max(1e-30, double((x.rowwise() - mean).squaredNorm()) / double(n)));
   // Start: PCA directions (largest variance first).
-  const int64_t pca_rows = std::min<int64_t>(n, 20000);
-  MatrixXf l =
-      PrincipalDirections((x.topRows(pca_rows).rowwise() - mean) / float(scale), o.d_out);
+  MatrixXf l = PrincipalDirections(x, mean, scale, o.d_out);
 
   const int p = std::min<int>(o.batch_identities, int(usable.size()));
   const int k = o.per_identity;

@@ -1,10 +1,16 @@
 #include "engine/metric/iterative_learning.h"
 
+#include <algorithm>
+
 namespace metricdb {
 
 Eigen::MatrixXf PrincipalDirections(
-    const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& centred,
-    int d_out) {
+    const Eigen::Ref<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>&
+        raw,
+    const Eigen::RowVectorXf& mean, double scale, int d_out) {
+  constexpr Eigen::Index kSampleRows = 20000;  // plenty for a dim x dim covariance
+  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> centred =
+      (raw.topRows(std::min(raw.rows(), kSampleRows)).rowwise() - mean) / float(scale);
   const int dim = int(centred.cols());
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(
       (centred.transpose() * centred).cast<double>());

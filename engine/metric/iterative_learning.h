@@ -13,13 +13,14 @@
 
 namespace metricdb {
 
-// Rows: the d_out eigenvectors of centred^T centred with the largest
-// eigenvalues, largest first (unit length). `centred` holds centred rows (a
-// sample of them is enough). d_out = dim gives an orthonormal basis, which
-// keeps Euclidean distances.
+// Rows: the d_out principal directions of the vectors (raw - mean) / scale,
+// largest variance first (unit length), from at most the first 20000 rows of
+// `raw`. d_out = dim gives an orthonormal basis, which keeps Euclidean
+// distances.
 Eigen::MatrixXf PrincipalDirections(
-    const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& centred,
-    int d_out);
+    const Eigen::Ref<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>&
+        raw,
+    const Eigen::RowVectorXf& mean, double scale, int d_out);
 
 // Reports iteration `iteration` of `iterations` (phase "training") with its
 // mean loss; CANCELLED if `progress` returns false.

@@ -218,12 +218,10 @@ absl::StatusOr<LinearMap> LearnLmnn(const LabelledData& train, const LearnOption
   }
   x /= float(scale);
 
-  // The PCA start from the first records in their stored order (x is in
-  // identity order).
+  // The PCA start from the records in their stored order (x is in identity
+  // order, and PrincipalDirections takes the first rows).
   MatrixXf l = o.d_out == dim ? MatrixXf(MatrixXf::Identity(dim, dim))
-                              : PrincipalDirections((raw.topRows(std::min<int64_t>(n, 20000))
-                                                         .rowwise() - mean) / float(scale),
-                                                    o.d_out);
+                              : PrincipalDirections(raw, mean, scale, o.d_out);
 
   // The gradient is 2 L x^T lap_x / anchors, lap_x = sum over weighted pairs
   // (a, b, w) of w (x_a - x_b) added to row a and subtracted from row b.
