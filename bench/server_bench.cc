@@ -29,7 +29,7 @@
 
 #include "bench/bench_util.h"
 #include "client/loaders/matrix_file.h"
-#include "engine/engine.h"
+#include "engine/collection/engine.h"
 #include "client/loaders/npy_file.h"
 #include "client/metricdb_client.h"
 #include "tests/testing/server_process.h"

@@ -20,9 +20,9 @@
 
 #include "bench/bench_util.h"
 #include "client/loaders/npy_file.h"
-#include "engine/kernels/distance_kernels.h"
-#include "engine/kernels/exact_scan.h"
-#include "engine/vector_index.h"
+#include "engine/index/distance_kernels.h"
+#include "engine/index/exact_scan.h"
+#include "engine/index/vector_index.h"
 
 extern "C" void openblas_set_num_threads(int);
 extern "C" int openblas_get_num_threads(void);

@@ -4,7 +4,7 @@
 #define METRICDB_SERVER_IDENTITY_CONVERT_H_
 
 #include "absl/status/statusor.h"
-#include "engine/cluster/cluster.h"
+#include "engine/clustering/cluster.h"
 #include "engine/identity/calibrate.h"
 #include "engine/identity/identify.h"
 #include "engine/identity/verify.h"

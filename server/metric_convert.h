@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/metric/learn_options.h"
-#include "engine/metric/learn_progress.h"
+#include "engine/base/progress.h"
 #include "engine/metric/metric_version.h"
 #include "metricdb/v1/metricdb.pb.h"
 

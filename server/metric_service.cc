@@ -48,7 +48,7 @@ grpc::Status MetricDbService::ListMetrics(grpc::ServerContext* context,
   if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("ListMetrics", collection.status());
-  auto versions = (*collection)->ListMetricVersions(false);
+  auto versions = ListMetricVersions(**collection, false);
   if (!versions.ok()) return Reply("ListMetrics", versions.status());
   const int32_t active = (*collection)->schema().metric_version;
   for (const MetricVersion& v : *versions) {
@@ -64,7 +64,7 @@ grpc::Status MetricDbService::GetMetric(grpc::ServerContext* context,
   if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("GetMetric", collection.status());
-  auto version = (*collection)->GetMetricVersion(request->version());
+  auto version = GetMetricVersion(**collection, request->version());
   if (!version.ok()) return Reply("GetMetric", version.status());
   ToProto(*version, version->version == (*collection)->schema().metric_version,
           request->include_map(), response);

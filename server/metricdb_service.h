@@ -4,7 +4,7 @@
 #ifndef METRICDB_SERVER_METRICDB_SERVICE_H_
 #define METRICDB_SERVER_METRICDB_SERVICE_H_
 
-#include "engine/engine.h"
+#include "engine/collection/engine.h"
 #include "metricdb/v1/metricdb.grpc.pb.h"
 #include "server/long_operation_limit.h"
 #include "server/search_pool.h"

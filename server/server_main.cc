@@ -24,7 +24,7 @@
 #include <cerrno>
 
 #include "common/process_setup.h"
-#include "engine/engine.h"
+#include "engine/collection/engine.h"
 #include "server/metricdb_service.h"
 #include "server/server_metrics.h"
 

@@ -27,7 +27,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
-#include "engine/engine.h"
+#include "engine/collection/engine.h"
 
 namespace httplib {
 class Server;

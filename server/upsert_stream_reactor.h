@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
-#include "engine/engine.h"
+#include "engine/collection/engine.h"
 #include "metricdb/v1/metricdb.pb.h"
 
 namespace metricdb {

@@ -1,6 +1,6 @@
 // Engine against a real RocksDB on disk, compared with the brute-force
 // oracle.
-#include "engine/engine.h"
+#include "engine/collection/engine.h"
 
 #include <gtest/gtest.h>
 

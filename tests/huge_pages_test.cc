@@ -1,6 +1,6 @@
 // PreferHugePages: a block grown by realloc keeps its contents and, where the
 // kernel offers transparent huge pages, its used part ends up in 2 MiB pages.
-#include "engine/huge_pages.h"
+#include "engine/index/huge_pages.h"
 
 #include <gtest/gtest.h>
 

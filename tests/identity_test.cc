@@ -8,7 +8,7 @@
 #include <cmath>
 #include <random>
 
-#include "engine/cluster/cluster.h"
+#include "engine/clustering/cluster.h"
 #include "engine/identity/calibrate.h"
 #include "engine/identity/identify.h"
 #include "engine/identity/verify.h"

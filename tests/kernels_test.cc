@@ -7,8 +7,8 @@
 #include <functional>
 #include <vector>
 
-#include "engine/kernels/distance_kernels.h"
-#include "engine/kernels/exact_scan.h"
+#include "engine/index/distance_kernels.h"
+#include "engine/index/exact_scan.h"
 #include "tests/testing/oracle.h"
 
 namespace metricdb {

@@ -13,11 +13,11 @@
 
 #include "client/loaders/matrix_file.h"
 #include "client/loaders/npy_file.h"
-#include "engine/engine.h"
+#include "engine/collection/engine.h"
 #include "engine/metric/learn_metric.h"
 #include "engine/metric/lmnn_learner.h"
 #include "engine/metric/metric_version.h"
-#include "engine/roc.h"
+#include "engine/base/roc.h"
 #include "tests/testing/engine_fixture.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/status_matchers.h"
@@ -195,7 +195,7 @@ TEST_F(MetricLearningTest, SearchUnderAnActiveMetricEqualsBruteForceInTheMappedS
                                                       return o;
                                                     }(),
                                                     true, {}));
-  ASSERT_OK_AND_ASSIGN(MetricVersion stored, c->GetMetricVersion(v.version));
+  ASSERT_OK_AND_ASSIGN(MetricVersion stored, GetMetricVersion(*c, v.version));
   ASSERT_EQ(stored.map.d_out, 6);
   std::vector<float> mapped(d.size() * 6);
   stored.map.Apply(d.x.data(), d.size(), mapped.data());
@@ -269,7 +269,7 @@ TEST_F(MetricLearningTest, KissmeAndWithinClassBeatEuclideanOnAnisotropicIdentit
       EXPECT_GT(after.roc_auc, before.roc_auc);
     }
   }
-  ASSERT_OK_AND_ASSIGN(auto versions, c->ListMetricVersions(false));
+  ASSERT_OK_AND_ASSIGN(auto versions, ListMetricVersions(*c, false));
   ASSERT_EQ(versions.size(), 3u);
   EXPECT_EQ(versions[0].report.method, "kissme");
   EXPECT_EQ(versions[2].version, 3);
@@ -385,7 +385,7 @@ TEST_F(MetricLearningTest, IterativeLearnersReportProgressAndBeatEuclidean) {
   auto cancelled = LearnMetric(*c, LearnMethod::kTriplet, Options(0.3), true,
                                [&](const LearnProgress&) { return ++calls < 3; });
   EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kCancelled);
-  ASSERT_OK_AND_ASSIGN(auto versions, c->ListMetricVersions(false));
+  ASSERT_OK_AND_ASSIGN(auto versions, ListMetricVersions(*c, false));
   EXPECT_EQ(versions.size(), 3u);
   EXPECT_EQ(versions[2].report.method, "lmnn");
   EXPECT_EQ(versions[2].report.options.target_neighbors, 3);  // stored with the version

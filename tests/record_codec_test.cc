@@ -1,4 +1,4 @@
-#include "engine/record_codec.h"
+#include "engine/storage/record_codec.h"
 
 #include <gtest/gtest.h>
 

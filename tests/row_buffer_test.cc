@@ -1,6 +1,6 @@
 // RowBuffer: appends across many growths keep every float; truncation and
 // clearing; a grown block keeps its huge pages where the kernel offers them.
-#include "engine/row_buffer.h"
+#include "engine/index/row_buffer.h"
 
 #include <gtest/gtest.h>
 

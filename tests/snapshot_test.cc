@@ -7,7 +7,7 @@
 #include <fstream>
 #include <set>
 
-#include "engine/engine.h"
+#include "engine/collection/engine.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"

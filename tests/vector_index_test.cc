@@ -10,8 +10,8 @@
 #include <set>
 #include <thread>
 
-#include "engine/engine.h"
-#include "engine/hnsw_vector_index.h"
+#include "engine/collection/engine.h"
+#include "engine/index/hnsw_vector_index.h"
 #include "tests/testing/engine_fixture.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/status_matchers.h"

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/collection.h"
+#include "engine/base/search_types.h"
 
 namespace metricdb {
 

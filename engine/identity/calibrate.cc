@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/metric/labelled_data.h"
-#include "engine/out_of_memory.h"
+#include "engine/base/out_of_memory.h"
 
 namespace metricdb {
 namespace {
@@ -121,10 +121,10 @@ absl::Status NeedPairs(const LabelledData& d, const char* part) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Calibration> CalibrateUnguarded(Collection& c, CalibrateOptions o) {
+absl::StatusOr<Calibration> CalibrateUnguarded(RecordSource& c, CalibrateOptions o) {
   if (auto s = Resolve(c.schema().dim, &o); !s.ok()) return s;
   const int32_t version = c.schema().metric_version;
-  auto all = c.SampleLabelled(o.max_records, *o.seed);
+  auto all = SampleLabelled(c, o.max_records, *o.seed);
   if (!all.ok()) return all.status();
   if (auto s = NeedPairs(*all, "collection"); !s.ok()) return s;
   LabelledData calib, held;
@@ -178,7 +178,7 @@ absl::StatusOr<Calibration> CalibrateUnguarded(Collection& c, CalibrateOptions o
 
 }  // namespace
 
-absl::StatusOr<Calibration> Calibrate(Collection& c, CalibrateOptions options) {
+absl::StatusOr<Calibration> Calibrate(RecordSource& c, CalibrateOptions options) {
   return GuardMemory("calibrating", [&] { return CalibrateUnguarded(c, std::move(options)); });
 }
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/collection.h"
+#include "engine/collection/record_source.h"
 #include "engine/identity/calibration.h"
 
 namespace metricdb {
@@ -33,7 +33,7 @@ struct CalibrateOptions {
 // INVALID_ARGUMENT for options out of range (naming them);
 // FAILED_PRECONDITION without 2 labelled identities and one with two records
 // (on each side of a hold-out).
-absl::StatusOr<Calibration> Calibrate(Collection& collection, CalibrateOptions options);
+absl::StatusOr<Calibration> Calibrate(RecordSource& collection, CalibrateOptions options);
 
 }  // namespace metricdb
 

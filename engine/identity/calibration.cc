@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "engine/bytes.h"
+#include "engine/base/bytes.h"
 
 namespace metricdb {
 namespace {
@@ -42,7 +42,7 @@ absl::StatusOr<Calibration> DecodeCalibration(std::string_view bytes) {
   return c;
 }
 
-absl::StatusOr<std::optional<Calibration>> LoadCalibration(const Collection& collection) {
+absl::StatusOr<std::optional<Calibration>> LoadCalibration(const RecordSource& collection) {
   auto bytes = collection.GetEntry(kEntry);
   if (!bytes.ok()) return bytes.status();
   if (!*bytes) return std::optional<Calibration>();
@@ -51,11 +51,11 @@ absl::StatusOr<std::optional<Calibration>> LoadCalibration(const Collection& col
   return std::optional<Calibration>(std::move(*c));
 }
 
-absl::Status StoreCalibration(Collection& collection, const Calibration& calibration) {
+absl::Status StoreCalibration(RecordSource& collection, const Calibration& calibration) {
   return collection.PutEntry(kEntry, EncodeCalibration(calibration));
 }
 
-absl::StatusOr<std::optional<double>> ResolveThreshold(const Collection& collection,
+absl::StatusOr<std::optional<double>> ResolveThreshold(const RecordSource& collection,
                                                        std::optional<double> explicit_threshold,
                                                        std::optional<double> calibrated_far,
                                                        bool required) {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/collection.h"
-#include "engine/roc.h"
+#include "engine/collection/record_source.h"
+#include "engine/base/roc.h"
 
 namespace metricdb {
 
@@ -44,8 +44,8 @@ std::string EncodeCalibration(const Calibration& c);
 absl::StatusOr<Calibration> DecodeCalibration(std::string_view bytes);
 
 // The stored calibration of `collection`, or nullopt if it has none.
-absl::StatusOr<std::optional<Calibration>> LoadCalibration(const Collection& collection);
-absl::Status StoreCalibration(Collection& collection, const Calibration& calibration);
+absl::StatusOr<std::optional<Calibration>> LoadCalibration(const RecordSource& collection);
+absl::Status StoreCalibration(RecordSource& collection, const Calibration& calibration);
 
 // The threshold for a query: `explicit_threshold` if given (INVALID_ARGUMENT
 // unless finite); else, with `calibrated_far`, the stored calibration's
@@ -55,7 +55,7 @@ absl::Status StoreCalibration(Collection& collection, const Calibration& calibra
 // there is none or it was made under another metric version than the one in
 // force (the message says how to calibrate).
 absl::StatusOr<std::optional<double>> ResolveThreshold(
-    const Collection& collection, std::optional<double> explicit_threshold,
+    const RecordSource& collection, std::optional<double> explicit_threshold,
     std::optional<double> calibrated_far, bool required);
 
 }  // namespace metricdb

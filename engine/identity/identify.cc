@@ -5,7 +5,7 @@
 
 namespace metricdb {
 
-absl::StatusOr<IdentifyResponse> Identify(const Collection& c,
+absl::StatusOr<IdentifyResponse> Identify(const RecordSource& c,
                                           absl::Span<const absl::Span<const float>> queries,
                                           absl::Span<const std::string> query_keys,
                                           const IdentifyOptions& o) {

@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "engine/collection.h"
+#include "engine/collection/record_source.h"
 #include "engine/identity/aggregation.h"
 
 namespace metricdb {
@@ -41,7 +41,7 @@ struct IdentifyResponse {
 // candidate). INVALID_ARGUMENT naming the field (bad vector, options out of
 // range, no query); NOT_FOUND for an unknown key; threshold errors as
 // ResolveThreshold.
-absl::StatusOr<IdentifyResponse> Identify(const Collection& collection,
+absl::StatusOr<IdentifyResponse> Identify(const RecordSource& collection,
                                           absl::Span<const absl::Span<const float>> queries,
                                           absl::Span<const std::string> query_keys,
                                           const IdentifyOptions& options);

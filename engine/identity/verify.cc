@@ -7,7 +7,7 @@ namespace metricdb {
 namespace {
 
 // The raw vector of a vector or key side.
-absl::StatusOr<std::vector<float>> RawVector(const Collection& c, const VerifySide& side,
+absl::StatusOr<std::vector<float>> RawVector(const RecordSource& c, const VerifySide& side,
                                              const std::string& field) {
   if (side.kind == VerifySide::Kind::kVector) return side.vector;
   auto v = c.StoredVectors({side.key}, field + ".key");
@@ -20,7 +20,7 @@ absl::StatusOr<std::vector<float>> RawVector(const Collection& c, const VerifySi
 
 }  // namespace
 
-absl::StatusOr<VerifyResponse> Verify(const Collection& c, const std::vector<VerifyPair>& pairs,
+absl::StatusOr<VerifyResponse> Verify(const RecordSource& c, const std::vector<VerifyPair>& pairs,
                                       const VerifyOptions& o) {
   if (pairs.empty()) return absl::InvalidArgumentError("pairs: at least one pair is needed");
   if (pairs.size() > size_t(c.limits().max_queries)) {

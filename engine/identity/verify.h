@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/collection.h"
+#include "engine/collection/record_source.h"
 #include "engine/identity/aggregation.h"
 
 namespace metricdb {
@@ -48,7 +48,7 @@ struct VerifyResponse {
 
 // INVALID_ARGUMENT naming the field (a bad vector, two label sides, kVotes);
 // NOT_FOUND for an unknown key or a label without records.
-absl::StatusOr<VerifyResponse> Verify(const Collection& collection,
+absl::StatusOr<VerifyResponse> Verify(const RecordSource& collection,
                                       const std::vector<VerifyPair>& pairs,
                                       const VerifyOptions& options);
 

@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "engine/metric/labelled_data.h"
 #include "engine/metric/learn_options.h"
-#include "engine/metric/linear_map.h"
+#include "engine/base/linear_map.h"
 
 namespace metricdb {
 

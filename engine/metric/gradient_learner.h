@@ -19,8 +19,8 @@
 #include "absl/status/statusor.h"
 #include "engine/metric/labelled_data.h"
 #include "engine/metric/learn_options.h"
-#include "engine/metric/learn_progress.h"
-#include "engine/metric/linear_map.h"
+#include "engine/base/progress.h"
+#include "engine/base/linear_map.h"
 
 namespace metricdb {
 

@@ -8,8 +8,8 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
-#include "engine/metric/learn_progress.h"
-#include "engine/metric/linear_map.h"
+#include "engine/base/progress.h"
+#include "engine/base/linear_map.h"
 
 namespace metricdb {
 

@@ -78,4 +78,18 @@ LabelledData Subsample(const LabelledData& data, int64_t max, uint64_t seed) {
   return out;
 }
 
+absl::StatusOr<LabelledData> SampleLabelled(const RecordSource& source, int64_t max,
+                                            uint64_t seed) {
+  auto sample = source.SampleRecords(LabelScope::kLabelled, {}, max, seed);
+  if (!sample.ok()) return sample.status();
+  LabelledData data;
+  data.dim = sample->dim;
+  data.x = std::move(sample->x);
+  std::unordered_map<std::string, int32_t> numbers;
+  for (const auto& label : sample->labels) {
+    data.label.push_back(numbers.emplace(*label, int32_t(numbers.size())).first->second);
+  }
+  return data;
+}
+
 }  // namespace metricdb

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "engine/collection/record_source.h"
 #include "engine/metric/learn_options.h"
 
 namespace metricdb {
@@ -30,6 +32,12 @@ struct LabelledData {
 // every identity with two or more). fraction 0: `eval` is a copy of `train`.
 void SplitHoldout(const LabelledData& all, HoldoutSplit split, double fraction,
                   uint64_t seed, LabelledData* train, LabelledData* eval);
+
+// Up to `max` labelled records of `source`, sampled uniformly (seeded) from
+// one consistent view, with raw vectors; labels are numbered in first-seen
+// order.
+absl::StatusOr<LabelledData> SampleLabelled(const RecordSource& source, int64_t max,
+                                            uint64_t seed);
 
 // At most `max` records of `data`, chosen uniformly (seeded), in their order.
 LabelledData Subsample(const LabelledData& data, int64_t max, uint64_t seed);

@@ -8,7 +8,7 @@
 #include "engine/metric/labelled_data.h"
 #include "engine/metric/lmnn_learner.h"
 #include "engine/metric/retrieval_quality.h"
-#include "engine/out_of_memory.h"
+#include "engine/base/out_of_memory.h"
 
 namespace metricdb {
 namespace {
@@ -39,7 +39,7 @@ RetrievalQuality EvaluateMapped(const LinearMap& map, const LabelledData& data) 
 
 // Evaluates `version` and the metric in force on `eval` (if it has labels
 // to evaluate with), stores it, and activates it if asked.
-absl::StatusOr<MetricVersion> EvaluateStoreActivate(Collection& c, MetricVersion version,
+absl::StatusOr<MetricVersion> EvaluateStoreActivate(RecordSource& c, MetricVersion version,
                                                     const LabelledData& eval, bool activate) {
   const CollectionSchema schema = c.schema();
   MetricReport& report = version.report;
@@ -53,7 +53,7 @@ absl::StatusOr<MetricVersion> EvaluateStoreActivate(Collection& c, MetricVersion
     report.eval_identities = eval.CountIdentities();
   }
   version.created_unix_ms = NowUnixMs();
-  auto number = c.AddMetricVersion(version);
+  auto number = c.AddMetricVersion(ToStored(version));
   if (!number.ok()) return number.status();
   version.version = *number;
   if (activate) {
@@ -66,7 +66,7 @@ absl::StatusOr<MetricVersion> EvaluateStoreActivate(Collection& c, MetricVersion
   return version;
 }
 
-absl::StatusOr<MetricVersion> LearnMetricUnguarded(Collection& c, LearnMethod method,
+absl::StatusOr<MetricVersion> LearnMetricUnguarded(RecordSource& c, LearnMethod method,
                                                    LearnOptions options, bool activate,
                                                    const ProgressFn& progress) {
   const Clock::time_point start = Clock::now();
@@ -79,7 +79,7 @@ absl::StatusOr<MetricVersion> LearnMetricUnguarded(Collection& c, LearnMethod me
   if (auto s = ResolveLearnOptions(method, schema.dim, &options); !s.ok()) return s;
 
   if (!report({"sampling", 0, 1, 0, 0})) return cancelled;
-  auto all = c.SampleLabelled(options.max_records, *options.seed);
+  auto all = SampleLabelled(c, options.max_records, *options.seed);
   if (!all.ok()) return all.status();
   if (const int64_t ids = all->CountIdentities(); ids < 2) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -153,7 +153,7 @@ absl::StatusOr<LinearMap> LearnLinearMap(LearnMethod method, const LabelledData&
   return absl::InvalidArgumentError("method: unknown");
 }
 
-absl::StatusOr<MetricVersion> LearnMetric(Collection& c, LearnMethod method,
+absl::StatusOr<MetricVersion> LearnMetric(RecordSource& c, LearnMethod method,
                                           LearnOptions options, bool activate,
                                           const ProgressFn& progress) {
   return GuardMemory("learning a metric", [&] {
@@ -161,7 +161,7 @@ absl::StatusOr<MetricVersion> LearnMetric(Collection& c, LearnMethod method,
   });
 }
 
-absl::StatusOr<MetricVersion> UploadMetric(Collection& c, LinearMap map, bool activate) {
+absl::StatusOr<MetricVersion> UploadMetric(RecordSource& c, LinearMap map, bool activate) {
   const CollectionSchema schema = c.schema();
   if (auto s = map.Validate(schema.dim, "map"); !s.ok()) return s;
   MetricVersion version;
@@ -169,12 +169,31 @@ absl::StatusOr<MetricVersion> UploadMetric(Collection& c, LinearMap map, bool ac
   version.report.method = "uploaded";
   LearnOptions defaults;
   ResolveLearnOptions(LearnMethod::kWhitening, schema.dim, &defaults).IgnoreError();
-  auto labelled = c.SampleLabelled(defaults.max_eval_records, *defaults.seed);
+  auto labelled = SampleLabelled(c, defaults.max_eval_records, *defaults.seed);
   if (!labelled.ok()) return labelled.status();
   if (labelled->CountIdentities() < 2 || labelled->CountRepeatedIdentities() == 0) {
     *labelled = LabelledData();  // nothing to evaluate with
   }
   return EvaluateStoreActivate(c, std::move(version), *labelled, activate);
+}
+
+absl::StatusOr<std::vector<MetricVersion>> ListMetricVersions(const RecordSource& c,
+                                                              bool include_maps) {
+  auto stored = c.ListMetricVersions(include_maps);
+  if (!stored.ok()) return stored.status();
+  std::vector<MetricVersion> out;
+  for (StoredMetricVersion& v : *stored) {
+    auto version = FromStored(std::move(v));
+    if (!version.ok()) return version.status();
+    out.push_back(std::move(*version));
+  }
+  return out;
+}
+
+absl::StatusOr<MetricVersion> GetMetricVersion(const RecordSource& c, int32_t version) {
+  auto stored = c.GetMetricVersion(version);
+  if (!stored.ok()) return stored.status();
+  return FromStored(std::move(*stored));
 }
 
 }  // namespace metricdb

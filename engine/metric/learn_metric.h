@@ -5,10 +5,10 @@
 #define METRICDB_ENGINE_METRIC_LEARN_METRIC_H_
 
 #include "absl/status/statusor.h"
-#include "engine/collection.h"
+#include "engine/collection/record_source.h"
 #include "engine/metric/labelled_data.h"
 #include "engine/metric/learn_options.h"
-#include "engine/metric/learn_progress.h"
+#include "engine/base/progress.h"
 #include "engine/metric/metric_version.h"
 
 namespace metricdb {
@@ -28,7 +28,7 @@ absl::StatusOr<LinearMap> LearnLinearMap(LearnMethod method, const LabelledData&
 // labels cannot support learning or evaluation (fewer than 2 identities, no
 // identity with two records, an empty side of the split) or the result is
 // not finite; CANCELLED when `progress` returns false.
-absl::StatusOr<MetricVersion> LearnMetric(Collection& collection, LearnMethod method,
+absl::StatusOr<MetricVersion> LearnMetric(RecordSource& collection, LearnMethod method,
                                           LearnOptions options, bool activate,
                                           const ProgressFn& progress);
 
@@ -36,8 +36,15 @@ absl::StatusOr<MetricVersion> LearnMetric(Collection& collection, LearnMethod me
 // does not fit the collection or it is not finite). When the collection has
 // labelled records of 2+ identities, the report evaluates before/after on a
 // sample of at most 2000 of them.
-absl::StatusOr<MetricVersion> UploadMetric(Collection& collection, LinearMap map,
+absl::StatusOr<MetricVersion> UploadMetric(RecordSource& collection, LinearMap map,
                                            bool activate);
+
+// The collection's metric versions, oldest first, their reports decoded;
+// maps left empty unless include_maps. DATA_LOSS for a malformed report.
+absl::StatusOr<std::vector<MetricVersion>> ListMetricVersions(const RecordSource& collection,
+                                                              bool include_maps);
+// NOT_FOUND if the collection has no such version.
+absl::StatusOr<MetricVersion> GetMetricVersion(const RecordSource& collection, int32_t version);
 
 }  // namespace metricdb
 

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "engine/collection.h"
+#include "engine/base/search_types.h"
 
 namespace metricdb {
 namespace {

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/kernels/distance_kernels.h"
+#include "engine/index/distance_kernels.h"
 #include "engine/metric/iterative_learning.h"
 
 namespace metricdb {

@@ -1,6 +1,6 @@
 #include "engine/metric/metric_version.h"
 
-#include "engine/bytes.h"
+#include "engine/base/bytes.h"
 
 namespace metricdb {
 namespace {
@@ -22,17 +22,8 @@ bool ReadQuality(ByteReader* r, RetrievalQuality* q) {
          r->Pod(&q->eer);
 }
 
-}  // namespace
-
-std::string EncodeMetricVersion(const MetricVersion& v) {
+std::string EncodeReport(const MetricReport& r) {
   std::string out;
-  PutPod<uint8_t>(&out, kFormat);
-  PutPod(&out, v.version);
-  PutPod(&out, v.created_unix_ms);
-  PutPod(&out, v.map.d_out);
-  PutPod(&out, v.map.dim);
-  PutArray(&out, v.map.rows);
-  const MetricReport& r = v.report;
   PutString(&out, r.method);
   const LearnOptions& o = r.options;
   PutPod(&out, o.d_out);
@@ -58,38 +49,60 @@ std::string EncodeMetricVersion(const MetricVersion& v) {
   return out;
 }
 
-absl::StatusOr<MetricVersion> DecodeMetricVersion(std::string_view bytes) {
+absl::Status DecodeReport(uint8_t format, std::string_view bytes, MetricReport* rep) {
   ByteReader r(bytes);
-  MetricVersion v;
-  MetricReport& rep = v.report;
-  LearnOptions& o = rep.options;
-  uint8_t format = 0;
+  LearnOptions& o = rep->options;
   double regularization, holdout, learning_rate, margin;
   int32_t split;
   uint64_t seed;
   const bool ok =
-      r.U8(&format) && (format == 1 || format == kFormat) && r.Pod(&v.version) &&
-      r.Pod(&v.created_unix_ms) &&
-      r.Pod(&v.map.d_out) && r.Pod(&v.map.dim) && r.Array(&v.map.rows) &&
-      r.String(&rep.method) && r.Pod(&o.d_out) && r.Pod(&regularization) &&
+      r.String(&rep->method) && r.Pod(&o.d_out) && r.Pod(&regularization) &&
       r.Pod(&o.max_records) && r.Pod(&holdout) && r.Pod(&split) && r.Pod(&seed) &&
       r.Pod(&o.max_eval_records) && r.Pod(&o.epochs) && r.Pod(&learning_rate) &&
       r.Pod(&margin) && r.Pod(&o.batch_identities) && r.Pod(&o.per_identity) &&
-      r.Pod(&rep.training_seconds) && r.Pod(&rep.train_records) &&
-      r.Pod(&rep.train_identities) && r.Pod(&rep.eval_identities) &&
-      r.String(&rep.before_metric) && ReadQuality(&r, &rep.before) &&
-      ReadQuality(&r, &rep.after) && (format == 1 || r.Pod(&o.target_neighbors)) && r.done();
-  if (!ok || v.map.d_out < 1 || v.map.dim < 1 ||
-      v.map.rows.size() != size_t(v.map.d_out) * size_t(v.map.dim)) {
-    return absl::DataLossError("corrupt stored metric version");
-  }
+      r.Pod(&rep->training_seconds) && r.Pod(&rep->train_records) &&
+      r.Pod(&rep->train_identities) && r.Pod(&rep->eval_identities) &&
+      r.String(&rep->before_metric) && ReadQuality(&r, &rep->before) &&
+      ReadQuality(&r, &rep->after) && (format == 1 || r.Pod(&o.target_neighbors)) && r.done();
+  if (!ok) return absl::DataLossError("corrupt stored metric version");
   if (regularization >= 0) o.regularization = regularization;
   if (holdout >= 0) o.holdout_fraction = holdout;
   if (learning_rate >= 0) o.learning_rate = learning_rate;
   if (margin >= 0) o.margin = margin;
   o.split = static_cast<HoldoutSplit>(split);
   o.seed = seed;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+StoredMetricVersion ToStored(const MetricVersion& v) {
+  StoredMetricVersion out;
+  out.version = v.version;
+  out.created_unix_ms = v.created_unix_ms;
+  out.map = v.map;
+  out.report_format = kFormat;
+  out.report = EncodeReport(v.report);
+  return out;
+}
+
+absl::StatusOr<MetricVersion> FromStored(StoredMetricVersion stored) {
+  MetricVersion v;
+  v.version = stored.version;
+  v.created_unix_ms = stored.created_unix_ms;
+  v.map = std::move(stored.map);
+  if (auto s = DecodeReport(stored.report_format, stored.report, &v.report); !s.ok()) return s;
   return v;
+}
+
+std::string EncodeMetricVersion(const MetricVersion& version) {
+  return EncodeStoredMetricVersion(ToStored(version));
+}
+
+absl::StatusOr<MetricVersion> DecodeMetricVersion(std::string_view bytes) {
+  auto stored = DecodeStoredMetricVersion(bytes);
+  if (!stored.ok()) return stored.status();
+  return FromStored(std::move(*stored));
 }
 
 }  // namespace metricdb

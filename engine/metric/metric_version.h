@@ -1,6 +1,7 @@
 // MetricVersion: one learned (or uploaded) map L of a collection, numbered
 // 1, 2, ... in the order they were made, with the report of how it was
-// learned and how it evaluated. Stored in Store; activated by number.
+// learned and how it evaluated. Stored in Store as a StoredMetricVersion
+// (the report encoded); activated by number.
 #ifndef METRICDB_ENGINE_METRIC_METRIC_VERSION_H_
 #define METRICDB_ENGINE_METRIC_METRIC_VERSION_H_
 
@@ -10,8 +11,9 @@
 
 #include "absl/status/statusor.h"
 #include "engine/metric/learn_options.h"
-#include "engine/metric/linear_map.h"
+#include "engine/base/linear_map.h"
 #include "engine/metric/retrieval_quality.h"
+#include "engine/storage/stored_metric_version.h"
 
 namespace metricdb {
 
@@ -36,8 +38,14 @@ struct MetricVersion {
   MetricReport report;
 };
 
+// The version as the store keeps it (its report encoded), and back;
+// DATA_LOSS when the report's bytes are malformed.
+StoredMetricVersion ToStored(const MetricVersion& version);
+absl::StatusOr<MetricVersion> FromStored(StoredMetricVersion stored);
+
+// The whole version as stored bytes (EncodeStoredMetricVersion of ToStored),
+// and back; DATA_LOSS on malformed bytes.
 std::string EncodeMetricVersion(const MetricVersion& version);
-// DATA_LOSS on malformed bytes.
 absl::StatusOr<MetricVersion> DecodeMetricVersion(std::string_view bytes);
 
 }  // namespace metricdb

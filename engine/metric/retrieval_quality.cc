@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "engine/roc.h"
+#include "engine/base/roc.h"
 
 namespace metricdb {
 namespace {

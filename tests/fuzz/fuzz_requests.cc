@@ -15,7 +15,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/engine.h"
+#include "engine/collection/engine.h"
 #include "server/metricdb_service.h"
 
 namespace {

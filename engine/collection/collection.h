@@ -1,0 +1,250 @@
+// Collection: the records of one schema, their vector index, and the
+// operations on them (upsert, get, delete, search).
+//
+// Consistency: a write is committed to Store (atomically, durably) and then
+// applied to the index and the in-memory maps under an exclusive lock, with a
+// Store snapshot taken right after the commit. Readers hold the shared lock
+// and read stored fields through that snapshot, so they see each batch
+// entirely or not at all. Writers are serialised; searches run in parallel.
+//
+// Metric: the creation metric, or a learned MAHALANOBIS metric version whose
+// map L the index is built over (it holds L x; stored vectors stay raw).
+// Switching metric builds the new index beside the old one, like BuildIndex.
+//
+// Every method validates its arguments and returns INVALID_ARGUMENT naming
+// the field ("records[3].vector: has 127 values, collection \"faces\" has dim
+// 128"); NOT_FOUND once the collection has been dropped.
+#ifndef METRICDB_ENGINE_COLLECTION_COLLECTION_H_
+#define METRICDB_ENGINE_COLLECTION_COLLECTION_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "engine/base/collection_limits.h"
+#include "engine/base/collection_schema.h"
+#include "engine/base/linear_map.h"
+#include "engine/base/record.h"
+#include "engine/base/search_types.h"
+#include "engine/base/writer_priority_mutex.h"
+#include "engine/collection/record_catalogue.h"
+#include "engine/collection/record_source.h"
+#include "engine/index/vector_index.h"
+#include "engine/storage/store.h"
+
+namespace metricdb {
+
+struct CollectionStats {
+  int64_t record_count = 0;
+  int64_t label_count = 0;
+  int64_t index_memory_bytes = 0;
+  IndexStatus index;
+  bool index_building = false;  // a BuildIndex (or tombstone rebuild) is running
+  // Wall time of the last index build: at open (snapshot restore + replay,
+  // or a rebuild from the store), BuildIndex, a tombstone rebuild, or a
+  // metric activation.
+  double last_index_build_seconds = 0;
+};
+
+class Collection final : public RecordSource, public std::enable_shared_from_this<Collection> {
+ public:
+  // Opens collection `id` of `store`. Its index comes from the snapshot at
+  // `snapshot_path` when that is usable, plus a replay of what the store
+  // gained or lost since; otherwise it is rebuilt from the stored records
+  // (and the reason logged). `snapshot_path` empty: no snapshots. The
+  // collection keeps the store open while it lives.
+  static absl::StatusOr<std::shared_ptr<Collection>> Open(
+      uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
+      const CollectionLimits& limits, std::string snapshot_path = "");
+
+  // How the index was obtained when the collection was opened.
+  struct LoadReport {
+    bool from_snapshot = false;
+    int64_t replayed_adds = 0;     // records added after the snapshot
+    int64_t replayed_removes = 0;  // snapshot entries deleted since
+    std::string fallback_reason;   // why a snapshot was not used, if one existed
+  };
+  LoadReport load_report() const { return load_report_; }
+
+  // Writes the index snapshot if anything changed since the last one.
+  // Writers wait while the index is serialised; searches continue.
+  absl::Status SaveSnapshot();
+
+  // The schema with the index spec in force now.
+  CollectionSchema schema() const override;
+  uint32_t id() const { return id_; }
+  const CollectionLimits& limits() const override { return limits_; }
+
+  // Stores the batch atomically; an existing key is replaced. Rejects an
+  // empty batch, a key repeated in the batch, wrong dimensions, NaN/Inf.
+  absl::StatusOr<UpsertResult> Upsert(std::vector<Record> records);
+
+  // Group commit: stores several batches with one durable write, each batch
+  // still all or nothing. Batches are validated in order; the first invalid
+  // one and all after it are not stored, those before it are. A key written
+  // in two batches ends with the later record.
+  GroupUpsertResult UpsertGroup(std::vector<std::vector<Record>> batches) override;
+
+  absl::StatusOr<GetResult> Get(absl::Span<const std::string> keys,
+                                bool include_vectors) const override;
+
+  // Deletes the records named by `keys` and all records whose label is in
+  // `labels`; returns how many were deleted. Unknown keys/labels are skipped.
+  absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
+                                 absl::Span<const std::string> labels);
+
+  // k nearest records for each query under the collection's metric.
+  absl::StatusOr<SearchResults> Search(
+      absl::Span<const absl::Span<const float>> queries,
+      const SearchOptions& options) const override;
+
+  // True when a search of `queries` vectors is expected to take well under
+  // a millisecond, so a server may run it on the thread that received it:
+  // at most kMaxScanQueries queries, on an approximate index (HNSW, trained
+  // IVF) or an exact one holding fewer than 2^20 values.
+  bool IsQuickSearch(int64_t queries) const;
+
+  CollectionStats Stats() const;
+
+  // Builds a new index from the stored records beside the current one and
+  // swaps it in; searches keep answering from the old index meanwhile,
+  // writers wait. With `spec`, the collection switches to that index (the
+  // schema is updated durably); without, the current index is rebuilt, and an
+  // IVF index is trained now on what the collection holds (FAILED_PRECONDITION
+  // if that is too little).
+  absl::Status BuildIndex(const std::optional<IndexSpec>& spec);
+
+  // Checks `vectors` like Search checks queries (errors name `field`[i]) and
+  // returns them in metric space (n x space->dim), under the metric in force.
+  absl::StatusOr<std::vector<float>> ToMetricSpace(absl::Span<const absl::Span<const float>> vectors,
+                                                   const std::string& field,
+                                                   MetricSpace* space) const override;
+  // The stored (raw) vectors of `keys`, in order; NOT_FOUND naming the first
+  // unknown key as `field`[i].
+  absl::StatusOr<std::vector<std::vector<float>>> StoredVectors(
+      absl::Span<const std::string> keys, const std::string& field) const override;
+  // The same for stored (already checked) raw rows, n x dim.
+  std::vector<float> RowsToMetricSpace(const std::vector<float>& rows,
+                                       MetricSpace* space) const override;
+
+  // Up to `max` records in `scope` (and, if `labels` is non-empty, with one
+  // of those labels), sampled uniformly (seeded) from one consistent view, in
+  // record order.
+  absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
+                                             const std::vector<std::string>& labels,
+                                             int64_t max, uint64_t seed) const override;
+
+  // Metric versions (stored in Store, numbered from 1).
+  absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) override;
+  absl::StatusOr<std::vector<StoredMetricVersion>> ListMetricVersions(
+      bool include_maps) const override;
+  absl::StatusOr<StoredMetricVersion> GetMetricVersion(int32_t version) const override;
+
+  // Named entries stored with the collection (its calibration), dropped
+  // with it.
+  absl::Status PutEntry(std::string_view name, std::string_view value) override;
+  absl::StatusOr<std::optional<std::string>> GetEntry(std::string_view name) const override;
+
+  // Puts metric version `version` in force (0: the creation metric again).
+  // The index (same spec) is built over the mapped vectors beside the current
+  // one and swapped in with the map atomically; searches keep answering
+  // meanwhile, writers wait. NOT_FOUND for an unknown version;
+  // INVALID_ARGUMENT if the index spec does not fit the map's d_out (IVF_PQ
+  // m must divide it). On any error the metric in force is unchanged.
+  absl::Status ActivateMetric(int32_t version) override;
+
+  // Removes the collection from Store; afterwards every call is NOT_FOUND.
+  // A background rebuild is cancelled and waited for first.
+  absl::Status Drop();
+
+  // Cancels a running background (tombstone) rebuild, waits for it, and
+  // starts no more; explicit BuildIndex/ActivateMetric calls running now end
+  // with CANCELLED. The destructor does the same. Call before the process
+  // stops, so that no work is cut off half-way.
+  void StopBackgroundWork();
+  ~Collection() override;
+
+ private:
+  Collection(uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
+             const CollectionLimits& limits, std::string snapshot_path);
+  absl::Status LoadFromStore();
+  // The schema an index is made from: the map's d_out and L2 under a map,
+  // else the collection's dim and metric.
+  CollectionSchema IndexSchema(const IndexSpec& spec, const LinearMap* map) const;
+  // Adds the stored records for which `include(id)` holds, in index form
+  // (ToIndexForm with `map`), to `index`, and calls `on_record` for every
+  // stored record.
+  absl::Status ScanIntoIndex(VectorIndex* index, const LinearMap* map,
+                             const std::function<bool(int64_t)>& include,
+                             const std::function<void(int64_t, Record&&)>& on_record);
+  // The index restored from the snapshot file; an error says why it cannot
+  // be used.
+  absl::StatusOr<std::unique_ptr<VectorIndex>> RestoreSnapshot() const;
+  absl::Status CheckTuning(const SearchTuning& tuning) const;
+  // Checks an input vector (dim, finite, not zero under the cosine creation
+  // metric, whichever metric is in force; squared norm small enough that
+  // distances stay finite in float) and copies it to `out` (dim floats).
+  // `field` is called only to name the vector in an error, so the valid path
+  // builds no strings. Under an active map the caller checks the images too,
+  // once it has them in index form (under the lock that keeps the map).
+  absl::Status CheckInput(absl::Span<const float> v, float* out,
+                          absl::FunctionRef<std::string()> field) const;
+  // Turns checked raw rows (n x dim) into what the index holds: L x under
+  // `map` (n x d_out), else normalised for cosine or unchanged.
+  void ToIndexForm(const LinearMap* map, std::vector<float>* rows) const;
+  // Builds an index of `spec` over the stored records under `map` beside the
+  // current one and swaps both in (with `metric_version`); persists the
+  // schema when it changes. `train`: train an IVF index now.
+  absl::Status RebuildIndex(IndexSpec spec, int32_t metric_version,
+                            std::shared_ptr<const LinearMap> map, bool train);
+  // Validates one upsert batch; fills `prepared` with its raw vectors
+  // (rows x dim).
+  absl::Status ValidateBatch(const std::vector<Record>& records,
+                             std::vector<float>* prepared) const;
+  absl::Status NotFound() const;
+  // Requires mu_: starts a background BuildIndex when the index asks for one
+  // (on rebuild_thread_, joined by StopBackgroundWork).
+  void MaybeScheduleRebuildLocked();
+
+  const uint32_t id_;
+  const CollectionSchema schema_;
+  const std::shared_ptr<Store> store_;
+  const CollectionLimits limits_;
+  const std::string snapshot_path_;
+  LoadReport load_report_;
+
+  std::mutex write_mu_;  // serialises writers; held across commit + apply
+  bool dropped_ = false;         // guarded by write_mu_ and mu_
+  std::atomic<bool> rebuild_scheduled_{false};
+  std::atomic<bool> closing_{false};  // StopBackgroundWork was called
+  std::mutex rebuild_mu_;             // guards rebuild_thread_
+  std::thread rebuild_thread_;        // the last tombstone rebuild
+  std::atomic<bool> building_{false};  // BuildIndex in progress
+  int64_t next_record_id_ = 0;   // guarded by write_mu_
+  int64_t changes_since_snapshot_ = 0;  // guarded by write_mu_
+
+  mutable WriterPriorityMutex mu_;  // guards everything below
+  IndexSpec index_spec_;          // replaces schema_.index once built
+  int32_t metric_version_ = 0;    // replaces schema_.metric_version
+  std::shared_ptr<const LinearMap> map_;  // of metric_version_; also under write_mu_
+  double last_build_seconds_ = 0;         // under mu_
+  std::unique_ptr<VectorIndex> index_;
+  RecordCatalogue catalogue_;  // changed under write_mu_ and mu_
+  std::shared_ptr<const StoreSnapshot> snapshot_;  // matches the index
+};
+
+}  // namespace metricdb
+
+#endif  // METRICDB_ENGINE_COLLECTION_COLLECTION_H_

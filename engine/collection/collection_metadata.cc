@@ -1,0 +1,83 @@
+// Collection: sampling for learners, metric versions, named entries.
+#include "engine/collection/collection.h"
+
+#include <algorithm>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+
+namespace metricdb {
+
+absl::StatusOr<RecordSample> Collection::SampleRecords(LabelScope scope,
+                                                       const std::vector<std::string>& labels,
+                                                       int64_t max, uint64_t seed) const {
+  std::vector<int64_t> ids;
+  std::shared_ptr<const StoreSnapshot> snapshot;
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+    ids = catalogue_.Select(scope, labels);
+    snapshot = snapshot_;
+  }
+  std::sort(ids.begin(), ids.end());
+  if (int64_t(ids.size()) > max) {
+    std::mt19937_64 rng(seed);
+    std::shuffle(ids.begin(), ids.end(), rng);
+    ids.resize(max);
+    std::sort(ids.begin(), ids.end());
+  }
+  auto stored = store_->GetRecords(id_, ids, snapshot.get());
+  if (!stored.ok()) return stored.status();
+  RecordSample out;
+  out.dim = schema_.dim;
+  out.x.reserve(ids.size() * size_t(out.dim));
+  for (auto& rec : *stored) {
+    if (!rec) return absl::InternalError("indexed record missing from store");
+    out.keys.push_back(std::move(rec->key));
+    out.x.insert(out.x.end(), rec->vector.begin(), rec->vector.end());
+    out.labels.push_back(std::move(rec->label));
+  }
+  return out;
+}
+
+absl::StatusOr<int32_t> Collection::AddMetricVersion(StoredMetricVersion version) {
+  if (auto s = version.map.Validate(schema_.dim, "map"); !s.ok()) return s;
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+  }
+  return store_->AddMetricVersion(id_, std::move(version));
+}
+
+absl::StatusOr<std::vector<StoredMetricVersion>> Collection::ListMetricVersions(
+    bool include_maps) const {
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+  }
+  return store_->ListMetricVersions(id_, include_maps);
+}
+
+absl::Status Collection::PutEntry(std::string_view name, std::string_view value) {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (dropped_) return NotFound();
+  return store_->PutCollectionEntry(id_, name, value);
+}
+
+absl::StatusOr<std::optional<std::string>> Collection::GetEntry(std::string_view name) const {
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+  }
+  return store_->GetCollectionEntry(id_, name);
+}
+
+absl::StatusOr<StoredMetricVersion> Collection::GetMetricVersion(int32_t version) const {
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+  }
+  return store_->GetMetricVersion(id_, version);
+}
+
+}  // namespace metricdb

@@ -1,0 +1,179 @@
+// Collection: reads (get, search with label filters and cancellation).
+#include "engine/collection/collection.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "engine/collection/vector_checks.h"
+#include "engine/index/exact_scan.h"
+
+namespace metricdb {
+
+absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,
+                                          bool include_vectors) const {
+  if (keys.size() > size_t(limits_.max_keys)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "keys: ", keys.size(), " keys, at most ", limits_.max_keys, " allowed"));
+  }
+  GetResult result;
+  std::vector<int64_t> ids;
+  std::shared_ptr<const StoreSnapshot> snapshot;
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+    for (const std::string& key : keys) {
+      if (int64_t id = catalogue_.IdOf(key); id < 0) {
+        result.missing_keys.push_back(key);
+      } else {
+        ids.push_back(id);
+      }
+    }
+    snapshot = snapshot_;
+  }
+  auto stored = store_->GetRecords(id_, ids, snapshot.get());
+  if (!stored.ok()) return stored.status();
+  for (auto& rec : *stored) {
+    if (!rec) return absl::InternalError("indexed record missing from store");
+    if (!include_vectors) rec->vector.clear();
+    result.records.push_back(std::move(*rec));
+  }
+  return result;
+}
+
+absl::StatusOr<SearchResults> Collection::Search(
+    absl::Span<const absl::Span<const float>> queries,
+    const SearchOptions& options) const {
+  if (queries.empty()) {
+    return absl::InvalidArgumentError("queries: at least one query is needed");
+  }
+  if (queries.size() > size_t(limits_.max_queries)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("queries: ", queries.size(), " queries, at most ",
+                     limits_.max_queries, " allowed per request"));
+  }
+  if (options.k < 1 || options.k > limits_.max_k) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "k: must be in [1, ", limits_.max_k, "], got ", options.k));
+  }
+  if (auto s = CheckTuning(options.tuning); !s.ok()) return s;
+  const size_t dim = schema_.dim;
+  const int64_t n = queries.size();
+  std::vector<float> prepared(n * dim);
+  for (int64_t q = 0; q < n; ++q) {
+    if (auto s = CheckInput(queries[q], prepared.data() + q * dim,
+                            [&] { return absl::StrCat("queries[", q, "]"); });
+        !s.ok()) {
+      return s;
+    }
+  }
+
+  const int k = options.k;
+  std::vector<float> raw;
+  std::vector<int64_t> ids;
+  SearchResults results(n);
+  std::shared_ptr<const StoreSnapshot> snapshot;
+  {
+    std::shared_lock<WriterPriorityMutex> lock(mu_);
+    if (dropped_) return NotFound();
+    bool none = false;
+    const std::unique_ptr<IdFilter> filter =
+        catalogue_.SearchFilter(options.scope, options.labels, &none);
+    if (none) return results;  // no record is in scope
+    ToIndexForm(map_.get(), &prepared);
+    if (map_ != nullptr) {
+      if (auto o = FirstOverflow(prepared.data(), n, size_t(map_->d_out))) {
+        return absl::InvalidArgumentError(OverflowMessage(
+            absl::StrCat("queries[", o->row, "]"), "the active metric's map", o->norm));
+      }
+    }
+    const Metric index_metric = map_ ? Metric::kL2 : schema_.metric;
+    const size_t index_dim = prepared.size() / size_t(n);
+    const int64_t chunk = options.cancelled ? kCancelCheckQueries : n;
+    std::vector<float> chunk_raw;
+    std::vector<int64_t> chunk_ids;
+    for (int64_t first = 0; first < n; first += chunk) {
+      if (options.cancelled && options.cancelled()) {
+        return absl::CancelledError(
+            absl::StrCat("search cancelled after ", first, " of ", n, " queries"));
+      }
+      const int64_t m = std::min(chunk, n - first);
+      if (auto s = index_->Search(prepared.data() + size_t(first) * index_dim, m, k,
+                                  filter.get(), options.tuning, &chunk_raw, &chunk_ids);
+          !s.ok()) {
+        return s;
+      }
+      raw.insert(raw.end(), chunk_raw.begin(), chunk_raw.end());
+      ids.insert(ids.end(), chunk_ids.begin(), chunk_ids.end());
+    }
+    for (int64_t q = 0; q < n; ++q) {
+      auto& hits = results[q];
+      for (int j = 0; j < k; ++j) {
+        const int64_t id = ids[q * k + j];
+        if (id < 0) break;
+        const RecordCatalogue::Entry& e = catalogue_.At(id);
+        SearchHit hit;
+        hit.key = e.key;
+        if (e.label >= 0) hit.label = catalogue_.LabelName(e.label);
+        hit.distance = ToApiDistance(index_metric, raw[q * k + j]);
+        hits.push_back(std::move(hit));
+      }
+    }
+    snapshot = snapshot_;
+  }
+  if (options.include_vectors || options.include_attributes) {
+    std::vector<int64_t> hit_ids;
+    for (int64_t id : ids) {
+      if (id >= 0) hit_ids.push_back(id);
+    }
+    auto stored = store_->GetRecords(id_, hit_ids, snapshot.get());
+    if (!stored.ok()) return stored.status();
+    size_t next = 0;
+    for (auto& hits : results) {
+      for (auto& hit : hits) {
+        auto& rec = (*stored)[next++];
+        if (!rec) return absl::InternalError("indexed record missing from store");
+        if (options.include_vectors) hit.vector = std::move(rec->vector);
+        if (options.include_attributes) hit.attributes = std::move(rec->attributes);
+      }
+    }
+  }
+  return results;
+}
+
+absl::Status Collection::CheckTuning(const SearchTuning& tuning) const {
+  std::shared_lock<WriterPriorityMutex> lock(mu_);
+  const IndexSpec& spec = index_spec_;
+  if (tuning.ef_search != 0) {
+    if (spec.kind != IndexSpec::Kind::kHnsw) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "params.ef_search: only for hnsw indexes, the collection's index is ",
+          std::string(IndexKindName(spec.kind))));
+    }
+    if (tuning.ef_search < 1 || tuning.ef_search > 32768) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "params.ef_search: must be in [1, 32768], got ", tuning.ef_search));
+    }
+  }
+  if (tuning.nprobe != 0) {
+    if (spec.kind != IndexSpec::Kind::kIvfFlat && spec.kind != IndexSpec::Kind::kIvfPq) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "params.nprobe: only for ivf indexes, the collection's index is ",
+          std::string(IndexKindName(spec.kind))));
+    }
+    if (tuning.nprobe < 1 || tuning.nprobe > spec.nlist) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "params.nprobe: must be in [1, nlist = ", spec.nlist, "], got ", tuning.nprobe));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool Collection::IsQuickSearch(int64_t queries) const {
+  if (queries > int64_t(kMaxScanQueries)) return false;
+  std::shared_lock<WriterPriorityMutex> lock(mu_);
+  const bool exact =
+      index_spec_.kind == IndexSpec::Kind::kFlat || !index_->status().trained;
+  return !exact || uint64_t(index_->size()) * uint64_t(schema_.dim) < (uint64_t(1) << 20);
+}
+
+}  // namespace metricdb

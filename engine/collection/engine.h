@@ -1,0 +1,75 @@
+// Engine: the catalog of collections over one Store. The server's only entry
+// point into storage and search; no gRPC types here.
+//
+//   auto engine = Engine::Open(options);          // loads every collection
+//   auto c = (*engine)->GetCollection("faces");   // shared_ptr<Collection>
+//   auto hits = (*c)->Search(queries, {.k = 10});
+//
+// Thread-safe. A Collection handle stays usable after DropCollection (its
+// calls then return NOT_FOUND), so in-flight requests never touch freed state.
+#ifndef METRICDB_ENGINE_COLLECTION_ENGINE_H_
+#define METRICDB_ENGINE_COLLECTION_ENGINE_H_
+
+#include <condition_variable>
+#include <map>
+#include <thread>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/collection/collection.h"
+#include "engine/base/collection_schema.h"
+#include "engine/collection/engine_options.h"
+#include "engine/storage/store.h"
+
+namespace metricdb {
+
+class Engine {
+ public:
+  // Validates `options`, opens the store in options.data_dir and rebuilds
+  // the index of every collection from it.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+
+  // ALREADY_EXISTS if the name is taken; INVALID_ARGUMENT / UNIMPLEMENTED
+  // from ValidateSchema.
+  absl::StatusOr<std::shared_ptr<Collection>> CreateCollection(
+      const CollectionSchema& schema);
+  // NOT_FOUND if there is no such collection.
+  absl::StatusOr<std::shared_ptr<Collection>> GetCollection(
+      std::string_view name) const;
+  // Sorted by name.
+  std::vector<std::shared_ptr<Collection>> ListCollections() const;
+  absl::Status DropCollection(std::string_view name);
+
+  const EngineOptions& options() const { return options_; }
+
+  // Snapshots every collection that changed since its last snapshot; returns
+  // the first error (the others are still tried).
+  absl::Status SnapshotAll();
+
+  // Stops background snapshots, cancels and waits for index rebuilds and,
+  // with snapshot_on_close, snapshots.
+  ~Engine();
+
+ private:
+  explicit Engine(const EngineOptions& options) : options_(options) {}
+  std::string SnapshotPath(uint32_t collection_id) const;
+  void SnapshotLoop();
+
+  const EngineOptions options_;
+  std::shared_ptr<Store> store_;
+  mutable std::mutex mu_;  // guards collections_; held across create/drop
+  std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;
+
+  std::mutex snapshot_mu_;  // guards stop_
+  std::condition_variable snapshot_cv_;
+  bool stop_ = false;
+  std::thread snapshotter_;
+};
+
+}  // namespace metricdb
+
+#endif  // METRICDB_ENGINE_COLLECTION_ENGINE_H_

@@ -1,0 +1,122 @@
+#include "engine/collection/record_catalogue.h"
+
+namespace metricdb {
+
+// Label restriction: a filter over record ids, checked by the index. An
+// empty `allowed` admits every label.
+class RecordCatalogue::Filter final : public IdFilter {
+ public:
+  Filter(const std::unordered_map<int64_t, Entry>& entries, std::vector<bool> allowed,
+         LabelScope scope)
+      : entries_(entries), allowed_(std::move(allowed)), scope_(scope) {}
+  bool Allows(int64_t id) const override {
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return false;
+    const int32_t label = it->second.label;
+    if (scope_ == LabelScope::kUnlabelled) return label < 0;
+    if (label < 0) return scope_ == LabelScope::kAll && allowed_.empty();
+    return allowed_.empty() || allowed_[label];
+  }
+
+ private:
+  const std::unordered_map<int64_t, Entry>& entries_;
+  std::vector<bool> allowed_;
+  LabelScope scope_;
+};
+
+void RecordCatalogue::Add(int64_t id, std::string key, const std::optional<std::string>& label) {
+  Entry entry{std::move(key), -1};
+  if (label) {
+    auto [it, added] = label_ids_.emplace(*label, int32_t(label_names_.size()));
+    if (added) {
+      label_names_.push_back(*label);
+      label_sizes_.push_back(0);
+    }
+    entry.label = it->second;
+  }
+  if (entry.label >= 0 && label_sizes_[entry.label]++ == 0) ++label_count_;
+  if (entry.label < 0) ++unlabelled_count_;
+  key_ids_[entry.key] = id;
+  entries_.emplace(id, std::move(entry));
+}
+
+void RecordCatalogue::Remove(int64_t id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  const int32_t label = it->second.label;
+  if (label >= 0 && --label_sizes_[label] == 0) --label_count_;
+  if (label < 0) --unlabelled_count_;
+  key_ids_.erase(it->second.key);
+  entries_.erase(it);
+}
+
+void RecordCatalogue::Clear() {
+  key_ids_.clear();
+  entries_.clear();
+}
+
+int64_t RecordCatalogue::IdOf(const std::string& key) const {
+  auto it = key_ids_.find(key);
+  return it == key_ids_.end() ? -1 : it->second;
+}
+
+bool RecordCatalogue::LabelMask(const std::vector<std::string>& labels,
+                                std::vector<bool>* mask) const {
+  mask->assign(label_names_.size(), false);
+  bool any = false;
+  for (const std::string& label : labels) {
+    auto it = label_ids_.find(label);
+    if (it != label_ids_.end()) (*mask)[it->second] = any = true;
+  }
+  return any;
+}
+
+void RecordCatalogue::CollectLabelled(const std::vector<std::string>& labels,
+                                      std::unordered_set<int64_t>* out) const {
+  std::vector<bool> wanted;
+  if (labels.empty() || !LabelMask(labels, &wanted)) return;
+  for (const auto& [id, entry] : entries_) {
+    if (entry.label >= 0 && wanted[entry.label]) out->insert(id);
+  }
+}
+
+std::vector<int64_t> RecordCatalogue::Select(LabelScope scope,
+                                             const std::vector<std::string>& labels) const {
+  std::vector<bool> wanted;
+  if (!labels.empty()) LabelMask(labels, &wanted);
+  std::vector<int64_t> ids;
+  for (const auto& [id, entry] : entries_) {
+    const bool labelled = entry.label >= 0;
+    if (scope == LabelScope::kLabelled && !labelled) continue;
+    if (scope == LabelScope::kUnlabelled && labelled) continue;
+    if (!wanted.empty() && !(labelled && wanted[entry.label])) continue;
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+std::unique_ptr<IdFilter> RecordCatalogue::SearchFilter(LabelScope scope,
+                                                        const std::vector<std::string>& labels,
+                                                        bool* empty) const {
+  *empty = false;
+  if (!labels.empty()) {
+    std::vector<bool> allowed;
+    if (!LabelMask(labels, &allowed) || scope == LabelScope::kUnlabelled) {
+      *empty = true;  // no record carries any of these labels
+      return nullptr;
+    }
+    return std::make_unique<Filter>(entries_, std::move(allowed), scope);
+  }
+  if (scope == LabelScope::kAll) return nullptr;
+  // A filter slows the index down: skip it when the scope is everything.
+  const int64_t in_scope = scope == LabelScope::kLabelled ? size() - unlabelled_count_
+                                                          : unlabelled_count_;
+  if (in_scope == 0) {
+    *empty = true;
+    return nullptr;
+  }
+  if (in_scope == size()) return nullptr;
+  return std::make_unique<Filter>(entries_, std::vector<bool>(), scope);
+}
+
+}  // namespace metricdb

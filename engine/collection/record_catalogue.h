@@ -1,0 +1,76 @@
+// RecordCatalogue: the in-memory key and label catalogue of one collection —
+// record id -> (key, label), key -> record id, label -> number and size. It is
+// rebuilt from the store when a collection opens (the store keeps no second
+// copy of it) and changed with every applied write.
+//
+// Not thread-safe: the owning Collection guards it with its lock (writers
+// exclusive, readers shared).
+#ifndef METRICDB_ENGINE_COLLECTION_RECORD_CATALOGUE_H_
+#define METRICDB_ENGINE_COLLECTION_RECORD_CATALOGUE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/base/search_types.h"
+#include "engine/index/vector_index.h"
+
+namespace metricdb {
+
+class RecordCatalogue {
+ public:
+  struct Entry {
+    std::string key;
+    int32_t label = -1;  // a label number (LabelName), -1 when unlabelled
+  };
+
+  // Adds record `id`; the key must not be catalogued already.
+  void Add(int64_t id, std::string key, const std::optional<std::string>& label);
+  // Removes record `id`; an unknown id is ignored.
+  void Remove(int64_t id);
+  void Clear();
+
+  // The id of `key`, or -1.
+  int64_t IdOf(const std::string& key) const;
+  // The entry of a catalogued id (which must exist).
+  const Entry& At(int64_t id) const { return entries_.at(id); }
+  const std::string& LabelName(int32_t label) const { return label_names_[label]; }
+
+  // Adds to `out` the ids of every record whose label is one of `labels`.
+  void CollectLabelled(const std::vector<std::string>& labels,
+                       std::unordered_set<int64_t>* out) const;
+  // The ids in `scope` (with one of `labels`, if any are given), unordered.
+  std::vector<int64_t> Select(LabelScope scope, const std::vector<std::string>& labels) const;
+
+  // The filter a search in `scope` with `labels` needs. Sets *empty (and
+  // returns null) when no record can match; returns null with *empty false
+  // when every record matches. The filter reads this catalogue: use it only
+  // while the catalogue is guarded against writers.
+  std::unique_ptr<IdFilter> SearchFilter(LabelScope scope, const std::vector<std::string>& labels,
+                                         bool* empty) const;
+
+  int64_t size() const { return int64_t(entries_.size()); }
+  int64_t label_count() const { return label_count_; }  // labels with a record
+
+ private:
+  class Filter;
+  // Label numbers of `labels` that exist, as a mask over label numbers;
+  // false when none does.
+  bool LabelMask(const std::vector<std::string>& labels, std::vector<bool>* mask) const;
+
+  std::unordered_map<std::string, int64_t> key_ids_;
+  std::unordered_map<int64_t, Entry> entries_;
+  std::unordered_map<std::string, int32_t> label_ids_;
+  std::vector<std::string> label_names_;
+  std::vector<int64_t> label_sizes_;
+  int64_t label_count_ = 0;       // labels with at least one record
+  int64_t unlabelled_count_ = 0;  // records without a label
+};
+
+}  // namespace metricdb
+
+#endif  // METRICDB_ENGINE_COLLECTION_RECORD_CATALOGUE_H_

@@ -1,0 +1,115 @@
+#include "engine/storage/record_codec.h"
+
+#include "engine/base/bytes.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace metricdb {
+namespace {
+
+constexpr uint8_t kRecordFormat = 1;
+// Format 2 added metric_version; format 1 (without it) is still read.
+constexpr uint8_t kSchemaFormat = 2;
+
+using Reader = ByteReader;
+
+absl::Status Corrupt(std::string_view what) {
+  return absl::DataLossError(std::string("corrupt stored ") + std::string(what));
+}
+
+}  // namespace
+
+void EncodeRecordParts(const Record& record, std::string* head, std::string* tail) {
+  head->clear();
+  head->push_back(static_cast<char>(kRecordFormat));
+  PutString(head, record.key);
+  PutU32(head, static_cast<uint32_t>(record.vector.size()));
+  tail->clear();
+  tail->push_back(record.label.has_value() ? 1 : 0);
+  if (record.label) PutString(tail, *record.label);
+  PutU32(tail, static_cast<uint32_t>(record.attributes.size()));
+  for (const auto& [k, v] : record.attributes) {
+    PutString(tail, k);
+    PutString(tail, v);
+  }
+}
+
+std::string EncodeRecord(const Record& record) {
+  std::string head, tail;
+  EncodeRecordParts(record, &head, &tail);
+  head.append(reinterpret_cast<const char*>(record.vector.data()),
+              record.vector.size() * sizeof(float));
+  return head + tail;
+}
+
+absl::StatusOr<Record> DecodeRecord(std::string_view bytes) {
+  Reader r(bytes);
+  Record rec;
+  uint8_t format, has_label;
+  uint32_t n_attr;
+  if (!r.U8(&format) || format != kRecordFormat || !r.String(&rec.key) ||
+      !r.Floats(&rec.vector) || !r.U8(&has_label) || has_label > 1) {
+    return Corrupt("record");
+  }
+  if (has_label) {
+    std::string label;
+    if (!r.String(&label)) return Corrupt("record label");
+    rec.label = std::move(label);
+  }
+  if (!r.U32(&n_attr)) return Corrupt("record attributes");
+  for (uint32_t i = 0; i < n_attr; ++i) {
+    std::string k, v;
+    if (!r.String(&k) || !r.String(&v)) return Corrupt("record attributes");
+    rec.attributes.emplace(std::move(k), std::move(v));
+  }
+  if (!r.done()) return Corrupt("record (trailing bytes)");
+  return rec;
+}
+
+std::string EncodeSchema(const CollectionSchema& schema) {
+  std::string out;
+  out.push_back(static_cast<char>(kSchemaFormat));
+  PutString(&out, schema.name);
+  PutU32(&out, static_cast<uint32_t>(schema.dim));
+  PutU32(&out, static_cast<uint32_t>(schema.metric));
+  const IndexSpec& ix = schema.index;
+  for (int32_t v : {static_cast<int32_t>(ix.kind), ix.m, ix.ef_construction,
+                    ix.ef_search, ix.nlist, ix.nprobe, ix.nbits}) {
+    PutU32(&out, static_cast<uint32_t>(v));
+  }
+  PutU32(&out, static_cast<uint32_t>(schema.metric_version));
+  return out;
+}
+
+absl::StatusOr<CollectionSchema> DecodeSchema(std::string_view bytes) {
+  Reader r(bytes);
+  CollectionSchema s;
+  uint8_t format;
+  uint32_t dim, metric, f[7];
+  if (!r.U8(&format) || format < 1 || format > kSchemaFormat || !r.String(&s.name) ||
+      !r.U32(&dim) || !r.U32(&metric)) {
+    return Corrupt("schema");
+  }
+  for (uint32_t& v : f) {
+    if (!r.U32(&v)) return Corrupt("schema index");
+  }
+  uint32_t version = 0;
+  if (format >= 2 && !r.U32(&version)) return Corrupt("schema metric version");
+  if (!r.done() || metric < 1 || metric > 3 || f[0] > 3 || version > INT32_MAX) {
+    return Corrupt("schema");
+  }
+  s.dim = static_cast<int32_t>(dim);
+  s.metric = static_cast<Metric>(metric);
+  s.index.kind = static_cast<IndexSpec::Kind>(f[0]);
+  s.index.m = static_cast<int32_t>(f[1]);
+  s.index.ef_construction = static_cast<int32_t>(f[2]);
+  s.index.ef_search = static_cast<int32_t>(f[3]);
+  s.index.nlist = static_cast<int32_t>(f[4]);
+  s.index.nprobe = static_cast<int32_t>(f[5]);
+  s.index.nbits = static_cast<int32_t>(f[6]);
+  s.metric_version = static_cast<int32_t>(version);
+  return s;
+}
+
+}  // namespace metricdb
