@@ -12,6 +12,7 @@ packages=(
   libfaiss-dev libopenblas-dev libeigen3-dev librocksdb-dev libhnswlib-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev libhdf5-dev zlib1g-dev libssl-dev libcpp-httplib-dev
   libgtest-dev openssl  # openssl: the TLS test makes its certificates
+  clang-format git  # scripts/check-format.sh and check-layout.sh, run by the tests
   python3-numpy python3-sklearn  # the tests export scikit-learn's datasets
   python3-grpcio python3-protobuf python3-pytest python3-matplotlib  # Python client, examples
 )

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/proto_convert.h"
+#include "server/rpc_roles.h"
 #include "server/status_util.h"
 #include "server/upsert_stream_reactor.h"
 
@@ -15,12 +16,12 @@ namespace metricdb {
 grpc::Status MetricDbService::CreateCollection(
     grpc::ServerContext* context, const v1::CreateCollectionRequest* request,
     v1::CreateCollectionResponse* response) {
-  if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__); !s.ok()) return s;
   auto schema = FromProto(request->schema());
   if (!schema.ok()) return Reply("CreateCollection", schema.status());
   auto collection = engine_->CreateCollection(*schema);
   if (!collection.ok()) return Reply("CreateCollection", collection.status());
-  ToProto(**collection, response->mutable_collection());
+  ToProto((*collection)->schema(), (*collection)->Stats(), response->mutable_collection());
   spdlog::info("created collection {} (dim {}, {})", schema->name, schema->dim,
                std::string(MetricName(schema->metric)));
   return grpc::Status::OK;
@@ -29,19 +30,19 @@ grpc::Status MetricDbService::CreateCollection(
 grpc::Status MetricDbService::GetCollection(
     grpc::ServerContext* context, const v1::GetCollectionRequest* request,
     v1::GetCollectionResponse* response) {
-  if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->name());
   if (!collection.ok()) return Reply("GetCollection", collection.status());
-  ToProto(**collection, response->mutable_collection());
+  ToProto((*collection)->schema(), (*collection)->Stats(), response->mutable_collection());
   return grpc::Status::OK;
 }
 
 grpc::Status MetricDbService::ListCollections(
     grpc::ServerContext* context, const v1::ListCollectionsRequest*,
     v1::ListCollectionsResponse* response) {
-  if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__); !s.ok()) return s;
   for (const auto& c : engine_->ListCollections()) {
-    ToProto(*c, response->add_collections());
+    ToProto(c->schema(), c->Stats(), response->add_collections());
   }
   return grpc::Status::OK;
 }
@@ -49,7 +50,7 @@ grpc::Status MetricDbService::ListCollections(
 grpc::Status MetricDbService::DropCollection(
     grpc::ServerContext* context, const v1::DropCollectionRequest* request,
     v1::DropCollectionResponse*) {
-  if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__); !s.ok()) return s;
   absl::Status s = engine_->DropCollection(request->name());
   if (s.ok()) spdlog::info("dropped collection {}", request->name());
   return Reply("DropCollection", s);
@@ -58,7 +59,7 @@ grpc::Status MetricDbService::DropCollection(
 grpc::Status MetricDbService::BuildIndex(grpc::ServerContext* context,
                                          const v1::BuildIndexRequest* request,
                                          v1::BuildIndexResponse* response) {
-  if (auto s = Allow(context, Role::kAdmin); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__); !s.ok()) return s;
   LongOperationLimit::Slot slot(&long_ops_);
   if (auto s = slot.status("BuildIndex"); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->name());
@@ -72,7 +73,7 @@ grpc::Status MetricDbService::BuildIndex(grpc::ServerContext* context,
                request->name(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
                    .count());
-  ToProto(**collection, response->mutable_collection());
+  ToProto((*collection)->schema(), (*collection)->Stats(), response->mutable_collection());
   return grpc::Status::OK;
 }
 
@@ -90,14 +91,14 @@ class RejectedUpsertStream final
 
 grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse>*
 MetricDbService::Upsert(grpc::CallbackServerContext* context) {
-  if (auto s = Allow(context, Role::kWrite); !s.ok()) return new RejectedUpsertStream(s);
+  if (auto s = Authorize(context, __func__); !s.ok()) return new RejectedUpsertStream(s);
   return new UpsertStreamReactor(engine_);  // deletes itself in OnDone
 }
 
 grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext* context,
                                           const v1::UpsertRequest* request,
                                           v1::UpsertResponse* response) {
-  if (auto s = Allow(context, Role::kWrite); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("UpsertBatch", collection.status());
   std::vector<Record> records;
@@ -113,7 +114,7 @@ grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext* context,
 grpc::Status MetricDbService::Get(grpc::ServerContext* context,
                                   const v1::GetRequest* request,
                                   v1::GetResponse* response) {
-  if (auto s = Allow(context, Role::kRead); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Get", collection.status());
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
@@ -127,7 +128,7 @@ grpc::Status MetricDbService::Get(grpc::ServerContext* context,
 grpc::Status MetricDbService::Delete(grpc::ServerContext* context,
                                      const v1::DeleteRequest* request,
                                      v1::DeleteResponse* response) {
-  if (auto s = Allow(context, Role::kWrite); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Delete", collection.status());
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
@@ -143,7 +144,7 @@ grpc::ServerUnaryReactor* MetricDbService::Search(grpc::CallbackServerContext* c
                                                   const v1::SearchRequest* request,
                                                   v1::SearchResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (auto s = Allow(context, Role::kRead); !s.ok()) {
+  if (auto s = Authorize(context, __func__); !s.ok()) {
     reactor->Finish(s);
     return reactor;
   }
@@ -168,7 +169,7 @@ grpc::ServerUnaryReactor* MetricDbService::Search(grpc::CallbackServerContext* c
   return reactor;
 }
 
-grpc::Status MetricDbService::SearchNow(const Collection& collection,
+grpc::Status MetricDbService::SearchNow(const RecordSource& collection,
                                         const v1::SearchRequest* request,
                                         v1::SearchResponse* response,
                                         grpc::CallbackServerContext* context) {
@@ -193,6 +194,17 @@ grpc::Status MetricDbService::SearchNow(const Collection& collection,
     for (auto& hit : hits) ToProto(std::move(hit), out->add_hits());
   }
   return grpc::Status::OK;
+}
+
+grpc::Status MetricDbService::Authorize(const grpc::ServerContextBase* context,
+                                        std::string_view method) const {
+  if (auth_ == nullptr) return grpc::Status::OK;
+  const std::optional<Role> role = RequiredRole(method);
+  if (!role) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("no role is defined for ", std::string(method), "; refused"));
+  }
+  return auth_->Check(*context, *role);
 }
 
 }  // namespace metricdb

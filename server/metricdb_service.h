@@ -81,14 +81,14 @@ class MetricDbService final
  private:
   // `context` non-null: the search stops when the call is cancelled or its
   // deadline passes (polled every kCancelCheckQueries queries).
-  static grpc::Status SearchNow(const Collection& collection,
+  static grpc::Status SearchNow(const RecordSource& collection,
                                 const v1::SearchRequest* request,
                                 v1::SearchResponse* response,
                                 grpc::CallbackServerContext* context = nullptr);
-  // OK when auth is off or the call's token has at least `role`.
-  grpc::Status Allow(const grpc::ServerContextBase* context, Role role) const {
-    return auth_ == nullptr ? grpc::Status::OK : auth_->Check(*context, role);
-  }
+  // Every handler's first step, with its own name (__func__, so it cannot be
+  // misspelt): OK when auth is off or the call's token has the role that
+  // RpcRoles() gives `method`; a method missing from that table is refused.
+  grpc::Status Authorize(const grpc::ServerContextBase* context, std::string_view method) const;
 
   Engine* const engine_;
   const TokenAuth* const auth_;

@@ -93,9 +93,9 @@ void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto) {
   ToProto(schema.index, proto->mutable_index());
 }
 
-void ToProto(const Collection& collection, v1::CollectionInfo* proto) {
-  ToProto(collection.schema(), proto->mutable_schema());
-  const CollectionStats stats = collection.Stats();
+void ToProto(const CollectionSchema& schema, const CollectionStats& stats,
+             v1::CollectionInfo* proto) {
+  ToProto(schema, proto->mutable_schema());
   proto->mutable_stats()->set_record_count(stats.record_count);
   proto->mutable_stats()->set_label_count(stats.label_count);
   proto->mutable_stats()->set_index_memory_bytes(stats.index_memory_bytes);

@@ -17,7 +17,9 @@ absl::StatusOr<CollectionSchema> FromProto(const v1::CollectionSchema& proto);
 IndexSpec FromProto(const v1::IndexSpec& proto);
 void ToProto(const IndexSpec& spec, v1::IndexSpec* proto);
 void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto);
-void ToProto(const Collection& collection, v1::CollectionInfo* proto);
+// A collection as clients see it: its schema in force and its stats.
+void ToProto(const CollectionSchema& schema, const CollectionStats& stats,
+             v1::CollectionInfo* proto);
 
 Record FromProto(const v1::Record& proto);
 void ToProto(const Record& record, v1::Record* proto);

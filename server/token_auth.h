@@ -1,11 +1,7 @@
 // TokenAuth: bearer-token authentication with roles for the MetricDB
 // service. A call carries "authorization: Bearer <token>"; the token's
-// SHA-256 is looked up in the token file, and its role must cover the RPC:
-//   read  - Search, Identify, Verify, Get, GetCollection, ListCollections,
-//           ListMetrics, GetMetric, GetCalibration
-//   write - read + Upsert, UpsertBatch, Delete
-//   admin - write + CreateCollection, DropCollection, BuildIndex,
-//           LearnMetric, ActivateMetric, SetMetric, Calibrate, Cluster
+// SHA-256 is looked up in the token file, and its role must cover the RPC
+// (read < write < admin; which RPC needs which: server/rpc_roles.cc).
 // No or unknown token: UNAUTHENTICATED; a role below the RPC's:
 // PERMISSION_DENIED. Health checking and reflection are other services and
 // stay open.

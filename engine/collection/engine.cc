@@ -65,10 +65,14 @@ Engine::~Engine() {
   snapshot_cv_.notify_all();
   if (snapshotter_.joinable()) snapshotter_.join();
   // No rebuild runs on after the engine: each is cancelled and waited for.
-  for (const auto& c : ListCollections()) c->StopBackgroundWork();
+  StopBackgroundWork();
   if (options_.snapshot_on_close && store_ && !store_->read_only()) {
     if (auto s = SnapshotAll(); !s.ok()) spdlog::error("snapshot on close: {}", s.ToString());
   }
+}
+
+void Engine::StopBackgroundWork() {
+  for (const auto& c : ListCollections()) c->StopBackgroundWork();
 }
 
 std::string Engine::SnapshotPath(uint32_t collection_id) const {

@@ -50,6 +50,10 @@ class Engine {
   // the first error (the others are still tried).
   absl::Status SnapshotAll();
 
+  // Cancels every collection's index build in flight and starts no more
+  // (Collection::StopBackgroundWork); for a server about to shut down.
+  void StopBackgroundWork();
+
   // Stops background snapshots, cancels and waits for index rebuilds and,
   // with snapshot_on_close, snapshots.
   ~Engine();

@@ -1,6 +1,6 @@
 // Test data and the brute-force oracle that every search is compared with.
 // The oracle computes distances in double precision straight from the
-// definitions in engine/metric.h, independently of FAISS.
+// definitions in engine/base/metric.h, independently of FAISS.
 #ifndef METRICDB_TESTS_TESTING_ORACLE_H_
 #define METRICDB_TESTS_TESTING_ORACLE_H_
 

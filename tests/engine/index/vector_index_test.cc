@@ -13,6 +13,7 @@
 #include "engine/collection/engine.h"
 #include "engine/index/hnsw_vector_index.h"
 #include "tests/testing/engine_fixture.h"
+#include "tests/testing/index_specs.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -20,6 +21,9 @@
 namespace metricdb {
 namespace {
 
+using testing::Hnsw;
+using testing::IvfFlat;
+using testing::IvfPq;
 using testing::OracleKnn;
 using testing::OracleMetric;
 using testing::RandomVectors;
@@ -43,31 +47,6 @@ std::vector<float> ClusteredVectors(int64_t n, int clusters, uint32_t seed,
     }
   }
   return v;
-}
-
-IndexSpec Hnsw() {
-  IndexSpec s;
-  s.kind = IndexSpec::Kind::kHnsw;
-  s.m = 16;
-  s.ef_construction = 100;
-  s.ef_search = 64;
-  return s;
-}
-IndexSpec IvfFlat(int nlist = 64, int nprobe = 16) {
-  IndexSpec s;
-  s.kind = IndexSpec::Kind::kIvfFlat;
-  s.nlist = nlist;
-  s.nprobe = nprobe;
-  return s;
-}
-IndexSpec IvfPq() {
-  IndexSpec s;
-  s.kind = IndexSpec::Kind::kIvfPq;
-  s.nlist = 64;
-  s.nprobe = 16;
-  s.m = 16;
-  s.nbits = 8;
-  return s;
 }
 
 class IndexTest : public testing::EngineFixture {
