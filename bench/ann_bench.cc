@@ -12,6 +12,7 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -20,7 +21,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 #include <iostream>
 #include <set>
 #include <thread>
@@ -86,8 +86,8 @@ metricdb::v1::CollectionSchema HnswSchema(const std::string& name, int dim, int 
 // independent client with its own connection (as separate client processes
 // would be), connected before the clock starts.
 double OneQueryPerRpc(const metricdb::ClientOptions& options, const std::string& name,
-                      const Matrix& q, int64_t nq, int k,
-                      const metricdb::v1::SearchParams& params, int clients) {
+                      const Matrix& q, int64_t nq, int k, const metricdb::v1::SearchParams& params,
+                      int clients) {
   metricdb::ClientOptions own = options;
   own.own_connection = true;
   std::vector<std::unique_ptr<metricdb::Client>> connected;
@@ -139,8 +139,8 @@ double WaitIdle(pid_t pid, double limit = 300) {
 
 // All queries in one RPC, then one query per RPC from `clients` threads.
 ServerRun RunServer(metricdb::Client& client, const metricdb::ClientOptions& options,
-                    const std::string& name, const Matrix& q,
-                    int64_t nq, int k, const metricdb::v1::SearchParams& params,
+                    const std::string& name, const Matrix& q, int64_t nq, int k,
+                    const metricdb::v1::SearchParams& params,
                     const std::vector<faiss::Index::idx_t>& truth, int clients) {
   metricdb::v1::SearchRequest req;
   req.set_collection(name);
@@ -155,7 +155,8 @@ ServerRun RunServer(metricdb::Client& client, const metricdb::ClientOptions& opt
   std::vector<int64_t> got(nq * k, -1);
   for (int64_t i = 0; i < nq; ++i) {
     const auto& hits = resp.results(int(i)).hits();
-    for (int j = 0; j < hits.size() && j < k; ++j) got[i * k + j] = std::stoll(hits[j].key().substr(1));
+    for (int j = 0; j < hits.size() && j < k; ++j)
+      got[i * k + j] = std::stoll(hits[j].key().substr(1));
   }
   return {batched, OneQueryPerRpc(options, name, q, nq, k, params, clients),
           Recall(got, truth, nq, k)};
@@ -164,8 +165,7 @@ ServerRun RunServer(metricdb::Client& client, const metricdb::ClientOptions& opt
 // faiss in-process: all queries in one call, and one at a time on one thread.
 std::pair<double, double> RunFaiss(faiss::Index& index, const Matrix& q, int64_t nq, int k,
                                    const faiss::SearchParameters& params,
-                                   const std::vector<faiss::Index::idx_t>& truth,
-                                   double* recall) {
+                                   const std::vector<faiss::Index::idx_t>& truth, double* recall) {
   std::vector<float> d(nq * k);
   std::vector<faiss::Index::idx_t> ids(nq * k);
   auto t0 = Clock::now();
@@ -217,7 +217,9 @@ int Curves(const std::string& data, const std::string& work, int64_t nq) {
   const double faiss_build = Seconds(t0);
   std::printf("build: server (streamed load, incl. storage) %.1f s, faiss in-process %.1f s\n\n",
               server_build, faiss_build);
-  std::printf("| ef_search | recall@10 server | recall@10 faiss | server batched q/s | faiss batched q/s | ratio | server 1/RPC, 2 clients q/s | faiss 1 thread 1 query q/s |\n");
+  std::printf(
+      "| ef_search | recall@10 server | recall@10 faiss | server batched q/s | faiss batched q/s | "
+      "ratio | server 1/RPC, 2 clients q/s | faiss 1 thread 1 query q/s |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (int ef : {16, 32, 64, 128, 256}) {
     metricdb::v1::SearchParams p;
@@ -230,8 +232,8 @@ int Curves(const std::string& data, const std::string& work, int64_t nq) {
     fp.efSearch = ef;
     double frecall;
     const auto [fb, fs] = RunFaiss(hnsw, test, nq, k, fp, truth, &frecall);
-    std::printf("| %d | %.4f | %.4f | %.0f | %.0f | %.2f | %.0f | %.0f |\n", ef, s.recall,
-                frecall, s.batched_qps, fb, s.batched_qps / fb, s.single_qps, fs);
+    std::printf("| %d | %.4f | %.4f | %.0f | %.0f | %.2f | %.0f | %.0f |\n", ef, s.recall, frecall,
+                s.batched_qps, fb, s.batched_qps / fb, s.single_qps, fs);
   }
 
   std::printf("\n### IVF_FLAT, nlist=256 (trained on all %lld records, same seed)\n\n",
@@ -253,7 +255,9 @@ int Curves(const std::string& data, const std::string& work, int64_t nq) {
   ivf.add(train.rows, train.values.data());
   std::printf("build (train + add): server BuildIndex %.1f s, faiss in-process %.1f s\n\n",
               server_train, Seconds(t0));
-  std::printf("| nprobe | recall@10 server | recall@10 faiss | server batched q/s | faiss batched q/s | ratio | server 1/RPC, 2 clients q/s | faiss 1 thread 1 query q/s |\n");
+  std::printf(
+      "| nprobe | recall@10 server | recall@10 faiss | server batched q/s | faiss batched q/s | "
+      "ratio | server 1/RPC, 2 clients q/s | faiss 1 thread 1 query q/s |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (int nprobe : {1, 2, 4, 8, 16, 32}) {
     metricdb::v1::SearchParams p;
@@ -286,9 +290,10 @@ int Rpc(const std::string& data, const std::string& work, int64_t nq) {
   metricdb::v1::CollectionSchema schema = HnswSchema("hnsw", dim, 32, 200);
   Check(client->CreateCollection(schema), "create");
   Load(*client, "hnsw", train.values.data(), train.rows, dim);
-  std::printf("\n### One query per RPC, HNSW M=32, ef_construction=200 (%lld train, %lld "
-              "queries)\n\n",
-              (long long)train.rows, (long long)nq);
+  std::printf(
+      "\n### One query per RPC, HNSW M=32, ef_construction=200 (%lld train, %lld "
+      "queries)\n\n",
+      (long long)train.rows, (long long)nq);
   std::printf("(server idle %.1f s after the load before the first query)\n\n",
               WaitIdle(server.pid()));
   std::printf("| ef_search | client threads | q/s | server CPU per query (us) |\n");
@@ -366,7 +371,8 @@ int Restart(const std::string& work, int64_t n) {
   std::printf("| graceful stop (writes the snapshot) | %.1f s |\n", stop);
   std::printf("| restart from snapshot, until serving | %.1f s |\n", snap_start);
   std::printf("| restart with a full rebuild, until serving | %.1f s |\n", rebuild_start);
-  std::printf("| snapshot restart / rebuild | %.3f (target <= 0.10) |\n", snap_start / rebuild_start);
+  std::printf("| snapshot restart / rebuild | %.3f (target <= 0.10) |\n",
+              snap_start / rebuild_start);
   std::printf("| peak RSS, restart from snapshot | %.0f MiB |\n", snap_hwm / 1024.0);
   std::printf("| peak RSS, restart with rebuild | %.0f MiB |\n", rebuild_hwm / 1024.0);
   return 0;

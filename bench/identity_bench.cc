@@ -154,12 +154,14 @@ int main(int argc, char** argv) {
   Check(client->CreateCollection(schema), "create");
   Load(*client, "gallery", gallery, kDim);
 
-  std::printf("\n### Synthetic gallery: %d identities x %d records (dim %d), %d probes, %d "
-              "strangers\n\n",
-              identities, per, kDim, identities, strangers);
-  std::printf("| metric | EER | TAR@FAR=1e-3 | rank-1 | DIR@FAR=1e-2 (open set) | linkage | "
-              "threshold clustering NMI | BCubed F | clusters | clustering s |\n"
-              "|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "\n### Synthetic gallery: %d identities x %d records (dim %d), %d probes, %d "
+      "strangers\n\n",
+      identities, per, kDim, identities, strangers);
+  std::printf(
+      "| metric | EER | TAR@FAR=1e-3 | rank-1 | DIR@FAR=1e-2 (open set) | linkage | "
+      "threshold clustering NMI | BCubed F | clusters | clustering s |\n"
+      "|---|---|---|---|---|---|---|---|---|---|\n");
   for (const char* metric : {"euclidean", "kissme (learned)"}) {
     if (std::string(metric) != "euclidean") {
       v1::LearnMetricRequest learn;
@@ -175,8 +177,7 @@ int main(int argc, char** argv) {
     for (const auto& [label, d] : impostor) stranger_best.push_back(d);
     std::sort(stranger_best.begin(), stranger_best.end());
     // Accept 1% of strangers: the threshold just under the (1% + 1)-th.
-    const double open_t =
-        std::nextafter(stranger_best[size_t(0.01 * stranger_best.size())], -1.0);
+    const double open_t = std::nextafter(stranger_best[size_t(0.01 * stranger_best.size())], -1.0);
     int64_t rank1 = 0, detected = 0;
     for (size_t i = 0; i < genuine.size(); ++i) {
       const bool right = genuine[i].first == probe_labels[i];
@@ -229,9 +230,10 @@ int main(int argc, char** argv) {
     }
   }
   const double iq = Median(identify_qps), sq = Median(search_qps);
-  std::printf("\nIdentify vs Search, depth %d, %d queries in batches of %d, medians of 5 "
-              "interleaved runs: identify %.0f q/s, search %.0f q/s, grouping overhead %.1f%%\n",
-              depth, queries, batch, iq, sq, 100 * (1 - iq / sq));
+  std::printf(
+      "\nIdentify vs Search, depth %d, %d queries in batches of %d, medians of 5 "
+      "interleaved runs: identify %.0f q/s, search %.0f q/s, grouping overhead %.1f%%\n",
+      depth, queries, batch, iq, sq, 100 * (1 - iq / sq));
 
   if (!fmnist.empty()) {
     const auto train = Check(metricdb::ReadNpy(fmnist + "/train.npy"), "fmnist");
@@ -244,20 +246,20 @@ int main(int argc, char** argv) {
     fs.set_metric(v1::L2);
     Check(client->CreateCollection(fs), "create");
     Load(*client, "fmnist", d, int(train.cols));
-    std::printf("\n### Fashion-MNIST train (%lld records, 10 classes as identities)\n\n"
-                "Calibrated on a 20000-record sample of the collection (which includes the "
-                "records a learned metric was trained on); the last column is the EER on the "
-                "30%% of records LearnMetric held out (before -> after).\n\n"
-                "| metric | EER | TAR@FAR=1e-3 | TAR@FAR=1e-2 | ROC AUC | hold-out EER |\n"
-                "|---|---|---|---|---|---|\n",
-                (long long)train.rows);
+    std::printf(
+        "\n### Fashion-MNIST train (%lld records, 10 classes as identities)\n\n"
+        "Calibrated on a 20000-record sample of the collection (which includes the "
+        "records a learned metric was trained on); the last column is the EER on the "
+        "30%% of records LearnMetric held out (before -> after).\n\n"
+        "| metric | EER | TAR@FAR=1e-3 | TAR@FAR=1e-2 | ROC AUC | hold-out EER |\n"
+        "|---|---|---|---|---|---|\n",
+        (long long)train.rows);
     for (const char* metric : {"euclidean", "kissme (learned)", "triplet (learned)"}) {
       std::string held_out = "";
       if (std::string(metric) != "euclidean") {
         v1::LearnMetricRequest learn;
         learn.set_collection("fmnist");
-        learn.set_method(std::string(metric).rfind("kissme", 0) == 0 ? v1::KISSME
-                                                                      : v1::TRIPLET);
+        learn.set_method(std::string(metric).rfind("kissme", 0) == 0 ? v1::KISSME : v1::TRIPLET);
         learn.mutable_options()->set_holdout_fraction(0.3);
         learn.mutable_options()->set_split(v1::BY_RECORD);
         learn.set_activate(true);

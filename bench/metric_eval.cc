@@ -41,9 +41,12 @@ LabelledData Read(const std::string& prefix) {
 }
 
 nlohmann::json ToJson(const metricdb::RetrievalQuality& q) {
-  return {{"p_at_1", q.precision_at_1}, {"r_precision", q.r_precision},
-          {"map_at_r", q.map_at_r},     {"roc_auc", q.roc_auc},
-          {"eer", q.eer},               {"queries", q.queries}};
+  return {{"p_at_1", q.precision_at_1},
+          {"r_precision", q.r_precision},
+          {"map_at_r", q.map_at_r},
+          {"roc_auc", q.roc_auc},
+          {"eer", q.eer},
+          {"queries", q.queries}};
 }
 
 }  // namespace
@@ -76,13 +79,13 @@ int main(int argc, char** argv) {
   const LabelledData train =
       max_records > 0 ? metricdb::Subsample(all_train, max_records, 1) : all_train;
 
-  nlohmann::json base = {{"dataset", dataset}, {"train", train.size()}, {"eval", eval.size()},
-                         {"dim", train.dim}};
+  nlohmann::json base = {
+      {"dataset", dataset}, {"train", train.size()}, {"eval", eval.size()}, {"dim", train.dim}};
   nlohmann::json line = base;
   line["method"] = "euclidean";
   line["seconds"] = 0;
-  line["quality"] = ToJson(
-      metricdb::EvaluateRetrieval(eval.x.data(), eval.size(), eval.dim, eval.label, false));
+  line["quality"] =
+      ToJson(metricdb::EvaluateRetrieval(eval.x.data(), eval.size(), eval.dim, eval.label, false));
   std::cout << line.dump() << std::endl;
 
   for (const std::string& name : std::vector<std::string>(absl::StrSplit(methods, ','))) {
@@ -118,8 +121,8 @@ int main(int argc, char** argv) {
     } else {
       std::vector<float> mapped(size_t(eval.size()) * map->d_out);
       map->Apply(eval.x.data(), eval.size(), mapped.data());
-      line["quality"] = ToJson(metricdb::EvaluateRetrieval(mapped.data(), eval.size(),
-                                                           map->d_out, eval.label, false));
+      line["quality"] = ToJson(
+          metricdb::EvaluateRetrieval(mapped.data(), eval.size(), map->d_out, eval.label, false));
     }
     std::cout << line.dump() << std::endl;
   }

@@ -29,9 +29,9 @@
 
 #include "bench/bench_util.h"
 #include "client/loaders/matrix_file.h"
-#include "engine/collection/engine.h"
 #include "client/loaders/npy_file.h"
 #include "client/metricdb_client.h"
+#include "engine/collection/engine.h"
 #include "tests/testing/server_process.h"
 
 namespace {
@@ -153,13 +153,16 @@ int main(int argc, char** argv) {
     }
     addr = server->address();
     base_cmd = cli_bin + " --addr " + addr + " ";
-    if (std::system((base_cmd + "create fmnist --dim " + std::to_string(dim) +
-                     " --metric l2 > /dev/null").c_str()) != 0) {
+    if (std::system(
+            (base_cmd + "create fmnist --dim " + std::to_string(dim) + " --metric l2 > /dev/null")
+                .c_str()) != 0) {
       return 1;
     }
     const auto t_load = Clock::now();
     FILE* p = popen((base_cmd + "load fmnist " + data + "/train.npy --labels " + data +
-                     "/train_labels.txt --key-prefix row --json").c_str(), "r");
+                     "/train_labels.txt --key-prefix row --json")
+                        .c_str(),
+                    "r");
     std::string out;
     char buf[4096];
     size_t n;
@@ -266,22 +269,34 @@ int main(int argc, char** argv) {
   std::printf("\nLoad rates are medians of %d interleaved rounds.\n", repeats);
   std::printf("\n| measure | metricdb | reference | ratio / overhead | target |\n");
   std::printf("|---|---|---|---|---|\n");
-  std::printf("| load, records/s (streaming, CLI's own clock) | %.0f | %.0f raw RocksDB | %.2f | >= 0.5 |\n",
-              stream_rate, raw_rate, stream_rate / raw_rate);
-  std::printf("| load, records/s (engine Upsert in-process, no gRPC) | %.0f | %.0f raw RocksDB | %.2f | |\n",
-              engine_rate, raw_rate, engine_rate / raw_rate);
-  std::printf("| load, records/s (whole `metricdb load` incl. reading the .npy) | %.0f | %.0f raw RocksDB | %.2f | |\n",
-              wall_rate, raw_rate, wall_rate / raw_rate);
-  std::printf("| %lld queries in one RPC, queries/s | %.0f | %.0f faiss IndexFlatL2 (one call) | %.2f | >= 0.85 |\n",
-              (long long)nq, nq / server_all_s, nq / faiss_batch_s, faiss_batch_s / server_all_s);
-  std::printf("| %lld queries, 1000 per RPC, queries/s | %.0f | %.0f faiss IndexFlatL2 (one call) | %.2f | |\n",
-              (long long)nq, nq / server_1000_s, nq / faiss_batch_s, faiss_batch_s / server_1000_s);
+  std::printf(
+      "| load, records/s (streaming, CLI's own clock) | %.0f | %.0f raw RocksDB | %.2f | >= 0.5 "
+      "|\n",
+      stream_rate, raw_rate, stream_rate / raw_rate);
+  std::printf(
+      "| load, records/s (engine Upsert in-process, no gRPC) | %.0f | %.0f raw RocksDB | %.2f | "
+      "|\n",
+      engine_rate, raw_rate, engine_rate / raw_rate);
+  std::printf(
+      "| load, records/s (whole `metricdb load` incl. reading the .npy) | %.0f | %.0f raw RocksDB "
+      "| %.2f | |\n",
+      wall_rate, raw_rate, wall_rate / raw_rate);
+  std::printf(
+      "| %lld queries in one RPC, queries/s | %.0f | %.0f faiss IndexFlatL2 (one call) | %.2f | >= "
+      "0.85 |\n",
+      (long long)nq, nq / server_all_s, nq / faiss_batch_s, faiss_batch_s / server_all_s);
+  std::printf(
+      "| %lld queries, 1000 per RPC, queries/s | %.0f | %.0f faiss IndexFlatL2 (one call) | %.2f | "
+      "|\n",
+      (long long)nq, nq / server_1000_s, nq / faiss_batch_s, faiss_batch_s / server_1000_s);
   std::printf("| one query per RPC, p50 latency ms | %.2f | %.2f faiss | +%.0f us | <= 200 us |\n",
               s50, f50, (s50 - f50) * 1e3);
-  std::printf("| one query per RPC, p99 latency ms | %.2f | %.2f faiss | +%.0f us | |\n", s99,
-              f99, (s99 - f99) * 1e3);
-  std::printf("| one query per RPC on a 1-record collection (fixed cost of a call), p50 / p99 us | %.0f / %.0f | | | |\n",
-              Percentile(tiny_lat, 0.5), Percentile(tiny_lat, 0.99));
+  std::printf("| one query per RPC, p99 latency ms | %.2f | %.2f faiss | +%.0f us | |\n", s99, f99,
+              (s99 - f99) * 1e3);
+  std::printf(
+      "| one query per RPC on a 1-record collection (fixed cost of a call), p50 / p99 us | %.0f / "
+      "%.0f | | | |\n",
+      Percentile(tiny_lat, 0.5), Percentile(tiny_lat, 0.99));
   std::printf("| recall@10 vs exact (both batchings) | %.4f, %.4f | 1.0 | | 1.0 |\n", recall,
               recall_1000);
   std::printf("| server RSS after load | %.0f MiB | %.0f MiB of raw vectors | | |\n",

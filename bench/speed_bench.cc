@@ -75,8 +75,8 @@ void Exact(const Matrix& train, const Matrix& test, int64_t nq, int rounds) {
   const size_t bytes = size_t(train.rows) * dim * sizeof(float);
   faiss::IndexFlatL2 flat(dim);
   flat.add(train.rows, train.values.data());
-  auto ours = Check(metricdb::MakeVectorIndex(Schema(dim, metricdb::IndexSpec::Kind::kFlat)),
-                    "flat index");
+  auto ours =
+      Check(metricdb::MakeVectorIndex(Schema(dim, metricdb::IndexSpec::Kind::kFlat)), "flat index");
   std::vector<int64_t> ids(train.rows);
   std::iota(ids.begin(), ids.end(), 0);
   Check(ours->Add(ids, train.values.data()), "add");
@@ -93,8 +93,8 @@ void Exact(const Matrix& train, const Matrix& test, int64_t nq, int rounds) {
   });
   // Plain sgemv over the matrix: y = X q (the scan's memory traffic, no top-k).
   auto sgemv = [&](int64_t i) {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, int(train.rows), dim, 1.0f,
-                train.values.data(), dim, test.row(i), 1, 0.0f, y.data(), 1);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, int(train.rows), dim, 1.0f, train.values.data(), dim,
+                test.row(i), 1, 0.0f, y.data(), 1);
   };
   const int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
@@ -106,8 +106,8 @@ void Exact(const Matrix& train, const Matrix& test, int64_t nq, int rounds) {
   one_thread.max_threads = 1;
   std::vector<float> sd(kK);
   const double ours_1 = PerCall(nq, rounds, [&](int64_t i) {
-    metricdb::ExactScan({train.values.data(), size_t(train.rows), size_t(dim), false},
-                        test.row(i), 1, kK, one_thread, sd.data(), got.data() + i * kK);
+    metricdb::ExactScan({train.values.data(), size_t(train.rows), size_t(dim), false}, test.row(i),
+                        1, kK, one_thread, sd.data(), got.data() + i * kK);
   });
   const double recall_1 = Recall(got, truth, nq);
   std::vector<float> od;
@@ -118,16 +118,16 @@ void Exact(const Matrix& train, const Matrix& test, int64_t nq, int rounds) {
   });
   const double recall_all = Recall(got, truth, nq);
 
-  std::printf("### Exact search, one query per call (%lld queries, best of %d passes; "
-              "kernels: %s; %d threads)\n\n",
-              (long long)nq, rounds, metricdb::Kernels().name, all);
+  std::printf(
+      "### Exact search, one query per call (%lld queries, best of %d passes; "
+      "kernels: %s; %d threads)\n\n",
+      (long long)nq, rounds, metricdb::Kernels().name, all);
   std::printf("| method | ms/query | GB/s | vs faiss | vs sgemv (same threads) | recall@10 |\n");
   std::printf("|---|---|---|---|---|---|\n");
   auto row = [&](const char* name, double s, double vs_sgemv, const char* recall) {
     std::printf("| %s | %.2f | %.1f | %.2fx | %s | %s |\n", name, s * 1e3, bytes / s / 1e9,
                 faiss_single / s,
-                vs_sgemv > 0 ? (std::to_string(vs_sgemv).substr(0, 4) + "x").c_str() : "",
-                recall);
+                vs_sgemv > 0 ? (std::to_string(vs_sgemv).substr(0, 4) + "x").c_str() : "", recall);
   };
   char r1[16], r2[16];
   std::snprintf(r1, sizeof r1, "%.4f", recall_1);
@@ -150,8 +150,7 @@ void Exact(const Matrix& train, const Matrix& test, int64_t nq, int rounds) {
     const double o = PerCall(calls, rounds, [&](int64_t c) {
       Check(ours->Search(test.row(c * batch), batch, kK, nullptr, {}, &od, &oi), "search");
     });
-    std::printf("| %lld | %.0f | %.0f | %.2f |\n", (long long)batch, batch / f, batch / o,
-                f / o);
+    std::printf("| %lld | %.0f | %.0f | %.2f |\n", (long long)batch, batch / f, batch / o, f / o);
   }
   std::printf("\n");
 }
@@ -169,29 +168,30 @@ void Hnsw(const Matrix& train, const Matrix& test, int64_t nq) {
   fh.hnsw.efConstruction = 200;
   fh.add(train.rows, train.values.data());
   const double faiss_build = Seconds(t0);
-  auto ours = Check(metricdb::MakeVectorIndex(Schema(dim, metricdb::IndexSpec::Kind::kHnsw)),
-                    "hnsw index");
+  auto ours =
+      Check(metricdb::MakeVectorIndex(Schema(dim, metricdb::IndexSpec::Kind::kHnsw)), "hnsw index");
   std::vector<int64_t> ids(train.rows);
   std::iota(ids.begin(), ids.end(), 0);
   t0 = Clock::now();
   Check(ours->Add(ids, train.values.data()), "add");
   const double ours_build = Seconds(t0);
 
-  std::printf("### HNSW M=32, ef_construction=200, one query at a time on one thread "
-              "(%lld queries)\n\n",
-              (long long)nq);
+  std::printf(
+      "### HNSW M=32, ef_construction=200, one query at a time on one thread "
+      "(%lld queries)\n\n",
+      (long long)nq);
   std::printf("build (%d threads): metricdb %.1f s, faiss %.1f s\n\n", omp_get_max_threads(),
               ours_build, faiss_build);
-  std::printf("| ef_search | recall@10 metricdb | recall@10 faiss | metricdb q/s | faiss q/s "
-              "| ratio |\n|---|---|---|---|---|---|\n");
+  std::printf(
+      "| ef_search | recall@10 metricdb | recall@10 faiss | metricdb q/s | faiss q/s "
+      "| ratio |\n|---|---|---|---|---|---|\n");
   const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
   for (int ef : {12, 16, 24, 32, 64, 128}) {
     Ids fi(nq * kK);
     fh.hnsw.efSearch = ef;
-    const double f = PerCall(nq, 1, [&](int64_t i) {
-      fh.search(1, test.row(i), kK, d.data(), fi.data() + i * kK);
-    });
+    const double f = PerCall(
+        nq, 1, [&](int64_t i) { fh.search(1, test.row(i), kK, d.data(), fi.data() + i * kK); });
     std::vector<int64_t> got(nq * kK), fgot(fi.begin(), fi.end());
     metricdb::SearchTuning tuning;
     tuning.ef_search = ef;

@@ -1,19 +1,17 @@
 #include "client/metricdb_client.h"
 
-#include <optional>
-
 #include <grpcpp/health_check_service_interface.h>
+
+#include <optional>
 
 namespace metricdb {
 
 absl::Status FromGrpcStatus(const grpc::Status& s) {
   if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      s.error_message());
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
 }
 
-UpsertStream::UpsertStream(v1::MetricDB::Stub* stub, int max_in_flight,
-                           const std::string& token)
+UpsertStream::UpsertStream(v1::MetricDB::Stub* stub, int max_in_flight, const std::string& token)
     : max_in_flight_(max_in_flight < 1 ? 1 : max_in_flight) {
   if (!token.empty()) context_.AddMetadata("authorization", "Bearer " + token);
   stream_ = stub->Upsert(&context_);
@@ -44,9 +42,8 @@ void UpsertStream::ReadAcks() {
 absl::Status UpsertStream::Write(const v1::UpsertRequest& batch) {
   {
     std::unique_lock<std::mutex> lock(mu_);
-    acked_cv_.wait(lock, [&] {
-      return reader_done_ || written_ - totals_.batches < max_in_flight_;
-    });
+    acked_cv_.wait(lock,
+                   [&] { return reader_done_ || written_ - totals_.batches < max_in_flight_; });
     if (reader_done_) {
       return absl::AbortedError("upsert stream ended; Finish() gives the reason");
     }
@@ -89,9 +86,7 @@ std::unique_ptr<Client> Client::Connect(const ClientOptions& options) {
 }
 
 Client::Client(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel)
-    : options_(options),
-      channel_(std::move(channel)),
-      stub_(v1::MetricDB::NewStub(channel_)) {}
+    : options_(options), channel_(std::move(channel)), stub_(v1::MetricDB::NewStub(channel_)) {}
 
 void Client::AddToken(grpc::ClientContext* context) const {
   if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
@@ -112,8 +107,7 @@ absl::Status Client::WaitUntilReady(std::chrono::milliseconds timeout) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::CollectionInfo> Client::CreateCollection(
-    const v1::CollectionSchema& schema) {
+absl::StatusOr<v1::CollectionInfo> Client::CreateCollection(const v1::CollectionSchema& schema) {
   v1::CreateCollectionRequest req;
   *req.mutable_schema() = schema;
   auto resp = Unary(&v1::MetricDB::Stub::CreateCollection, req);
@@ -132,8 +126,7 @@ absl::StatusOr<v1::CollectionInfo> Client::GetCollection(const std::string& name
 absl::StatusOr<std::vector<v1::CollectionInfo>> Client::ListCollections() {
   auto resp = Unary(&v1::MetricDB::Stub::ListCollections, v1::ListCollectionsRequest());
   if (!resp.ok()) return resp.status();
-  return std::vector<v1::CollectionInfo>(resp->collections().begin(),
-                                         resp->collections().end());
+  return std::vector<v1::CollectionInfo>(resp->collections().begin(), resp->collections().end());
 }
 
 absl::Status Client::DropCollection(const std::string& name) {
@@ -142,19 +135,18 @@ absl::Status Client::DropCollection(const std::string& name) {
   return Unary(&v1::MetricDB::Stub::DropCollection, req).status();
 }
 
-absl::StatusOr<v1::CollectionInfo> Client::BuildIndex(
-    const v1::BuildIndexRequest& request) {
+absl::StatusOr<v1::CollectionInfo> Client::BuildIndex(const v1::BuildIndexRequest& request) {
   auto resp = Unary(&v1::MetricDB::Stub::BuildIndex, request);
   if (!resp.ok()) return resp.status();
   return resp->collection();
 }
 
 std::unique_ptr<UpsertStream> Client::OpenUpsertStream(int max_in_flight) {
-  return std::unique_ptr<UpsertStream>(new UpsertStream(stub_.get(), max_in_flight, options_.token));
+  return std::unique_ptr<UpsertStream>(
+      new UpsertStream(stub_.get(), max_in_flight, options_.token));
 }
 
-absl::StatusOr<v1::UpsertResponse> Client::UpsertBatch(
-    const v1::UpsertRequest& batch) {
+absl::StatusOr<v1::UpsertResponse> Client::UpsertBatch(const v1::UpsertRequest& batch) {
   return Unary(&v1::MetricDB::Stub::UpsertBatch, batch);
 }
 

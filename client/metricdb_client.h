@@ -80,8 +80,7 @@ class UpsertStream {
   void ReadAcks();
 
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::UpsertRequest, v1::UpsertResponse>>
-      stream_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::UpsertRequest, v1::UpsertResponse>> stream_;
   const int max_in_flight_;
   std::thread reader_;
   mutable std::mutex mu_;
@@ -100,8 +99,7 @@ class Client {
   // UNAVAILABLE if the server does not answer health checks within `timeout`.
   absl::Status WaitUntilReady(std::chrono::milliseconds timeout);
 
-  absl::StatusOr<v1::CollectionInfo> CreateCollection(
-      const v1::CollectionSchema& schema);
+  absl::StatusOr<v1::CollectionInfo> CreateCollection(const v1::CollectionSchema& schema);
   absl::StatusOr<v1::CollectionInfo> GetCollection(const std::string& name);
   absl::StatusOr<std::vector<v1::CollectionInfo>> ListCollections();
   absl::Status DropCollection(const std::string& name);
@@ -121,8 +119,7 @@ class Client {
   absl::StatusOr<v1::ListMetricsResponse> ListMetrics(const std::string& collection);
   absl::StatusOr<v1::MetricVersion> GetMetric(const v1::GetMetricRequest& request);
   // version 0: back to the collection's creation metric.
-  absl::StatusOr<v1::CollectionInfo> ActivateMetric(const std::string& collection,
-                                                    int32_t version);
+  absl::StatusOr<v1::CollectionInfo> ActivateMetric(const std::string& collection, int32_t version);
   absl::StatusOr<v1::MetricVersion> SetMetric(const v1::SetMetricRequest& request);
 
   // Identity queries. Cluster calls `on_progress` (may be empty) with each
@@ -143,10 +140,10 @@ class Client {
   void AddToken(grpc::ClientContext* context) const;
   // One unary call with the client's deadline.
   template <typename Request, typename Response>
-  absl::StatusOr<Response> Unary(
-      grpc::Status (v1::MetricDB::Stub::*method)(grpc::ClientContext*, const Request&,
-                                                 Response*),
-      const Request& request) {
+  absl::StatusOr<Response> Unary(grpc::Status (v1::MetricDB::Stub::*method)(grpc::ClientContext*,
+                                                                            const Request&,
+                                                                            Response*),
+                                 const Request& request) {
     grpc::ClientContext ctx;
     Prepare(&ctx);
     Response response;

@@ -55,8 +55,8 @@ absl::StatusOr<std::vector<VerifyPair>> PairsFromProto(const v1::VerifyRequest& 
           out.label = in.label();
           break;
         default:
-          return absl::InvalidArgumentError(absl::StrCat(
-              "pairs[", i, "].", s == 0 ? "a" : "b", ": give a vector, a key or a label"));
+          return absl::InvalidArgumentError(absl::StrCat("pairs[", i, "].", s == 0 ? "a" : "b",
+                                                         ": give a vector, a key or a label"));
       }
     }
     pairs.push_back(std::move(pair));
@@ -97,8 +97,8 @@ absl::StatusOr<ClusterOptions> FromProto(const v1::ClusterRequest& r) {
       o.method = ClusterMethod::kThreshold;
       break;
     default:
-      return absl::InvalidArgumentError(absl::StrCat("method: must be KMEANS or THRESHOLD, got ",
-                                                     static_cast<int>(r.method())));
+      return absl::InvalidArgumentError(
+          absl::StrCat("method: must be KMEANS or THRESHOLD, got ", static_cast<int>(r.method())));
   }
   switch (r.scope()) {
     case v1::ALL_RECORDS:

@@ -12,7 +12,8 @@
 
 namespace metricdb {
 
-grpc::Status MetricDbService::Identify(grpc::ServerContext* context, const v1::IdentifyRequest* request,
+grpc::Status MetricDbService::Identify(grpc::ServerContext* context,
+                                       const v1::IdentifyRequest* request,
                                        v1::IdentifyResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
@@ -79,8 +80,8 @@ grpc::Status MetricDbService::GetCalibration(grpc::ServerContext* context,
     return Reply("GetCalibration",
                  absl::NotFoundError("the collection has not been calibrated (Calibrate)"));
   }
-  ToProto(**calibration,
-          (*calibration)->metric_version != (*collection)->schema().metric_version, response);
+  ToProto(**calibration, (*calibration)->metric_version != (*collection)->schema().metric_version,
+          response);
   return grpc::Status::OK;
 }
 

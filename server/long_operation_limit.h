@@ -35,8 +35,9 @@ class LongOperationLimit {
     grpc::Status status(const char* method) const {
       if (limit_ != nullptr) return grpc::Status::OK;
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          std::string(method) + ": the server runs its maximum of long "
-                          "operations (--max-long-operations); retry later");
+                          std::string(method) +
+                              ": the server runs its maximum of long "
+                              "operations (--max-long-operations); retry later");
     }
 
    private:

@@ -4,8 +4,8 @@
 #define METRICDB_SERVER_METRIC_CONVERT_H_
 
 #include "absl/status/statusor.h"
-#include "engine/metric/learn_options.h"
 #include "engine/base/progress.h"
+#include "engine/metric/learn_options.h"
 #include "engine/metric/metric_version.h"
 #include "metricdb/v1/metricdb.pb.h"
 
@@ -18,8 +18,7 @@ absl::StatusOr<LearnMethod> FromProto(v1::MetricLearningMethod method);
 absl::StatusOr<LearnOptions> FromProto(const v1::LearnOptions& proto);
 void ToProto(const LearnOptions& options, v1::LearnOptions* proto);
 void ToProto(const RetrievalQuality& quality, v1::RetrievalQuality* proto);
-void ToProto(const MetricVersion& version, bool active, bool include_map,
-             v1::MetricVersion* proto);
+void ToProto(const MetricVersion& version, bool active, bool include_map, v1::MetricVersion* proto);
 void ToProto(const LearnProgress& progress, v1::LearnProgress* proto);
 
 }  // namespace metricdb

@@ -28,14 +28,15 @@ grpc::Status MetricDbService::LearnMetric(grpc::ServerContext* context,
     ToProto(p, message.mutable_progress());
     return writer->Write(message);
   };
-  auto version = metricdb::LearnMetric(**collection, *method, *options, request->activate(),
-                                       progress);
+  auto version =
+      metricdb::LearnMetric(**collection, *method, *options, request->activate(), progress);
   if (!version.ok()) return Reply("LearnMetric", version.status());
-  spdlog::info("collection {}: learned metric version {} ({}, {:.2f}s, hold-out P@1 {:.3f} -> "
-               "{:.3f}){}",
-               request->collection(), version->version, version->report.method,
-               version->report.training_seconds, version->report.before.precision_at_1,
-               version->report.after.precision_at_1, request->activate() ? ", active" : "");
+  spdlog::info(
+      "collection {}: learned metric version {} ({}, {:.2f}s, hold-out P@1 {:.3f} -> "
+      "{:.3f}){}",
+      request->collection(), version->version, version->report.method,
+      version->report.training_seconds, version->report.before.precision_at_1,
+      version->report.after.precision_at_1, request->activate() ? ", active" : "");
   v1::LearnMetricResponse last;
   ToProto(*version, request->activate(), false, last.mutable_result());
   writer->Write(last);

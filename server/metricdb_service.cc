@@ -13,9 +13,9 @@
 
 namespace metricdb {
 
-grpc::Status MetricDbService::CreateCollection(
-    grpc::ServerContext* context, const v1::CreateCollectionRequest* request,
-    v1::CreateCollectionResponse* response) {
+grpc::Status MetricDbService::CreateCollection(grpc::ServerContext* context,
+                                               const v1::CreateCollectionRequest* request,
+                                               v1::CreateCollectionResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   auto schema = FromProto(request->schema());
   if (!schema.ok()) return Reply("CreateCollection", schema.status());
@@ -27,9 +27,9 @@ grpc::Status MetricDbService::CreateCollection(
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::GetCollection(
-    grpc::ServerContext* context, const v1::GetCollectionRequest* request,
-    v1::GetCollectionResponse* response) {
+grpc::Status MetricDbService::GetCollection(grpc::ServerContext* context,
+                                            const v1::GetCollectionRequest* request,
+                                            v1::GetCollectionResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->name());
   if (!collection.ok()) return Reply("GetCollection", collection.status());
@@ -37,9 +37,9 @@ grpc::Status MetricDbService::GetCollection(
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::ListCollections(
-    grpc::ServerContext* context, const v1::ListCollectionsRequest*,
-    v1::ListCollectionsResponse* response) {
+grpc::Status MetricDbService::ListCollections(grpc::ServerContext* context,
+                                              const v1::ListCollectionsRequest*,
+                                              v1::ListCollectionsResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   for (const auto& c : engine_->ListCollections()) {
     ToProto(c->schema(), c->Stats(), response->add_collections());
@@ -47,9 +47,9 @@ grpc::Status MetricDbService::ListCollections(
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::DropCollection(
-    grpc::ServerContext* context, const v1::DropCollectionRequest* request,
-    v1::DropCollectionResponse*) {
+grpc::Status MetricDbService::DropCollection(grpc::ServerContext* context,
+                                             const v1::DropCollectionRequest* request,
+                                             v1::DropCollectionResponse*) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   absl::Status s = engine_->DropCollection(request->name());
   if (s.ok()) spdlog::info("dropped collection {}", request->name());
@@ -69,10 +69,8 @@ grpc::Status MetricDbService::BuildIndex(grpc::ServerContext* context,
   const auto start = std::chrono::steady_clock::now();
   if (auto s = (*collection)->BuildIndex(spec); !s.ok()) return Reply("BuildIndex", s);
   spdlog::info("built {} index of collection {} in {:.2f}s",
-               std::string(IndexKindName((*collection)->schema().index.kind)),
-               request->name(),
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                   .count());
+               std::string(IndexKindName((*collection)->schema().index.kind)), request->name(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   ToProto((*collection)->schema(), (*collection)->Stats(), response->mutable_collection());
   return grpc::Status::OK;
 }
@@ -89,8 +87,8 @@ class RejectedUpsertStream final
 
 }  // namespace
 
-grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse>*
-MetricDbService::Upsert(grpc::CallbackServerContext* context) {
+grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse>* MetricDbService::Upsert(
+    grpc::CallbackServerContext* context) {
   if (auto s = Authorize(context, __func__); !s.ok()) return new RejectedUpsertStream(s);
   return new UpsertStreamReactor(engine_);  // deletes itself in OnDone
 }
@@ -111,8 +109,7 @@ grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::Get(grpc::ServerContext* context,
-                                  const v1::GetRequest* request,
+grpc::Status MetricDbService::Get(grpc::ServerContext* context, const v1::GetRequest* request,
                                   v1::GetResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
@@ -125,15 +122,13 @@ grpc::Status MetricDbService::Get(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status MetricDbService::Delete(grpc::ServerContext* context,
-                                     const v1::DeleteRequest* request,
+grpc::Status MetricDbService::Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
                                      v1::DeleteResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   auto collection = engine_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Delete", collection.status());
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
-  std::vector<std::string> labels(request->labels().begin(),
-                                  request->labels().end());
+  std::vector<std::string> labels(request->labels().begin(), request->labels().end());
   auto deleted = (*collection)->Delete(keys, labels);
   if (!deleted.ok()) return Reply("Delete", deleted.status());
   response->set_deleted(*deleted);
@@ -155,15 +150,14 @@ grpc::ServerUnaryReactor* MetricDbService::Search(grpc::CallbackServerContext* c
     reactor->Finish(SearchNow(**collection, request, response));
   } else {
     // The request, response and reactor stay valid until Finish.
-    const bool queued = search_pool_.Submit(
-        [context, reactor, request, response, c = std::move(*collection)] {
-          reactor->Finish(context->IsCancelled()
-                              ? grpc::Status::CANCELLED
-                              : SearchNow(*c, request, response, context));
+    const bool queued =
+        search_pool_.Submit([context, reactor, request, response, c = std::move(*collection)] {
+          reactor->Finish(context->IsCancelled() ? grpc::Status::CANCELLED
+                                                 : SearchNow(*c, request, response, context));
         });
     if (!queued) {
-      reactor->Finish(Reply("Search", absl::ResourceExhaustedError(
-                                          "server busy: too many searches waiting")));
+      reactor->Finish(
+          Reply("Search", absl::ResourceExhaustedError("server busy: too many searches waiting")));
     }
   }
   return reactor;

@@ -18,9 +18,8 @@ namespace metricdb {
 // received it, which costs far fewer thread hand-offs and system calls than
 // the synchronous server (bench/RESULTS.md, "Speed"); longer ones go to a
 // SearchPool. The other methods are synchronous.
-class MetricDbService final
-    : public v1::MetricDB::WithCallbackMethod_Search<
-          v1::MetricDB::WithCallbackMethod_Upsert<v1::MetricDB::Service>> {
+class MetricDbService final : public v1::MetricDB::WithCallbackMethod_Search<
+                                  v1::MetricDB::WithCallbackMethod_Upsert<v1::MetricDB::Service>> {
  public:
   // `engine` and `auth` must outlive the service; a null `auth` lets every
   // call through (the server's explicit --no-auth).
@@ -30,16 +29,13 @@ class MetricDbService final
                   int max_long_operations = 2)
       : engine_(engine), auth_(auth), search_pool_(pool), long_ops_(max_long_operations) {}
 
-  grpc::Status CreateCollection(grpc::ServerContext*,
-                                const v1::CreateCollectionRequest*,
+  grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest*,
                                 v1::CreateCollectionResponse*) override;
   grpc::Status GetCollection(grpc::ServerContext*, const v1::GetCollectionRequest*,
                              v1::GetCollectionResponse*) override;
-  grpc::Status ListCollections(grpc::ServerContext*,
-                               const v1::ListCollectionsRequest*,
+  grpc::Status ListCollections(grpc::ServerContext*, const v1::ListCollectionsRequest*,
                                v1::ListCollectionsResponse*) override;
-  grpc::Status DropCollection(grpc::ServerContext*,
-                              const v1::DropCollectionRequest*,
+  grpc::Status DropCollection(grpc::ServerContext*, const v1::DropCollectionRequest*,
                               v1::DropCollectionResponse*) override;
   grpc::Status BuildIndex(grpc::ServerContext*, const v1::BuildIndexRequest*,
                           v1::BuildIndexResponse*) override;
@@ -47,10 +43,8 @@ class MetricDbService final
       grpc::CallbackServerContext*) override;
   grpc::Status UpsertBatch(grpc::ServerContext*, const v1::UpsertRequest*,
                            v1::UpsertResponse*) override;
-  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*,
-                   v1::GetResponse*) override;
-  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*,
-                      v1::DeleteResponse*) override;
+  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse*) override;
+  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
   grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext*, const v1::SearchRequest*,
                                    v1::SearchResponse*) override;
 
@@ -69,8 +63,7 @@ class MetricDbService final
   // Identity queries (identity_service.cc).
   grpc::Status Identify(grpc::ServerContext*, const v1::IdentifyRequest*,
                         v1::IdentifyResponse*) override;
-  grpc::Status Verify(grpc::ServerContext*, const v1::VerifyRequest*,
-                      v1::VerifyResponse*) override;
+  grpc::Status Verify(grpc::ServerContext*, const v1::VerifyRequest*, v1::VerifyResponse*) override;
   grpc::Status Calibrate(grpc::ServerContext*, const v1::CalibrateRequest*,
                          v1::Calibration*) override;
   grpc::Status GetCalibration(grpc::ServerContext*, const v1::GetCalibrationRequest*,
@@ -81,8 +74,7 @@ class MetricDbService final
  private:
   // `context` non-null: the search stops when the call is cancelled or its
   // deadline passes (polled every kCancelCheckQueries queries).
-  static grpc::Status SearchNow(const RecordSource& collection,
-                                const v1::SearchRequest* request,
+  static grpc::Status SearchNow(const RecordSource& collection, const v1::SearchRequest* request,
                                 v1::SearchResponse* response,
                                 grpc::CallbackServerContext* context = nullptr);
   // Every handler's first step, with its own name (__func__, so it cannot be

@@ -23,9 +23,9 @@ absl::StatusOr<CollectionSchema> FromProto(const v1::CollectionSchema& proto) {
           "schema.metric: MAHALANOBIS is learned, not given at creation; create the "
           "collection with L2, COSINE or INNER_PRODUCT, then use LearnMetric or SetMetric");
     default:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "schema.metric: must be L2, COSINE or INNER_PRODUCT, got ",
-          static_cast<int>(proto.metric())));
+      return absl::InvalidArgumentError(
+          absl::StrCat("schema.metric: must be L2, COSINE or INNER_PRODUCT, got ",
+                       static_cast<int>(proto.metric())));
   }
   schema.index = FromProto(proto.index());
   return schema;
@@ -119,8 +119,7 @@ void ToProto(const Record& record, v1::Record* proto) {
   proto->set_key(record.key);
   proto->mutable_vector()->Add(record.vector.begin(), record.vector.end());
   if (record.label) proto->set_label(*record.label);
-  proto->mutable_attributes()->insert(record.attributes.begin(),
-                                      record.attributes.end());
+  proto->mutable_attributes()->insert(record.attributes.begin(), record.attributes.end());
 }
 
 void ToProto(SearchHit&& hit, v1::Hit* proto) {
@@ -128,8 +127,7 @@ void ToProto(SearchHit&& hit, v1::Hit* proto) {
   if (hit.label) proto->set_label(std::move(*hit.label));
   proto->set_distance(hit.distance);
   proto->mutable_vector()->Add(hit.vector.begin(), hit.vector.end());
-  proto->mutable_attributes()->insert(hit.attributes.begin(),
-                                      hit.attributes.end());
+  proto->mutable_attributes()->insert(hit.attributes.begin(), hit.attributes.end());
 }
 
 }  // namespace metricdb

@@ -5,9 +5,9 @@
 #define METRICDB_SERVER_PROTO_CONVERT_H_
 
 #include "absl/status/statusor.h"
-#include "engine/collection/collection.h"
 #include "engine/base/collection_schema.h"
 #include "engine/base/record.h"
+#include "engine/collection/collection.h"
 #include "metricdb/v1/metricdb.pb.h"
 
 namespace metricdb {

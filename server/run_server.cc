@@ -51,7 +51,6 @@ std::string ReadFile(const std::string& path) {
 
 }  // namespace
 
-
 int RunServer(const ServerOptions& o) {
   spdlog::set_level(spdlog::level::from_str(o.log_level));
   std::optional<TokenAuth> auth;
@@ -93,10 +92,9 @@ int RunServer(const ServerOptions& o) {
   const auto collections = (*engine)->ListCollections();
   int64_t records = 0;
   for (const auto& c : collections) records += c->Stats().record_count;
-  spdlog::info("opened {} with {} collections, {} records in {:.2f}s",
-               o.engine.data_dir, collections.size(), records,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-                   .count());
+  spdlog::info("opened {} with {} collections, {} records in {:.2f}s", o.engine.data_dir,
+               collections.size(), records,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 
   MetricDbService service(engine->get(), auth ? &*auth : nullptr, o.search_pool,
                           o.max_long_operations);
@@ -108,7 +106,7 @@ int RunServer(const ServerOptions& o) {
   if (!o.tls_cert.empty()) {
     grpc::SslServerCredentialsOptions ssl(
         o.tls_client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-                              : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+                                : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     ssl.pem_key_cert_pairs.push_back({ReadFile(o.tls_key), ReadFile(o.tls_cert)});
     if (!o.tls_client_ca.empty()) ssl.pem_root_certs = ReadFile(o.tls_client_ca);
     credentials = grpc::SslServerCredentials(ssl);
@@ -119,8 +117,7 @@ int RunServer(const ServerOptions& o) {
   builder.SetMaxSendMessageSize(o.max_message_mib << 20);
   builder.RegisterService(&service);
   ServerMetrics metrics;
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RpcMetricsInterceptorFactory>(&metrics));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<MetricsHttpServer> metrics_http;
@@ -146,8 +143,7 @@ int RunServer(const ServerOptions& o) {
     spdlog::critical("cannot listen on {}", o.listen);
     return 1;
   }
-  server->GetHealthCheckService()->SetServingStatus(
-      v1::MetricDB::service_full_name(), true);
+  server->GetHealthCheckService()->SetServingStatus(v1::MetricDB::service_full_name(), true);
   spdlog::info("serving metricdb.v1.MetricDB on {} (port {})", o.listen, port);
   if (!o.port_file.empty() && !WritePortFile(o.port_file, port)) {
     spdlog::critical("cannot write port file {}", o.port_file);

@@ -20,9 +20,9 @@ namespace metricdb {
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";  // port 0 picks a free one
   std::string log_level = "info";          // spdlog level name
-  std::string port_file;  // if set, the bound port is written there once serving
-  int max_message_mib = 64;     // largest request or response message
-  int shutdown_grace_ms = 5000;  // how long in-flight calls may finish
+  std::string port_file;                   // if set, the bound port is written there once serving
+  int max_message_mib = 64;                // largest request or response message
+  int shutdown_grace_ms = 5000;            // how long in-flight calls may finish
   SearchPoolOptions search_pool;
   // Token file (TokenAuth); empty requires no_auth, which serves without
   // authentication (and logs a warning).

@@ -31,8 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-k", options.limits.max_k, "Largest k of a search")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--max-queries", options.limits.max_queries,
-                 "Most query vectors in one search")
+  app.add_option("--max-queries", options.limits.max_queries, "Most query vectors in one search")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--max-batch-records", options.limits.max_batch_records,
@@ -46,17 +45,16 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_flag("!--no-sync", options.store.sync_writes,
                "Acknowledge writes before the WAL is fsynced (unsafe on crash)");
-  app.add_option("--port-file", o.port_file,
-                 "Write the bound port to this file once serving");
-  auto* tokens_opt = app.add_option(
-      "--auth-tokens", o.auth_tokens,
-      "Token file (lines \"read|write|admin SHA256HEX [NAME]\"); calls need "
-      "\"authorization: Bearer <token>\"");
+  app.add_option("--port-file", o.port_file, "Write the bound port to this file once serving");
+  auto* tokens_opt =
+      app.add_option("--auth-tokens", o.auth_tokens,
+                     "Token file (lines \"read|write|admin SHA256HEX [NAME]\"); calls need "
+                     "\"authorization: Bearer <token>\"");
   app.add_flag("--no-auth", o.no_auth, "Serve without authentication (logs a warning)")
       ->excludes(tokens_opt);
-  auto* cert_opt = app.add_option("--tls-cert", o.tls_cert,
-                                  "Server certificate chain (PEM): serve TLS")
-                       ->check(CLI::ExistingFile);
+  auto* cert_opt =
+      app.add_option("--tls-cert", o.tls_cert, "Server certificate chain (PEM): serve TLS")
+          ->check(CLI::ExistingFile);
   auto* key_opt = app.add_option("--tls-key", o.tls_key, "Private key of --tls-cert (PEM)")
                       ->check(CLI::ExistingFile);
   cert_opt->needs(key_opt);

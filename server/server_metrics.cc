@@ -11,12 +11,23 @@ namespace metricdb {
 namespace {
 
 const char* CodeName(int code) {
-  static const char* const kNames[] = {
-      "OK",        "CANCELLED",         "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",    "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",      "UNAVAILABLE",       "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
 }
 
@@ -85,14 +96,16 @@ std::string ServerMetrics::Render(const Engine* engine) const {
   std::string out;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    out += "# HELP metricdb_rpc_requests_total gRPC calls by method and status code.\n"
-           "# TYPE metricdb_rpc_requests_total counter\n";
+    out +=
+        "# HELP metricdb_rpc_requests_total gRPC calls by method and status code.\n"
+        "# TYPE metricdb_rpc_requests_total counter\n";
     for (const auto& [key, n] : requests_) {
       absl::StrAppend(&out, "metricdb_rpc_requests_total{method=\"", Escape(key.first),
                       "\",code=\"", CodeName(key.second), "\"} ", n, "\n");
     }
-    out += "# HELP metricdb_rpc_duration_seconds gRPC call latency by method.\n"
-           "# TYPE metricdb_rpc_duration_seconds histogram\n";
+    out +=
+        "# HELP metricdb_rpc_duration_seconds gRPC call latency by method.\n"
+        "# TYPE metricdb_rpc_duration_seconds histogram\n";
     for (const auto& [method, h] : durations_) {
       const std::string m = Escape(method);
       uint64_t cumulative = 0;
@@ -101,12 +114,12 @@ std::string ServerMetrics::Render(const Engine* engine) const {
         absl::StrAppend(&out, "metricdb_rpc_duration_seconds_bucket{method=\"", m, "\",le=\"",
                         absl::StrFormat("%g", kBuckets[b]), "\"} ", cumulative, "\n");
       }
-      absl::StrAppend(&out, "metricdb_rpc_duration_seconds_bucket{method=\"", m,
-                      "\",le=\"+Inf\"} ", h.count, "\n");
+      absl::StrAppend(&out, "metricdb_rpc_duration_seconds_bucket{method=\"", m, "\",le=\"+Inf\"} ",
+                      h.count, "\n");
       absl::StrAppend(&out, "metricdb_rpc_duration_seconds_sum{method=\"", m, "\"} ",
                       absl::StrFormat("%.9g", h.sum), "\n");
-      absl::StrAppend(&out, "metricdb_rpc_duration_seconds_count{method=\"", m, "\"} ",
-                      h.count, "\n");
+      absl::StrAppend(&out, "metricdb_rpc_duration_seconds_count{method=\"", m, "\"} ", h.count,
+                      "\n");
     }
   }
   if (engine == nullptr) return out;
@@ -115,22 +128,27 @@ std::string ServerMetrics::Render(const Engine* engine) const {
     const CollectionStats stats = c->Stats();
     const std::string label = absl::StrCat("{collection=\"", Escape(c->schema().name), "\"} ");
     absl::StrAppend(&records, "metricdb_collection_records", label, stats.record_count, "\n");
-    absl::StrAppend(&bytes, "metricdb_collection_index_bytes", label,
-                    stats.index_memory_bytes, "\n");
+    absl::StrAppend(&bytes, "metricdb_collection_index_bytes", label, stats.index_memory_bytes,
+                    "\n");
     absl::StrAppend(&tombstones, "metricdb_collection_index_tombstones", label,
                     stats.index.tombstones, "\n");
     absl::StrAppend(&build, "metricdb_collection_index_build_seconds", label,
                     absl::StrFormat("%.6g", stats.last_index_build_seconds), "\n");
   }
-  out += "# HELP metricdb_collection_records Records stored per collection.\n"
-         "# TYPE metricdb_collection_records gauge\n" + records +
-         "# HELP metricdb_collection_index_bytes Memory held by each collection's index.\n"
-         "# TYPE metricdb_collection_index_bytes gauge\n" + bytes +
-         "# HELP metricdb_collection_index_tombstones Deleted entries still in the index.\n"
-         "# TYPE metricdb_collection_index_tombstones gauge\n" + tombstones +
-         "# HELP metricdb_collection_index_build_seconds Wall time of each collection's last "
-         "index build (open, BuildIndex, tombstone rebuild, metric activation).\n"
-         "# TYPE metricdb_collection_index_build_seconds gauge\n" + build;
+  out +=
+      "# HELP metricdb_collection_records Records stored per collection.\n"
+      "# TYPE metricdb_collection_records gauge\n" +
+      records +
+      "# HELP metricdb_collection_index_bytes Memory held by each collection's index.\n"
+      "# TYPE metricdb_collection_index_bytes gauge\n" +
+      bytes +
+      "# HELP metricdb_collection_index_tombstones Deleted entries still in the index.\n"
+      "# TYPE metricdb_collection_index_tombstones gauge\n" +
+      tombstones +
+      "# HELP metricdb_collection_index_build_seconds Wall time of each collection's last "
+      "index build (open, BuildIndex, tombstone rebuild, metric activation).\n"
+      "# TYPE metricdb_collection_index_build_seconds gauge\n" +
+      build;
   return out;
 }
 

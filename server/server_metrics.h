@@ -38,9 +38,9 @@ namespace metricdb {
 class ServerMetrics {
  public:
   // Upper bounds (seconds) of the latency histogram buckets; +Inf is added.
-  static constexpr std::array<double, 16> kBuckets = {
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-      0.05,   0.1,     0.25,   0.5,   1,      2.5,   10,  60};
+  static constexpr std::array<double, 16> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                      0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                                      1,      2.5,     10,     60};
 
   void RecordRpc(const std::string& method, int code, double seconds);
   // The whole exposition: RPC metrics, then the gauges of `engine`'s

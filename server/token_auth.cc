@@ -16,18 +16,25 @@ namespace {
 constexpr std::string_view kBearer = "Bearer ";
 
 bool ParseRole(std::string_view s, Role* role) {
-  if (s == "read") *role = Role::kRead;
-  else if (s == "write") *role = Role::kWrite;
-  else if (s == "admin") *role = Role::kAdmin;
-  else return false;
+  if (s == "read")
+    *role = Role::kRead;
+  else if (s == "write")
+    *role = Role::kWrite;
+  else if (s == "admin")
+    *role = Role::kAdmin;
+  else
+    return false;
   return true;
 }
 
 const char* RoleName(Role r) {
   switch (r) {
-    case Role::kRead: return "read";
-    case Role::kWrite: return "write";
-    case Role::kAdmin: return "admin";
+    case Role::kRead:
+      return "read";
+    case Role::kWrite:
+      return "write";
+    case Role::kAdmin:
+      return "admin";
   }
   return "?";
 }
@@ -67,9 +74,9 @@ absl::StatusOr<TokenAuth> TokenAuth::FromText(std::string_view text) {
     if (fields.size() < 2 || fields.size() > 3 ||
         !ParseRole(std::string_view(fields[0].data(), fields[0].size()), &role) ||
         !IsHexDigest(std::string_view(fields[1].data(), fields[1].size()))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "token file line ", line_no,
-          ": expected \"read|write|admin SHA256HEX [NAME]\" (64 hex digits)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("token file line ", line_no,
+                       ": expected \"read|write|admin SHA256HEX [NAME]\" (64 hex digits)"));
     }
     Entry e{role, fields.size() == 3 ? std::string(fields[2]) : absl::StrCat("line", line_no)};
     auth.tokens_[absl::AsciiStrToLower(fields[1])] = std::move(e);

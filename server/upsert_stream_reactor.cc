@@ -41,8 +41,8 @@ void UpsertStreamReactor::Work() {
       wake_.wait(lock, [&] { return cancelled_ || reads_done_ || !queued_.empty(); });
       if (cancelled_ || queued_.empty()) {
         // Cancelled, or the client closed its side and everything is done.
-        final_status_ = cancelled_ ? absl::CancelledError("upsert stream cancelled")
-                                   : absl::OkStatus();
+        final_status_ =
+            cancelled_ ? absl::CancelledError("upsert stream cancelled") : absl::OkStatus();
         worker_done_ = true;
         MaybeFinishLocked();
         return;

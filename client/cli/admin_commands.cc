@@ -20,9 +20,8 @@ void PrintInfo(const CliContext& ctx, const v1::CollectionInfo& info) {
   if (info.schema().metric_version() > 0) {
     std::cout << " -> mahalanobis v" << info.schema().metric_version();
   }
-  std::cout << ", " << j["index"].dump()
-            << " index, " << info.stats().record_count() << " records, "
-            << info.stats().label_count() << " labels, index "
+  std::cout << ", " << j["index"].dump() << " index, " << info.stats().record_count()
+            << " records, " << info.stats().label_count() << " labels, index "
             << info.stats().index_memory_bytes() << " bytes";
   if (!info.stats().index_trained()) std::cout << ", not trained yet (exact search)";
   if (info.stats().index_trained_on() > 0) {
@@ -60,8 +59,7 @@ absl::Status ToIndexSpec(const IndexArgs& a, v1::IndexSpec* spec) {
 }  // namespace
 
 int Fail(const absl::Status& s) {
-  std::cerr << "error: " << absl::StatusCodeToString(s.code()) << ": "
-            << s.message() << "\n";
+  std::cerr << "error: " << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
   return 1;
 }
 
@@ -76,8 +74,8 @@ int RunCreate(CliContext& ctx, const CreateArgs& args) {
   } else if (args.metric == "inner_product" || args.metric == "ip") {
     schema.set_metric(v1::INNER_PRODUCT);
   } else {
-    return Fail(absl::InvalidArgumentError(
-        "--metric: must be l2, cosine or inner_product, got " + args.metric));
+    return Fail(absl::InvalidArgumentError("--metric: must be l2, cosine or inner_product, got " +
+                                           args.metric));
   }
   if (auto s = ToIndexSpec(args.index, schema.mutable_index()); !s.ok()) return Fail(s);
   auto info = ctx.client->CreateCollection(schema);
@@ -142,9 +140,8 @@ int RunGet(CliContext& ctx, const GetArgs& args) {
     }
   }
   if (resp->missing_keys_size() > 0) {
-    return Fail(absl::NotFoundError(absl::StrCat(
-        resp->missing_keys_size(), " keys not found: ",
-        absl::StrJoin(resp->missing_keys(), ", "))));
+    return Fail(absl::NotFoundError(absl::StrCat(resp->missing_keys_size(), " keys not found: ",
+                                                 absl::StrJoin(resp->missing_keys(), ", "))));
   }
   return 0;
 }

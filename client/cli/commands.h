@@ -73,10 +73,10 @@ struct LoadArgs {
   std::string collection;
   std::string file;
   MatrixFileOptions file_options;
-  std::string labels_file;  // one label per line
-  std::string keys_file;    // one key per line
-  std::string key_prefix;   // keys = prefix + row number, when no keys file
-  int batch_size = 0;       // records per batch; 0 = about 4 MiB per batch
+  std::string labels_file;        // one label per line
+  std::string keys_file;          // one key per line
+  std::string key_prefix;         // keys = prefix + row number, when no keys file
+  int batch_size = 0;             // records per batch; 0 = about 4 MiB per batch
   std::string progress = "auto";  // auto (if stdout is a terminal)|always|never
 };
 int RunLoad(CliContext& ctx, const LoadArgs& args);
@@ -124,9 +124,9 @@ struct ThresholdArgs {
 
 struct IdentifyArgs {
   std::string collection;
-  std::string file;                 // queries from a file, and/or
-  std::string vector;               // one query "0.1,0.2,...", and/or
-  std::vector<std::string> keys;    // stored records as queries
+  std::string file;               // queries from a file, and/or
+  std::string vector;             // one query "0.1,0.2,...", and/or
+  std::vector<std::string> keys;  // stored records as queries
   MatrixFileOptions file_options;
   int top = 5;
   int depth = 0;

@@ -181,8 +181,8 @@ int RunCluster(CliContext& ctx, const ClusterArgs& args) {
   } else if (args.method == "threshold") {
     req.set_method(v1::THRESHOLD);
   } else {
-    return Fail(absl::InvalidArgumentError("--method: must be kmeans or threshold, got " +
-                                           args.method));
+    return Fail(
+        absl::InvalidArgumentError("--method: must be kmeans or threshold, got " + args.method));
   }
   if (args.scope == "labelled") {
     req.set_scope(v1::LABELLED_RECORDS);
@@ -219,9 +219,10 @@ int RunCluster(CliContext& ctx, const ClusterArgs& args) {
   std::printf("\n");
   if (r->has_quality()) {
     const auto& q = r->quality();
-    std::printf("  against the labels of %lld records: NMI %.4f  AMI %.4f  pairwise F %.4f  "
-                "BCubed F %.4f\n",
-                (long long)q.records(), q.nmi(), q.ami(), q.pairwise_f(), q.bcubed_f());
+    std::printf(
+        "  against the labels of %lld records: NMI %.4f  AMI %.4f  pairwise F %.4f  "
+        "BCubed F %.4f\n",
+        (long long)q.records(), q.nmi(), q.ami(), q.pairwise_f(), q.bcubed_f());
   }
   if (r->labels_written() > 0) {
     std::printf("  labelled %lld unlabelled records\n", (long long)r->labels_written());

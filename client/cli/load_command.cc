@@ -24,8 +24,8 @@ absl::Status CheckFinite(const float* v, int64_t first, int64_t rows, int64_t co
                          const std::string& file) {
   for (int64_t i = 0; i < rows * cols; ++i) {
     if (!std::isfinite(v[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(file, ": row ", first + i / cols,
-                                                     " column ", i % cols, " is ", v[i],
+      return absl::InvalidArgumentError(absl::StrCat(file, ": row ", first + i / cols, " column ",
+                                                     i % cols, " is ", v[i],
                                                      "; vectors must be finite"));
     }
   }
@@ -39,36 +39,33 @@ absl::StatusOr<std::vector<std::string>> LoadKeys(const LoadArgs& args, int64_t 
   auto lines = ReadLines(args.keys_file);
   if (!lines.ok()) return lines.status();
   if (int64_t(lines->size()) != rows) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        args.keys_file, ": has ", lines->size(), " keys, ", args.file, " has ", rows,
-        " rows"));
+    return absl::InvalidArgumentError(absl::StrCat(args.keys_file, ": has ", lines->size(),
+                                                   " keys, ", args.file, " has ", rows, " rows"));
   }
   std::unordered_map<std::string, size_t> seen;
   for (size_t i = 0; i < lines->size(); ++i) {
     auto [it, added] = seen.emplace((*lines)[i], i);
     if (!added) {
       return absl::InvalidArgumentError(absl::StrCat(
-          args.keys_file, ": key \"", (*lines)[i], "\" on lines ", it->second + 1,
-          " and ", i + 1));
+          args.keys_file, ": key \"", (*lines)[i], "\" on lines ", it->second + 1, " and ", i + 1));
     }
   }
   return std::move(*lines);
 }
 
 absl::StatusOr<std::optional<std::vector<std::string>>> LoadLabels(const LoadArgs& args,
-                                                                  RowReader& reader) {
+                                                                   RowReader& reader) {
   std::optional<std::vector<std::string>> in_file = reader.TakeLabels();
   if (args.labels_file.empty()) return in_file;
   if (in_file) {
-    return absl::InvalidArgumentError(
-        "--labels and --label-column both give labels; use one");
+    return absl::InvalidArgumentError("--labels and --label-column both give labels; use one");
   }
   auto lines = ReadLines(args.labels_file);
   if (!lines.ok()) return lines.status();
   if (int64_t(lines->size()) != reader.rows()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        args.labels_file, ": has ", lines->size(), " labels, ", args.file, " has ",
-        reader.rows(), " rows"));
+    return absl::InvalidArgumentError(absl::StrCat(args.labels_file, ": has ", lines->size(),
+                                                   " labels, ", args.file, " has ", reader.rows(),
+                                                   " rows"));
   }
   return std::optional<std::vector<std::string>>(std::move(*lines));
 }
@@ -95,20 +92,19 @@ int RunLoad(CliContext& ctx, const LoadArgs& args) {
   if (!labels.ok()) return Fail(labels.status());
   for (size_t i = 0; *labels && i < (*labels)->size(); ++i) {
     if ((**labels)[i].empty()) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("label of row ", i, " is empty")));
+      return Fail(absl::InvalidArgumentError(absl::StrCat("label of row ", i, " is empty")));
     }
   }
   auto info = ctx.client->GetCollection(args.collection);
   if (!info.ok()) return Fail(info.status());
   if (info->schema().dim() != cols) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat(
-        args.file, ": vectors have dim ", cols, ", collection \"",
-        args.collection, "\" has dim ", info->schema().dim())));
+    return Fail(absl::InvalidArgumentError(absl::StrCat(args.file, ": vectors have dim ", cols,
+                                                        ", collection \"", args.collection,
+                                                        "\" has dim ", info->schema().dim())));
   }
 
-  const bool show = args.progress == "always" ||
-                    (args.progress == "auto" && isatty(STDOUT_FILENO) && !ctx.json);
+  const bool show =
+      args.progress == "always" || (args.progress == "auto" && isatty(STDOUT_FILENO) && !ctx.json);
   ProgressBar bar(rows, "vectors", show);
   const auto start = std::chrono::steady_clock::now();
   auto stream = ctx.client->OpenUpsertStream(8);
@@ -147,12 +143,9 @@ int RunLoad(CliContext& ctx, const LoadArgs& args) {
   }
   const double rate = seconds > 0 ? stored / seconds : 0;
   if (ctx.json) {
-    std::cout << nlohmann::json{{"collection", args.collection},
-                                {"records", stored},
-                                {"inserted", totals.inserted},
-                                {"replaced", totals.replaced},
-                                {"batches", totals.batches},
-                                {"seconds", seconds},
+    std::cout << nlohmann::json{{"collection", args.collection}, {"records", stored},
+                                {"inserted", totals.inserted},   {"replaced", totals.replaced},
+                                {"batches", totals.batches},     {"seconds", seconds},
                                 {"vectors_per_second", rate}}
                      .dump()
               << "\n";

@@ -24,8 +24,7 @@ void AddFileOptions(CLI::App* cmd, metricdb::MatrixFileOptions* o,
   o->hdf5_dataset = default_dataset;
   cmd->add_option("--format", o->format, "npy|fvecs|csv|hdf5 (default: by extension)")
       ->check(CLI::IsMember({"npy", "fvecs", "csv", "hdf5"}));
-  cmd->add_option("--dataset", o->hdf5_dataset, "HDF5 dataset to read")
-      ->capture_default_str();
+  cmd->add_option("--dataset", o->hdf5_dataset, "HDF5 dataset to read")->capture_default_str();
   cmd->add_option("--label-column", o->csv.label_column,
                   "CSV column (header name or 0-based index) holding labels");
 }
@@ -60,8 +59,7 @@ int main(int argc, char** argv) {
   app.add_option("--addr", client_options.address, "Server address HOST:PORT")
       ->capture_default_str()
       ->envname("METRICDB_ADDR");
-  app.add_option("--token", client_options.token,
-                 "Bearer token of a server run with --auth-tokens")
+  app.add_option("--token", client_options.token, "Bearer token of a server run with --auth-tokens")
       ->envname("METRICDB_TOKEN");
   std::string token_file;
   app.add_option("--token-file", token_file, "Read the bearer token from this file")
@@ -109,8 +107,7 @@ int main(int argc, char** argv) {
   AddFileOptions(l, &load.file_options, "train");
   l->add_option("--labels", load.labels_file, "Text file, one label per row");
   l->add_option("--keys", load.keys_file, "Text file, one key per row");
-  l->add_option("--key-prefix", load.key_prefix,
-                "Without --keys, key = prefix + row number");
+  l->add_option("--key-prefix", load.key_prefix, "Without --keys, key = prefix + row number");
   l->add_option("--batch-size", load.batch_size,
                 "Records per atomic batch (default: ~4 MiB worth)");
   AddProgressOption(l, &load.progress);
@@ -285,24 +282,40 @@ int main(int argc, char** argv) {
   auto client = metricdb::Client::Connect(client_options);
   ctx.client = client.get();
 
-  if (c->parsed()) code = metricdb::RunCreate(ctx, create);
+  if (c->parsed())
+    code = metricdb::RunCreate(ctx, create);
   else if (b->parsed()) {
     build.change = b->count("--index") > 0;
     code = metricdb::RunBuildIndex(ctx, build);
-  } else if (list->parsed()) code = metricdb::RunList(ctx);
-  else if (info->parsed()) code = metricdb::RunInfo(ctx, name);
-  else if (drop->parsed()) code = metricdb::RunDrop(ctx, name);
-  else if (l->parsed()) code = metricdb::RunLoad(ctx, load);
-  else if (g->parsed()) code = metricdb::RunGet(ctx, get);
-  else if (d->parsed()) code = metricdb::RunDelete(ctx, del);
-  else if (s->parsed()) code = metricdb::RunSearch(ctx, search);
-  else if (lm->parsed()) code = metricdb::RunLearn(ctx, learn);
-  else if (ms->parsed()) code = metricdb::RunMetrics(ctx, metrics_of);
-  else if (am->parsed()) code = metricdb::RunActivateMetric(ctx, activate_of, activate_version);
-  else if (sm->parsed()) code = metricdb::RunSetMetric(ctx, set_metric);
-  else if (id->parsed()) code = metricdb::RunIdentify(ctx, identify);
-  else if (vf->parsed()) code = metricdb::RunVerify(ctx, verify);
-  else if (cb->parsed()) code = metricdb::RunCalibrate(ctx, calibrate);
-  else if (cl->parsed()) code = metricdb::RunCluster(ctx, cluster);
+  } else if (list->parsed())
+    code = metricdb::RunList(ctx);
+  else if (info->parsed())
+    code = metricdb::RunInfo(ctx, name);
+  else if (drop->parsed())
+    code = metricdb::RunDrop(ctx, name);
+  else if (l->parsed())
+    code = metricdb::RunLoad(ctx, load);
+  else if (g->parsed())
+    code = metricdb::RunGet(ctx, get);
+  else if (d->parsed())
+    code = metricdb::RunDelete(ctx, del);
+  else if (s->parsed())
+    code = metricdb::RunSearch(ctx, search);
+  else if (lm->parsed())
+    code = metricdb::RunLearn(ctx, learn);
+  else if (ms->parsed())
+    code = metricdb::RunMetrics(ctx, metrics_of);
+  else if (am->parsed())
+    code = metricdb::RunActivateMetric(ctx, activate_of, activate_version);
+  else if (sm->parsed())
+    code = metricdb::RunSetMetric(ctx, set_metric);
+  else if (id->parsed())
+    code = metricdb::RunIdentify(ctx, identify);
+  else if (vf->parsed())
+    code = metricdb::RunVerify(ctx, verify);
+  else if (cb->parsed())
+    code = metricdb::RunCalibrate(ctx, calibrate);
+  else if (cl->parsed())
+    code = metricdb::RunCluster(ctx, cluster);
   return code;
 }

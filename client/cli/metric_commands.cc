@@ -16,19 +16,18 @@ void PrintVersion(const CliContext& ctx, const v1::MetricVersion& v) {
     std::cout << ToJsonLine(v) << "\n";
     return;
   }
-  std::printf("metric version %d: %s, L %d x %d, trained on %lld records of %lld identities "
-              "in %.3f s%s\n",
-              v.version(), v.method().c_str(), v.d_out(), v.dim(),
-              (long long)v.train_records(), (long long)v.train_identities(),
-              v.training_seconds(), v.active() ? " (active)" : "");
+  std::printf(
+      "metric version %d: %s, L %d x %d, trained on %lld records of %lld identities "
+      "in %.3f s%s\n",
+      v.version(), v.method().c_str(), v.d_out(), v.dim(), (long long)v.train_records(),
+      (long long)v.train_identities(), v.training_seconds(), v.active() ? " (active)" : "");
   if (v.after().queries() == 0) return;
   const v1::RetrievalQuality& b = v.before();
   const v1::RetrievalQuality& a = v.after();
-  std::printf("  evaluated on %lld records of %lld identities%s:\n",
-              (long long)a.records(), (long long)v.eval_identities(),
+  std::printf("  evaluated on %lld records of %lld identities%s:\n", (long long)a.records(),
+              (long long)v.eval_identities(),
               v.options().holdout_fraction() > 0 ? " held out from training" : "");
-  std::printf("  %-12s %14s %10s\n", "", ("before (" + v.before_metric() + ")").c_str(),
-              "after");
+  std::printf("  %-12s %14s %10s\n", "", ("before (" + v.before_metric() + ")").c_str(), "after");
   const struct {
     const char* name;
     double before, after;
@@ -48,8 +47,7 @@ absl::StatusOr<v1::MetricLearningMethod> ParseMethod(const std::string& m) {
   if (m == "contrastive") return v1::CONTRASTIVE;
   if (m == "lmnn") return v1::LMNN;
   return absl::InvalidArgumentError(
-      "--method: must be whitening, within_class, kissme, triplet, contrastive or lmnn, got " +
-      m);
+      "--method: must be whitening, within_class, kissme, triplet, contrastive or lmnn, got " + m);
 }
 
 }  // namespace
@@ -62,8 +60,8 @@ int RunLearn(CliContext& ctx, const LearnArgs& args) {
   req.set_method(*method);
   req.set_activate(args.activate);
   *req.mutable_options() = args.options;
-  const bool show = args.progress == "always" ||
-                    (args.progress == "auto" && isatty(STDERR_FILENO) && !ctx.json);
+  const bool show =
+      args.progress == "always" || (args.progress == "auto" && isatty(STDERR_FILENO) && !ctx.json);
   auto version = ctx.client->LearnMetric(req, [&](const v1::LearnProgress& p) {
     if (!show) return;
     std::fprintf(stderr, "\r%-10s", p.phase().c_str());
@@ -84,8 +82,7 @@ int RunMetrics(CliContext& ctx, const std::string& collection) {
   auto list = ctx.client->ListMetrics(collection);
   if (!list.ok()) return Fail(list.status());
   if (!ctx.json) {
-    std::printf("%s: metric version %d in force%s\n", collection.c_str(),
-                list->active_version(),
+    std::printf("%s: metric version %d in force%s\n", collection.c_str(), list->active_version(),
                 list->active_version() == 0 ? " (the creation metric)" : "");
   }
   for (const auto& v : list->versions()) PrintVersion(ctx, v);

@@ -36,8 +36,8 @@ void ProgressBar::Draw(int64_t done) {
   const double rate = seconds > 0 ? done / seconds : 0;
   std::string bar(filled, '#');
   bar.append(kWidth - filled, '-');
-  std::fprintf(out_, "\r[%s] %3d%%  %lld/%lld  %.0f %s/s ", bar.c_str(),
-               int(fraction * 100), (long long)done, (long long)total_, rate, unit_);
+  std::fprintf(out_, "\r[%s] %3d%%  %lld/%lld  %.0f %s/s ", bar.c_str(), int(fraction * 100),
+               (long long)done, (long long)total_, rate, unit_);
   std::fflush(out_);
 }
 

@@ -37,8 +37,7 @@ void PrintResult(const CliContext& ctx, int64_t query, const v1::QueryResult& re
   int rank = 1;
   for (const auto& hit : result.hits()) {
     std::cout << "  " << rank++ << "\t" << hit.key() << "\t"
-              << (hit.has_label() ? hit.label() : "-") << "\t" << hit.distance()
-              << "\n";
+              << (hit.has_label() ? hit.label() : "-") << "\t" << hit.distance() << "\n";
   }
 }
 
@@ -46,8 +45,8 @@ void PrintResult(const CliContext& ctx, int64_t query, const v1::QueryResult& re
 
 int RunSearch(CliContext& ctx, const SearchArgs& args) {
   if (args.file.empty() == args.vector.empty()) {
-    return Fail(absl::InvalidArgumentError(
-        "give queries as a FILE or with --vector, exactly one of them"));
+    return Fail(
+        absl::InvalidArgumentError("give queries as a FILE or with --vector, exactly one of them"));
   }
   auto queries = args.file.empty() ? ParseVectorFlag(args.vector, "--vector")
                                    : ReadMatrixFile(args.file, args.file_options);
@@ -64,15 +63,13 @@ int RunSearch(CliContext& ctx, const SearchArgs& args) {
     req.mutable_params()->set_ef_search(args.ef_search);
     req.mutable_params()->set_nprobe(args.nprobe);
     for (int64_t i = start; i < end; ++i) {
-      req.add_queries()->mutable_values()->Add(queries->row(i),
-                                               queries->row(i) + queries->cols);
+      req.add_queries()->mutable_values()->Add(queries->row(i), queries->row(i) + queries->cols);
     }
     auto resp = ctx.client->Search(req);
     if (!resp.ok()) {
       if (start == 0) return Fail(resp.status());
-      return Fail(absl::Status(resp.status().code(),
-                               absl::StrCat("queries from row ", start, ": ",
-                                            resp.status().message())));
+      return Fail(absl::Status(resp.status().code(), absl::StrCat("queries from row ", start, ": ",
+                                                                  resp.status().message())));
     }
     for (int i = 0; i < resp->results_size(); ++i) {
       PrintResult(ctx, start + i, resp->results(i));

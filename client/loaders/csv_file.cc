@@ -29,9 +29,7 @@ std::vector<std::string> SplitFields(std::string_view line, char delim) {
   return out;
 }
 
-bool ParseFloat(const std::string& s, float* out) {
-  return absl::SimpleAtof(s, out);
-}
+bool ParseFloat(const std::string& s, float* out) { return absl::SimpleAtof(s, out); }
 
 }  // namespace
 
@@ -68,16 +66,15 @@ absl::StatusOr<Matrix> ParseCsv(std::string_view text, const CsvOptions& options
   }
   if (!options.label_column.empty() && !label_by_index) {
     if (!header) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "label column \"", options.label_column,
-          "\" named, but the CSV has no header line"));
+      return absl::InvalidArgumentError(absl::StrCat("label column \"", options.label_column,
+                                                     "\" named, but the CSV has no header line"));
     }
     for (int64_t c = 0; c < ncols; ++c) {
       if (first[c] == options.label_column) label_col = c;
     }
     if (label_col < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "label column \"", options.label_column, "\" is not in the CSV header"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("label column \"", options.label_column, "\" is not in the CSV header"));
     }
   }
   Matrix m;
@@ -87,8 +84,8 @@ absl::StatusOr<Matrix> ParseCsv(std::string_view text, const CsvOptions& options
   for (size_t li = header ? 1 : 0; li < lines.size(); ++li) {
     std::vector<std::string> fields = SplitFields(lines[li], delim);
     if (int64_t(fields.size()) != ncols) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "CSV line ", li + 1, " has ", fields.size(), " fields, expected ", ncols));
+      return absl::InvalidArgumentError(
+          absl::StrCat("CSV line ", li + 1, " has ", fields.size(), " fields, expected ", ncols));
     }
     for (int64_t c = 0; c < ncols; ++c) {
       if (c == label_col) {
@@ -97,9 +94,8 @@ absl::StatusOr<Matrix> ParseCsv(std::string_view text, const CsvOptions& options
       }
       float v;
       if (!ParseFloat(fields[c], &v)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "CSV line ", li + 1, " column ", c + 1, ": \"", fields[c],
-            "\" is not a number"));
+        return absl::InvalidArgumentError(absl::StrCat("CSV line ", li + 1, " column ", c + 1,
+                                                       ": \"", fields[c], "\" is not a number"));
       }
       m.values.push_back(v);
     }

@@ -14,13 +14,12 @@ absl::StatusOr<FvecsLayout> ParseFvecsLayout(std::string_view bytes, uint64_t fi
   FvecsLayout layout;
   std::memcpy(&layout.dim, bytes.data(), 4);
   if (layout.dim < 1 || layout.dim > (1 << 20)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(".fvecs row 0 declares dimension ", layout.dim));
+    return absl::InvalidArgumentError(absl::StrCat(".fvecs row 0 declares dimension ", layout.dim));
   }
   if (file_size % layout.row_bytes() != 0) {
-    return absl::DataLossError(absl::StrCat(
-        "truncated .fvecs: ", file_size, " bytes is not a whole number of ",
-        layout.row_bytes(), "-byte rows of dimension ", layout.dim));
+    return absl::DataLossError(absl::StrCat("truncated .fvecs: ", file_size,
+                                            " bytes is not a whole number of ", layout.row_bytes(),
+                                            "-byte rows of dimension ", layout.dim));
   }
   layout.rows = int64_t(file_size / layout.row_bytes());
   return layout;

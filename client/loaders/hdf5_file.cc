@@ -1,17 +1,14 @@
 #include "client/loaders/hdf5_file.h"
 
-#include <algorithm>
-
 #include <hdf5.h>
-
-#include <filesystem>
-#include <new>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <filesystem>
+#include <new>
 
 #include "absl/strings/str_cat.h"
 #include "common/fd_io.h"
@@ -39,8 +36,7 @@ absl::StatusOr<Matrix> ReadInProcess(const std::string& path, const std::string&
     return absl::DataLossError(absl::StrCat(path, ": cannot open (truncated or corrupt?)"));
   }
   if (H5Lexists(file.id, dataset.c_str(), H5P_DEFAULT) <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": has no dataset \"", dataset, "\""));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": has no dataset \"", dataset, "\""));
   }
   H5Handle ds{H5Dopen2(file.id, dataset.c_str(), H5P_DEFAULT), H5Dclose};
   if (ds.id < 0) {
@@ -54,8 +50,8 @@ absl::StatusOr<Matrix> ReadInProcess(const std::string& path, const std::string&
   }
   H5Handle space{H5Dget_space(ds.id), H5Sclose};
   if (H5Sget_simple_extent_ndims(space.id) != 2) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": dataset \"", dataset, "\" must be 2-D (rows, dim)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": dataset \"", dataset, "\" must be 2-D (rows, dim)"));
   }
   hsize_t dims[2];
   H5Sget_simple_extent_dims(space.id, dims, nullptr);
@@ -70,12 +66,11 @@ absl::StatusOr<Matrix> ReadInProcess(const std::string& path, const std::string&
   const double file_size = double(std::filesystem::file_size(path, size_error));
   // What the dataset occupies in the file, as its (possibly damaged) header
   // says, and never more than the file itself.
-  const double stored = std::min(double(H5Dget_storage_size(ds.id)),
-                                 size_error ? 0.0 : file_size);
+  const double stored = std::min(double(H5Dget_storage_size(ds.id)), size_error ? 0.0 : file_size);
   if (bytes > 64.0 * std::max(stored, double(1 << 20))) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": dataset \"", dataset, "\" declares ", dims[0], " x ", dims[1],
-        " values but the file stores ", uint64_t(stored), " bytes (truncated or corrupt?)"));
+    return absl::DataLossError(absl::StrCat(path, ": dataset \"", dataset, "\" declares ", dims[0],
+                                            " x ", dims[1], " values but the file stores ",
+                                            uint64_t(stored), " bytes (truncated or corrupt?)"));
   }
   Matrix m;
   m.rows = int64_t(dims[0]);
@@ -86,10 +81,9 @@ absl::StatusOr<Matrix> ReadInProcess(const std::string& path, const std::string&
     return absl::ResourceExhaustedError(
         absl::StrCat(path, ": not enough memory for ", dims[0], " x ", dims[1], " values"));
   }
-  if (H5Dread(ds.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-              m.values.data()) < 0) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": cannot read dataset \"", dataset, "\" (truncated or corrupt?)"));
+  if (H5Dread(ds.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.values.data()) < 0) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": cannot read dataset \"", dataset, "\" (truncated or corrupt?)"));
   }
   return m;
 }
@@ -156,8 +150,8 @@ absl::StatusOr<Matrix> ReadHdf5(const std::string& path, const std::string& data
   while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
   if (!ok || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": the HDF5 library failed reading it (truncated or corrupt?)"));
+    return absl::DataLossError(
+        absl::StrCat(path, ": the HDF5 library failed reading it (truncated or corrupt?)"));
   }
   if (code != 0) return absl::Status(absl::StatusCode(code), message);
   return m;

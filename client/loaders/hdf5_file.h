@@ -10,8 +10,7 @@
 
 namespace metricdb {
 
-absl::StatusOr<Matrix> ReadHdf5(const std::string& path,
-                                const std::string& dataset = "train");
+absl::StatusOr<Matrix> ReadHdf5(const std::string& path, const std::string& dataset = "train");
 
 }  // namespace metricdb
 

@@ -30,25 +30,28 @@ absl::StatusOr<std::string> MatrixFileFormat(const std::string& path,
   if (ext == ".fvecs") return std::string("fvecs");
   if (ext == ".csv" || ext == ".tsv" || ext == ".txt") return std::string("csv");
   if (ext == ".hdf5" || ext == ".h5") return std::string("hdf5");
-  return absl::InvalidArgumentError(absl::StrCat(
-      path, ": unknown extension \"", ext,
-      "\"; use .npy, .fvecs, .csv or .hdf5, or give --format"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ": unknown extension \"", ext,
+                   "\"; use .npy, .fvecs, .csv or .hdf5, or give --format"));
 }
 
-absl::StatusOr<Matrix> ReadMatrixFile(const std::string& path,
-                                      const MatrixFileOptions& options) {
+absl::StatusOr<Matrix> ReadMatrixFile(const std::string& path, const MatrixFileOptions& options) {
   auto known = MatrixFileFormat(path, options);
   if (!known.ok()) return known.status();
   const std::string& format = *known;
   absl::StatusOr<Matrix> m;
-  if (format == "npy") m = ReadNpy(path);
-  else if (format == "fvecs") m = ReadFvecs(path);
-  else if (format == "csv") m = ReadCsv(path, options.csv);
-  else if (format == "hdf5") m = ReadHdf5(path, options.hdf5_dataset);
-  else return absl::InvalidArgumentError("unknown format \"" + format + "\"");
+  if (format == "npy")
+    m = ReadNpy(path);
+  else if (format == "fvecs")
+    m = ReadFvecs(path);
+  else if (format == "csv")
+    m = ReadCsv(path, options.csv);
+  else if (format == "hdf5")
+    m = ReadHdf5(path, options.hdf5_dataset);
+  else
+    return absl::InvalidArgumentError("unknown format \"" + format + "\"");
   if (!m.ok() && !absl::StartsWith(m.status().message(), path)) {
-    return absl::Status(m.status().code(),
-                        absl::StrCat(path, ": ", m.status().message()));
+    return absl::Status(m.status().code(), absl::StrCat(path, ": ", m.status().message()));
   }
   return m;
 }
@@ -65,8 +68,7 @@ absl::StatusOr<std::vector<std::string>> ReadLines(const std::string& path) {
   }
   for (size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": line ", i + 1, " is empty"));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": line ", i + 1, " is empty"));
     }
   }
   return lines;

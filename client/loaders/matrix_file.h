@@ -21,8 +21,7 @@ struct MatrixFileOptions {
   std::string hdf5_dataset = "train";
 };
 
-absl::StatusOr<Matrix> ReadMatrixFile(const std::string& path,
-                                      const MatrixFileOptions& options);
+absl::StatusOr<Matrix> ReadMatrixFile(const std::string& path, const MatrixFileOptions& options);
 
 // The format ReadMatrixFile reads `path` as: options.format, else the one the
 // extension names ("npy", "fvecs", "csv", "hdf5"); INVALID_ARGUMENT if neither

@@ -40,8 +40,7 @@ absl::StatusOr<NpyLayout> ParseNpyHeader(std::string_view bytes, uint64_t file_s
     header_len = len;
     header_start = 12;
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unsupported .npy format version ", int(major)));
+    return absl::InvalidArgumentError(absl::StrCat("unsupported .npy format version ", int(major)));
   }
   if (bytes.size() < header_start + header_len) {
     return absl::DataLossError("truncated .npy header");
@@ -59,8 +58,8 @@ absl::StatusOr<NpyLayout> ParseNpyHeader(std::string_view bytes, uint64_t file_s
   } else if (descr == "'<f8'") {
     layout.item = 8;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        ".npy dtype ", descr, " is not supported: use float32 or float64"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(".npy dtype ", descr, " is not supported: use float32 or float64"));
   }
   std::vector<int64_t> dims;
   const std::regex num("\\d+");
@@ -69,8 +68,8 @@ absl::StatusOr<NpyLayout> ParseNpyHeader(std::string_view bytes, uint64_t file_s
     dims.push_back(std::stoll(it->str()));
   }
   if (dims.size() != 2) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        ".npy array has shape ", shape, ": a 2-D array (rows, dim) is needed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(".npy array has shape ", shape, ": a 2-D array (rows, dim) is needed"));
   }
   layout.rows = dims[0];
   layout.cols = dims[1];

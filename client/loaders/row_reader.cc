@@ -46,8 +46,8 @@ class FvecsRowReader final : public RowReader {
       : RowReader(layout.rows, layout.dim), file_(std::move(file)), layout_(layout) {}
   absl::Status Read(int64_t first, int64_t count, float* out) override {
     buffer_.resize(size_t(count) * layout_.row_bytes());
-    if (auto s = file_.ReadAt(uint64_t(first) * layout_.row_bytes(), buffer_.size(),
-                              buffer_.data());
+    if (auto s =
+            file_.ReadAt(uint64_t(first) * layout_.row_bytes(), buffer_.size(), buffer_.data());
         !s.ok()) {
       return s;
     }

@@ -22,15 +22,13 @@ std::string_view IndexKindName(IndexSpec::Kind kind) {
   return "unknown";
 }
 
-absl::Status ValidateCollectionName(std::string_view name,
-                                    std::string_view field) {
+absl::Status ValidateCollectionName(std::string_view name, std::string_view field) {
   if (name.empty() || name.size() > 64) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        std::string(field), ": must be 1 to 64 characters, got ", name.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(field), ": must be 1 to 64 characters, got ", name.size()));
   }
   for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' &&
-        c != '-') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
       return absl::InvalidArgumentError(
           absl::StrCat(std::string(field), ": \"", absl::CHexEscape(std::string(name)),
                        "\" may only use letters, digits, '_' and '-'"));
@@ -44,8 +42,8 @@ absl::Status ValidateSchema(CollectionSchema* schema) {
     return s;
   }
   if (schema->dim < 1 || schema->dim > kMaxDim) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "schema.dim: must be in [1, ", kMaxDim, "], got ", schema->dim));
+    return absl::InvalidArgumentError(
+        absl::StrCat("schema.dim: must be in [1, ", kMaxDim, "], got ", schema->dim));
   }
   return ResolveIndexSpec(schema->dim, &schema->index);
 }
@@ -53,12 +51,11 @@ absl::Status ValidateSchema(CollectionSchema* schema) {
 namespace {
 
 // Sets `*value` to `fallback` when it is 0, then checks lo <= value <= hi.
-absl::Status Param(const char* name, int32_t* value, int32_t fallback, int32_t lo,
-                   int32_t hi) {
+absl::Status Param(const char* name, int32_t* value, int32_t fallback, int32_t lo, int32_t hi) {
   if (*value == 0) *value = fallback;
   if (*value < lo || *value > hi) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "index.", name, ": must be in [", lo, ", ", hi, "], got ", *value));
+    return absl::InvalidArgumentError(
+        absl::StrCat("index.", name, ": must be in [", lo, ", ", hi, "], got ", *value));
   }
   return absl::OkStatus();
 }
@@ -83,8 +80,8 @@ absl::Status ResolveIndexSpec(int32_t dim, IndexSpec* spec) {
       if (!(s = Param((prefix + "nlist").c_str(), &spec->nlist, 256, 1, 65536)).ok()) {
         return s;
       }
-      if (!(s = Param((prefix + "nprobe").c_str(), &spec->nprobe,
-                      std::min(16, spec->nlist), 1, spec->nlist))
+      if (!(s = Param((prefix + "nprobe").c_str(), &spec->nprobe, std::min(16, spec->nlist), 1,
+                      spec->nlist))
                .ok()) {
         return s;
       }
@@ -93,8 +90,8 @@ absl::Status ResolveIndexSpec(int32_t dim, IndexSpec* spec) {
         return s;
       }
       if (dim % spec->m != 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "index.ivf_pq.m: ", spec->m, " does not divide dim ", dim));
+        return absl::InvalidArgumentError(
+            absl::StrCat("index.ivf_pq.m: ", spec->m, " does not divide dim ", dim));
       }
       return Param("ivf_pq.nbits", &spec->nbits, 8, 4, 12);
     }

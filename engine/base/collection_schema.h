@@ -47,8 +47,7 @@ inline constexpr int32_t kMaxDim = 65536;
 
 // OK if `name` matches [A-Za-z0-9_-]{1,64}; else INVALID_ARGUMENT naming
 // `field`.
-absl::Status ValidateCollectionName(std::string_view name,
-                                    std::string_view field = "name");
+absl::Status ValidateCollectionName(std::string_view name, std::string_view field = "name");
 
 // Fills the defaults of `spec` and checks its ranges for vectors of `dim`;
 // INVALID_ARGUMENT naming the parameter ("index.ivf_pq.m: 7 does not divide

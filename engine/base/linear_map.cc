@@ -9,17 +9,16 @@ namespace metricdb {
 
 absl::Status LinearMap::Validate(int32_t expected_dim, const char* field) const {
   if (dim != expected_dim) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": maps vectors of dim ", dim, ", the collection has dim ", expected_dim));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": maps vectors of dim ", dim,
+                                                   ", the collection has dim ", expected_dim));
   }
   if (d_out < 1 || d_out > dim) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ".d_out: must be in [1, dim = ", dim, "], got ", d_out));
   }
   if (rows.size() != size_t(d_out) * size_t(dim)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": has ", rows.size(),
-                                                   " values, d_out x dim = ",
-                                                   int64_t(d_out) * dim));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": has ", rows.size(), " values, d_out x dim = ", int64_t(d_out) * dim));
   }
   bool nonzero = false;
   for (size_t i = 0; i < rows.size(); ++i) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-
 namespace metricdb {
 
 std::string_view MetricName(Metric metric) {
@@ -25,8 +24,7 @@ absl::Status PrepareVector(Metric metric, float* vector, size_t dim) {
   double norm2 = 0;
   for (size_t i = 0; i < dim; ++i) norm2 += double(vector[i]) * vector[i];
   if (!(norm2 > 0) || !std::isfinite(norm2)) {
-    return absl::InvalidArgumentError(
-        "a zero vector has no direction under the cosine metric");
+    return absl::InvalidArgumentError("a zero vector has no direction under the cosine metric");
   }
   const float inv = float(1.0 / std::sqrt(norm2));
   for (size_t i = 0; i < dim; ++i) vector[i] *= inv;

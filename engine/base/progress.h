@@ -10,10 +10,10 @@
 namespace metricdb {
 
 struct LearnProgress {
-  std::string phase;        // "sampling", "training", "evaluating", "activating"
-  int64_t iteration = 0;    // within the phase (epochs while training)
-  int64_t iterations = 0;   // expected in the phase; 0 when unknown
-  double loss = 0;          // mean training loss of the last iteration, if any
+  std::string phase;           // "sampling", "training", "evaluating", "activating"
+  int64_t iteration = 0;       // within the phase (epochs while training)
+  int64_t iterations = 0;      // expected in the phase; 0 when unknown
+  double loss = 0;             // mean training loss of the last iteration, if any
   double elapsed_seconds = 0;  // since the run started
 };
 

@@ -12,9 +12,9 @@ namespace metricdb {
 inline constexpr size_t kMaxKeyBytes = 1024;
 
 struct Record {
-  std::string key;                  // 1..kMaxKeyBytes bytes, unique per collection
-  std::vector<float> vector;        // raw, as written by the client
-  std::optional<std::string> label; // identity; nullopt = unlabelled
+  std::string key;                   // 1..kMaxKeyBytes bytes, unique per collection
+  std::vector<float> vector;         // raw, as written by the client
+  std::optional<std::string> label;  // identity; nullopt = unlabelled
   std::map<std::string, std::string> attributes;
 };
 

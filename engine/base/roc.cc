@@ -51,10 +51,10 @@ double Roc::Eer(double* threshold) const {
   size_t gi = 0, ii = 0;
   const double ng = double(genuine_.size()), ni = double(impostor_.size());
   while (gi < genuine_.size() || ii < impostor_.size()) {
-    const float t = ii == impostor_.size() ||
-                            (gi < genuine_.size() && genuine_[gi] <= impostor_[ii])
-                        ? genuine_[gi]
-                        : impostor_[ii];
+    const float t =
+        ii == impostor_.size() || (gi < genuine_.size() && genuine_[gi] <= impostor_[ii])
+            ? genuine_[gi]
+            : impostor_[ii];
     while (gi < genuine_.size() && genuine_[gi] <= t) ++gi;
     while (ii < impostor_.size() && impostor_[ii] <= t) ++ii;
     const double far = ii / ni, frr = 1 - gi / ng;
@@ -74,7 +74,8 @@ RocPoint Roc::AtFar(double target_far) const {
   const size_t allowed = size_t(std::floor(std::max(0.0, target_far) * impostor_.size()));
   if (allowed >= impostor_.size()) return At(double(impostor_.back()));
   // Just below the (allowed+1)-th smallest impostor distance.
-  const double t = std::nextafter(double(impostor_[allowed]), -std::numeric_limits<double>::infinity());
+  const double t =
+      std::nextafter(double(impostor_[allowed]), -std::numeric_limits<double>::infinity());
   return At(t);
 }
 

@@ -7,14 +7,14 @@
 
 namespace metricdb {
 
-absl::StatusOr<int64_t> ResolveSampleSize(int64_t requested, int64_t default_records,
-                                          int32_t dim, const char* field) {
+absl::StatusOr<int64_t> ResolveSampleSize(int64_t requested, int64_t default_records, int32_t dim,
+                                          const char* field) {
   const int64_t fits = std::max<int64_t>(1, kMaxSampleValues / std::max(1, dim));
   if (requested == 0) return std::min(default_records, fits);
   if (requested < 0 || requested > fits) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": must be in [1, ", fits, "] for vectors of dim ", dim, " (at most ",
-        kMaxSampleValues, " values in memory), got ", requested));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be in [1, ", fits, "] for vectors of dim ", dim, " (at most ",
+                     kMaxSampleValues, " values in memory), got ", requested));
   }
   return requested;
 }

@@ -70,7 +70,7 @@ inline constexpr int64_t kCancelCheckQueries = 256;
 struct SearchHit {
   std::string key;
   std::optional<std::string> label;
-  float distance = 0;  // API convention, see metric.h
+  float distance = 0;                             // API convention, see metric.h
   std::vector<float> vector;                      // if include_vectors
   std::map<std::string, std::string> attributes;  // if include_attributes
 };
@@ -93,8 +93,8 @@ inline constexpr int64_t kMaxSampleValues = int64_t{1} << 28;
 // The number of records such an operation samples: `requested`, or when 0
 // `default_records` lowered to fit kMaxSampleValues at `dim`.
 // INVALID_ARGUMENT naming `field` if `requested` is negative or does not fit.
-absl::StatusOr<int64_t> ResolveSampleSize(int64_t requested, int64_t default_records,
-                                          int32_t dim, const char* field);
+absl::StatusOr<int64_t> ResolveSampleSize(int64_t requested, int64_t default_records, int32_t dim,
+                                          const char* field);
 
 // Vectors in the space the collection's metric compares them in (what its
 // index holds: L x under a learned metric, unit length under cosine), and the

@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/base/faiss_call.h"
-#include "engine/identity/calibration.h"
 #include "engine/base/out_of_memory.h"
+#include "engine/identity/calibration.h"
 
 namespace metricdb {
 namespace {
@@ -44,12 +44,13 @@ absl::Status KMeans(const std::vector<float>& x, const MetricSpace& space, int64
   faiss::IndexFlatL2 assigner(d);
   std::vector<faiss::Index::idx_t> assign(n);
   std::vector<float> dist(n);
-  if (auto s = FaissCall("k-means", [&] {
-        clustering.train(n, x.data(), assigner);
-        assigner.reset();
-        assigner.add(o.k, clustering.centroids.data());
-        assigner.search(n, x.data(), 1, dist.data(), assign.data());
-      });
+  if (auto s = FaissCall("k-means",
+                         [&] {
+                           clustering.train(n, x.data(), assigner);
+                           assigner.reset();
+                           assigner.add(o.k, clustering.centroids.data());
+                           assigner.search(n, x.data(), 1, dist.data(), assign.data());
+                         });
       !s.ok()) {
     return s;
   }
@@ -69,8 +70,8 @@ absl::Status Threshold(const RecordSource& c, const RecordSample& sample, const 
   out->threshold = **threshold;
   const int32_t neighbors = o.neighbors == 0 ? 10 : o.neighbors;
   if (neighbors < 1 || neighbors >= c.limits().max_k) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "neighbors: must be in [1, ", c.limits().max_k - 1, "], got ", o.neighbors));
+    return absl::InvalidArgumentError(
+        absl::StrCat("neighbors: must be in [1, ", c.limits().max_k - 1, "], got ", o.neighbors));
   }
   const int64_t n = int64_t(sample.keys.size());
   std::unordered_map<std::string_view, int32_t> position;
@@ -170,8 +171,8 @@ absl::Status WriteLabels(RecordSource& c, const RecordSample& sample, const Clus
     }
   }
   std::vector<std::vector<Record>> batches;
-  const size_t per_batch = size_t(std::min<int64_t>(c.limits().max_batch_records,
-                                                    c.limits().max_keys));
+  const size_t per_batch =
+      size_t(std::min<int64_t>(c.limits().max_batch_records, c.limits().max_keys));
   for (size_t start = 0; start < keys.size(); start += per_batch) {
     const size_t end = std::min(keys.size(), start + per_batch);
     auto got = c.Get(absl::Span<const std::string>(keys).subspan(start, end - start), true);

@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/base/progress.h"
 #include "engine/clustering/cluster_quality.h"
 #include "engine/collection/record_source.h"
-#include "engine/base/progress.h"
 
 namespace metricdb {
 
@@ -42,10 +42,10 @@ struct ClusterOptions {
   uint64_t seed = 1;
   std::optional<double> threshold;       // kThreshold: explicit, or
   std::optional<double> calibrated_far;  // calibrated (default: its first FAR)
-  int32_t neighbors = 0;            // kThreshold: default 10 (1..max_k - 1)
-  Linkage linkage = Linkage::kSingle;  // kThreshold
-  int64_t max_records = 0;          // default 1000000 (a seeded sample beyond;
-                                    // see ResolveSampleSize)
+  int32_t neighbors = 0;                 // kThreshold: default 10 (1..max_k - 1)
+  Linkage linkage = Linkage::kSingle;    // kThreshold
+  int64_t max_records = 0;               // default 1000000 (a seeded sample beyond;
+                                         // see ResolveSampleSize)
   bool write_labels = false;
   std::string label_prefix = "cluster-";
 };
@@ -54,10 +54,10 @@ struct ClusterResult {
   std::vector<std::string> keys;
   std::vector<int32_t> assignment;  // cluster of each key, 0-based
   int32_t clusters = 0;
-  int32_t centroid_dim = 0;         // kKmeans
-  std::vector<float> centroids;     // kKmeans: clusters x centroid_dim
-  double inertia = 0;               // kKmeans
-  double threshold = 0;             // kThreshold
+  int32_t centroid_dim = 0;               // kKmeans
+  std::vector<float> centroids;           // kKmeans: clusters x centroid_dim
+  double inertia = 0;                     // kKmeans
+  double threshold = 0;                   // kThreshold
   std::optional<ClusterQuality> quality;  // over the clustered records with labels
   int64_t labels_written = 0;
 };

@@ -8,9 +8,8 @@
 
 namespace metricdb {
 
-Collection::Collection(uint32_t id, CollectionSchema schema,
-                       std::shared_ptr<Store> store, const CollectionLimits& limits,
-                       std::string snapshot_path)
+Collection::Collection(uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
+                       const CollectionLimits& limits, std::string snapshot_path)
     : id_(id),
       schema_(std::move(schema)),
       store_(std::move(store)),
@@ -19,11 +18,12 @@ Collection::Collection(uint32_t id, CollectionSchema schema,
       index_spec_(schema_.index),
       metric_version_(schema_.metric_version) {}
 
-absl::StatusOr<std::shared_ptr<Collection>> Collection::Open(
-    uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
-    const CollectionLimits& limits, std::string snapshot_path) {
-  std::shared_ptr<Collection> c(new Collection(id, std::move(schema), std::move(store),
-                                               limits, std::move(snapshot_path)));
+absl::StatusOr<std::shared_ptr<Collection>> Collection::Open(uint32_t id, CollectionSchema schema,
+                                                             std::shared_ptr<Store> store,
+                                                             const CollectionLimits& limits,
+                                                             std::string snapshot_path) {
+  std::shared_ptr<Collection> c(
+      new Collection(id, std::move(schema), std::move(store), limits, std::move(snapshot_path)));
   if (c->metric_version_ > 0) {
     auto version = c->store_->GetMetricVersion(id, c->metric_version_);
     if (!version.ok()) {
@@ -34,8 +34,8 @@ absl::StatusOr<std::shared_ptr<Collection>> Collection::Open(
     c->map_ = std::make_shared<const LinearMap>(std::move(version->map));
   }
   if (auto s = c->LoadFromStore(); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("collection \"", c->schema_.name,
-                                               "\": ", s.message()));
+    return absl::Status(s.code(),
+                        absl::StrCat("collection \"", c->schema_.name, "\": ", s.message()));
   }
   return c;
 }
@@ -50,7 +50,6 @@ CollectionSchema Collection::IndexSchema(const IndexSpec& spec, const LinearMap*
   return s;
 }
 
-
 CollectionSchema Collection::schema() const {
   std::shared_lock<WriterPriorityMutex> lock(mu_);
   CollectionSchema s = schema_;
@@ -59,12 +58,9 @@ CollectionSchema Collection::schema() const {
   return s;
 }
 
-
 absl::Status Collection::NotFound() const {
-  return absl::NotFoundError(
-      absl::StrCat("collection \"", schema_.name, "\" does not exist"));
+  return absl::NotFoundError(absl::StrCat("collection \"", schema_.name, "\" does not exist"));
 }
-
 
 CollectionStats Collection::Stats() const {
   std::shared_lock<WriterPriorityMutex> lock(mu_);

@@ -65,9 +65,10 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   // gained or lost since; otherwise it is rebuilt from the stored records
   // (and the reason logged). `snapshot_path` empty: no snapshots. The
   // collection keeps the store open while it lives.
-  static absl::StatusOr<std::shared_ptr<Collection>> Open(
-      uint32_t id, CollectionSchema schema, std::shared_ptr<Store> store,
-      const CollectionLimits& limits, std::string snapshot_path = "");
+  static absl::StatusOr<std::shared_ptr<Collection>> Open(uint32_t id, CollectionSchema schema,
+                                                          std::shared_ptr<Store> store,
+                                                          const CollectionLimits& limits,
+                                                          std::string snapshot_path = "");
 
   // How the index was obtained when the collection was opened.
   struct LoadReport {
@@ -106,9 +107,8 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
                                  absl::Span<const std::string> labels);
 
   // k nearest records for each query under the collection's metric.
-  absl::StatusOr<SearchResults> Search(
-      absl::Span<const absl::Span<const float>> queries,
-      const SearchOptions& options) const override;
+  absl::StatusOr<SearchResults> Search(absl::Span<const absl::Span<const float>> queries,
+                                       const SearchOptions& options) const override;
 
   // True when a search of `queries` vectors is expected to take well under
   // a millisecond, so a server may run it on the thread that received it:
@@ -128,9 +128,9 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
 
   // Checks `vectors` like Search checks queries (errors name `field`[i]) and
   // returns them in metric space (n x space->dim), under the metric in force.
-  absl::StatusOr<std::vector<float>> ToMetricSpace(absl::Span<const absl::Span<const float>> vectors,
-                                                   const std::string& field,
-                                                   MetricSpace* space) const override;
+  absl::StatusOr<std::vector<float>> ToMetricSpace(
+      absl::Span<const absl::Span<const float>> vectors, const std::string& field,
+      MetricSpace* space) const override;
   // The stored (raw) vectors of `keys`, in order; NOT_FOUND naming the first
   // unknown key as `field`[i].
   absl::StatusOr<std::vector<std::vector<float>>> StoredVectors(
@@ -143,8 +143,8 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   // of those labels), sampled uniformly (seeded) from one consistent view, in
   // record order.
   absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
-                                             const std::vector<std::string>& labels,
-                                             int64_t max, uint64_t seed) const override;
+                                             const std::vector<std::string>& labels, int64_t max,
+                                             uint64_t seed) const override;
 
   // Metric versions (stored in Store, numbered from 1).
   absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) override;
@@ -225,23 +225,23 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   const std::string snapshot_path_;
   LoadReport load_report_;
 
-  std::mutex write_mu_;  // serialises writers; held across commit + apply
-  bool dropped_ = false;         // guarded by write_mu_ and mu_
+  std::mutex write_mu_;   // serialises writers; held across commit + apply
+  bool dropped_ = false;  // guarded by write_mu_ and mu_
   std::atomic<bool> rebuild_scheduled_{false};
-  std::atomic<bool> closing_{false};  // StopBackgroundWork was called
-  std::mutex rebuild_mu_;             // guards rebuild_thread_
-  std::thread rebuild_thread_;        // the last tombstone rebuild
-  std::atomic<bool> building_{false};  // BuildIndex in progress
-  int64_t next_record_id_ = 0;   // guarded by write_mu_
+  std::atomic<bool> closing_{false};    // StopBackgroundWork was called
+  std::mutex rebuild_mu_;               // guards rebuild_thread_
+  std::thread rebuild_thread_;          // the last tombstone rebuild
+  std::atomic<bool> building_{false};   // BuildIndex in progress
+  int64_t next_record_id_ = 0;          // guarded by write_mu_
   int64_t changes_since_snapshot_ = 0;  // guarded by write_mu_
 
-  mutable WriterPriorityMutex mu_;  // guards everything below
-  IndexSpec index_spec_;          // replaces schema_.index once built
-  int32_t metric_version_ = 0;    // replaces schema_.metric_version
+  mutable WriterPriorityMutex mu_;        // guards everything below
+  IndexSpec index_spec_;                  // replaces schema_.index once built
+  int32_t metric_version_ = 0;            // replaces schema_.metric_version
   std::shared_ptr<const LinearMap> map_;  // of metric_version_; also under write_mu_
   double last_build_seconds_ = 0;         // under mu_
   std::unique_ptr<VectorIndex> index_;
-  RecordCatalogue catalogue_;  // changed under write_mu_ and mu_
+  RecordCatalogue catalogue_;                      // changed under write_mu_ and mu_
   std::shared_ptr<const StoreSnapshot> snapshot_;  // matches the index
 };
 

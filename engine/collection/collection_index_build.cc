@@ -1,11 +1,10 @@
 // Collection: index (re)builds beside the live index, metric activation, tombstone rebuilds.
-#include "engine/collection/collection.h"
-
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "engine/collection/collection.h"
 #include "engine/storage/record_codec.h"
 
 namespace metricdb {
@@ -20,9 +19,8 @@ absl::Status Collection::BuildIndex(const std::optional<IndexSpec>& requested) {
 
 absl::Status Collection::ActivateMetric(int32_t version) {
   if (version < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("version: must be 0 (the creation metric) or a metric version, got ",
-                     version));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "version: must be 0 (the creation metric) or a metric version, got ", version));
   }
   std::shared_ptr<const LinearMap> map;
   if (version > 0) {
@@ -58,8 +56,8 @@ absl::Status Collection::RebuildIndex(IndexSpec spec, int32_t metric_version,
     std::atomic<bool>& flag;
     ~Done() { flag = false; }
   } done{building_};
-  if (auto s = ScanIntoIndex(index->get(), map.get(), [](int64_t) { return true; },
-                             [](int64_t, Record&&) {});
+  if (auto s = ScanIntoIndex(
+          index->get(), map.get(), [](int64_t) { return true; }, [](int64_t, Record&&) {});
       !s.ok()) {
     return s;
   }
@@ -98,9 +96,9 @@ void Collection::MaybeScheduleRebuildLocked() {
   rebuild_thread_ = std::thread([this] {
     spdlog::info("collection {}: rebuilding the index (tombstones)", schema_.name);
     if (auto s = BuildIndex(std::nullopt); !s.ok()) {
-      spdlog::log(s.code() == absl::StatusCode::kCancelled ? spdlog::level::info
-                                                             : spdlog::level::err,
-                  "collection {}: rebuild ended: {}", schema_.name, s.ToString());
+      spdlog::log(
+          s.code() == absl::StatusCode::kCancelled ? spdlog::level::info : spdlog::level::err,
+          "collection {}: rebuild ended: {}", schema_.name, s.ToString());
     }
     rebuild_scheduled_ = false;
   });

@@ -1,13 +1,12 @@
 // Collection: checking input vectors and batches, and mapping vectors into
 // the metric space in force.
-#include "engine/collection/collection.h"
-
 #include <cmath>
 #include <cstring>
 #include <unordered_set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "engine/collection/collection.h"
 #include "engine/collection/vector_checks.h"
 #include "engine/index/distance_kernels.h"
 
@@ -77,9 +76,9 @@ absl::StatusOr<std::vector<float>> Collection::ToMetricSpace(
 absl::Status Collection::CheckInput(absl::Span<const float> v, float* out,
                                     absl::FunctionRef<std::string()> field) const {
   if (v.size() != size_t(schema_.dim)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field(), ": has ", v.size(), " values, collection \"",
-                     schema_.name, "\" has dim ", schema_.dim));
+    return absl::InvalidArgumentError(absl::StrCat(field(), ": has ", v.size(),
+                                                   " values, collection \"", schema_.name,
+                                                   "\" has dim ", schema_.dim));
   }
   // One SIMD pass settles every ordinary vector: a NaN or an infinity makes
   // the float sum of squares non-finite, and a sum near the limit (float
@@ -93,9 +92,9 @@ absl::Status Collection::CheckInput(absl::Span<const float> v, float* out,
       }
     }
     if (const double norm = SquaredNorm(v.data(), v.size()); norm > kMaxSquaredNorm) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field(), ": squared norm ", norm, " exceeds ", kMaxSquaredNorm,
-          " (distances between such vectors overflow float)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field(), ": squared norm ", norm, " exceeds ", kMaxSquaredNorm,
+                       " (distances between such vectors overflow float)"));
     }
   }
   std::memcpy(out, v.data(), v.size() * sizeof(float));
@@ -112,9 +111,9 @@ absl::Status Collection::ValidateBatch(const std::vector<Record>& records,
     return absl::InvalidArgumentError("records: the batch is empty");
   }
   if (records.size() > size_t(limits_.max_batch_records)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("records: ", records.size(), " records in one batch, at most ",
-                     limits_.max_batch_records, " allowed"));
+    return absl::InvalidArgumentError(absl::StrCat("records: ", records.size(),
+                                                   " records in one batch, at most ",
+                                                   limits_.max_batch_records, " allowed"));
   }
   const size_t dim = schema_.dim;
   prepared->resize(records.size() * dim);
@@ -124,20 +123,20 @@ absl::Status Collection::ValidateBatch(const std::vector<Record>& records,
   for (size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
     if (r.key.empty() || r.key.size() > kMaxKeyBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field(i), ".key: must be 1 to ", kMaxKeyBytes, " bytes, got ", r.key.size()));
+      return absl::InvalidArgumentError(absl::StrCat(field(i), ".key: must be 1 to ", kMaxKeyBytes,
+                                                     " bytes, got ", r.key.size()));
     }
     if (!batch_keys.insert(r.key).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field(i), ".key: \"", absl::CHexEscape(std::string(r.key)),
-                       "\" appears twice in the batch"));
+      return absl::InvalidArgumentError(absl::StrCat(field(i), ".key: \"",
+                                                     absl::CHexEscape(std::string(r.key)),
+                                                     "\" appears twice in the batch"));
     }
     if (r.label && r.label->empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field(i), ".label: must not be empty (omit it for an unlabelled record)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field(i), ".label: must not be empty (omit it for an unlabelled record)"));
     }
-    if (auto s = CheckInput(r.vector, prepared->data() + i * dim,
-                              [&] { return field(i) + ".vector"; });
+    if (auto s =
+            CheckInput(r.vector, prepared->data() + i * dim, [&] { return field(i) + ".vector"; });
         !s.ok()) {
       return s;
     }

@@ -1,10 +1,9 @@
 // Collection: sampling for learners, metric versions, named entries.
-#include "engine/collection/collection.h"
-
 #include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "engine/collection/collection.h"
 
 namespace metricdb {
 

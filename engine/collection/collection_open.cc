@@ -1,14 +1,13 @@
 // Collection: filling an index from the store, opening (an index snapshot
 // restored and the store replayed over it, or a rebuild) and saving index
 // snapshots.
-#include "engine/collection/collection.h"
-
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
+#include "engine/collection/collection.h"
 #include "engine/collection/vector_checks.h"
 #include "engine/storage/index_snapshot_file.h"
 #include "engine/storage/record_codec.h"
@@ -22,9 +21,9 @@ constexpr int64_t kLoadChunk = 8192;
 
 }  // namespace
 
-absl::Status Collection::ScanIntoIndex(
-    VectorIndex* index, const LinearMap* map, const std::function<bool(int64_t)>& include,
-    const std::function<void(int64_t, Record&&)>& on_record) {
+absl::Status Collection::ScanIntoIndex(VectorIndex* index, const LinearMap* map,
+                                       const std::function<bool(int64_t)>& include,
+                                       const std::function<void(int64_t, Record&&)>& on_record) {
   const size_t dim = schema_.dim;
   std::vector<int64_t> ids;
   std::vector<float> vectors;
@@ -44,8 +43,8 @@ absl::Status Collection::ScanIntoIndex(
   };
   absl::Status s = store_->ScanRecords(id_, [&](int64_t id, Record&& rec) {
     if (rec.vector.size() != dim) {
-      return absl::DataLossError(absl::StrCat("record ", id, " has ",
-                                              rec.vector.size(), " values"));
+      return absl::DataLossError(
+          absl::StrCat("record ", id, " has ", rec.vector.size(), " values"));
     }
     if (include(id)) {
       ids.push_back(id);

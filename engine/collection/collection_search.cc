@@ -1,9 +1,8 @@
 // Collection: reads (get, search with label filters and cancellation).
-#include "engine/collection/collection.h"
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "engine/collection/collection.h"
 #include "engine/collection/vector_checks.h"
 #include "engine/index/exact_scan.h"
 
@@ -12,8 +11,8 @@ namespace metricdb {
 absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,
                                           bool include_vectors) const {
   if (keys.size() > size_t(limits_.max_keys)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "keys: ", keys.size(), " keys, at most ", limits_.max_keys, " allowed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("keys: ", keys.size(), " keys, at most ", limits_.max_keys, " allowed"));
   }
   GetResult result;
   std::vector<int64_t> ids;
@@ -40,20 +39,19 @@ absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,
   return result;
 }
 
-absl::StatusOr<SearchResults> Collection::Search(
-    absl::Span<const absl::Span<const float>> queries,
-    const SearchOptions& options) const {
+absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<const float>> queries,
+                                                 const SearchOptions& options) const {
   if (queries.empty()) {
     return absl::InvalidArgumentError("queries: at least one query is needed");
   }
   if (queries.size() > size_t(limits_.max_queries)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("queries: ", queries.size(), " queries, at most ",
-                     limits_.max_queries, " allowed per request"));
+    return absl::InvalidArgumentError(absl::StrCat("queries: ", queries.size(),
+                                                   " queries, at most ", limits_.max_queries,
+                                                   " allowed per request"));
   }
   if (options.k < 1 || options.k > limits_.max_k) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "k: must be in [1, ", limits_.max_k, "], got ", options.k));
+    return absl::InvalidArgumentError(
+        absl::StrCat("k: must be in [1, ", limits_.max_k, "], got ", options.k));
   }
   if (auto s = CheckTuning(options.tuning); !s.ok()) return s;
   const size_t dim = schema_.dim;
@@ -82,8 +80,8 @@ absl::StatusOr<SearchResults> Collection::Search(
     ToIndexForm(map_.get(), &prepared);
     if (map_ != nullptr) {
       if (auto o = FirstOverflow(prepared.data(), n, size_t(map_->d_out))) {
-        return absl::InvalidArgumentError(OverflowMessage(
-            absl::StrCat("queries[", o->row, "]"), "the active metric's map", o->norm));
+        return absl::InvalidArgumentError(OverflowMessage(absl::StrCat("queries[", o->row, "]"),
+                                                          "the active metric's map", o->norm));
       }
     }
     const Metric index_metric = map_ ? Metric::kL2 : schema_.metric;
@@ -97,8 +95,8 @@ absl::StatusOr<SearchResults> Collection::Search(
             absl::StrCat("search cancelled after ", first, " of ", n, " queries"));
       }
       const int64_t m = std::min(chunk, n - first);
-      if (auto s = index_->Search(prepared.data() + size_t(first) * index_dim, m, k,
-                                  filter.get(), options.tuning, &chunk_raw, &chunk_ids);
+      if (auto s = index_->Search(prepared.data() + size_t(first) * index_dim, m, k, filter.get(),
+                                  options.tuning, &chunk_raw, &chunk_ids);
           !s.ok()) {
         return s;
       }
@@ -145,20 +143,20 @@ absl::Status Collection::CheckTuning(const SearchTuning& tuning) const {
   const IndexSpec& spec = index_spec_;
   if (tuning.ef_search != 0) {
     if (spec.kind != IndexSpec::Kind::kHnsw) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "params.ef_search: only for hnsw indexes, the collection's index is ",
-          std::string(IndexKindName(spec.kind))));
+      return absl::InvalidArgumentError(
+          absl::StrCat("params.ef_search: only for hnsw indexes, the collection's index is ",
+                       std::string(IndexKindName(spec.kind))));
     }
     if (tuning.ef_search < 1 || tuning.ef_search > 32768) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "params.ef_search: must be in [1, 32768], got ", tuning.ef_search));
+      return absl::InvalidArgumentError(
+          absl::StrCat("params.ef_search: must be in [1, 32768], got ", tuning.ef_search));
     }
   }
   if (tuning.nprobe != 0) {
     if (spec.kind != IndexSpec::Kind::kIvfFlat && spec.kind != IndexSpec::Kind::kIvfPq) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "params.nprobe: only for ivf indexes, the collection's index is ",
-          std::string(IndexKindName(spec.kind))));
+      return absl::InvalidArgumentError(
+          absl::StrCat("params.nprobe: only for ivf indexes, the collection's index is ",
+                       std::string(IndexKindName(spec.kind))));
     }
     if (tuning.nprobe < 1 || tuning.nprobe > spec.nlist) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -171,8 +169,7 @@ absl::Status Collection::CheckTuning(const SearchTuning& tuning) const {
 bool Collection::IsQuickSearch(int64_t queries) const {
   if (queries > int64_t(kMaxScanQueries)) return false;
   std::shared_lock<WriterPriorityMutex> lock(mu_);
-  const bool exact =
-      index_spec_.kind == IndexSpec::Kind::kFlat || !index_->status().trained;
+  const bool exact = index_spec_.kind == IndexSpec::Kind::kFlat || !index_->status().trained;
   return !exact || uint64_t(index_->size()) * uint64_t(schema_.dim) < (uint64_t(1) << 20);
 }
 

@@ -1,12 +1,11 @@
 // Collection: the write path (group commit of upserts, deletes).
-#include "engine/collection/collection.h"
-
 #include <cstring>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
+#include "engine/collection/collection.h"
 #include "engine/collection/vector_checks.h"
 
 namespace metricdb {
@@ -41,8 +40,8 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
   for (size_t b = 0; b < prepared.size(); ++b) {
     ToIndexForm(map_.get(), &prepared[b]);
     if (map_ == nullptr) continue;
-    if (auto o = FirstOverflow(prepared[b].data(), int64_t(batches[b].size()),
-                               size_t(map_->d_out))) {
+    if (auto o =
+            FirstOverflow(prepared[b].data(), int64_t(batches[b].size()), size_t(map_->d_out))) {
       out.error = absl::InvalidArgumentError(OverflowMessage(
           absl::StrCat("records[", o->row, "].vector"), "the active metric's map", o->norm));
       prepared.resize(b);
@@ -123,8 +122,8 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
   MaybeScheduleRebuildLocked();
   if (!s.ok()) {
     // The batches are durable; only the derived index failed (out of memory).
-    return {{}, absl::Status(s.code(), absl::StrCat("batch stored but not indexed: ",
-                                                    s.message()))};
+    return {{},
+            absl::Status(s.code(), absl::StrCat("batch stored but not indexed: ", s.message()))};
   }
   out.results = std::move(results);
   return out;
@@ -136,9 +135,9 @@ absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
     return absl::InvalidArgumentError("keys, labels: nothing to delete");
   }
   if (keys.size() + labels.size() > size_t(limits_.max_keys)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("keys, labels: ", keys.size() + labels.size(),
-                     " given, at most ", limits_.max_keys, " allowed"));
+    return absl::InvalidArgumentError(absl::StrCat("keys, labels: ", keys.size() + labels.size(),
+                                                   " given, at most ", limits_.max_keys,
+                                                   " allowed"));
   }
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return NotFound();

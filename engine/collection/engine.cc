@@ -10,35 +10,36 @@
 
 namespace metricdb {
 
-absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
-    const EngineOptions& options) {
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (auto s = options.Validate(); !s.ok()) return s;
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data_dir: cannot create \"", options.data_dir, "\": ", ec.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("data_dir: cannot create \"", options.data_dir, "\": ", ec.message()));
   }
   std::filesystem::create_directories(options.data_dir + "/snapshots", ec);
   if (ec) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data_dir: cannot create snapshots directory: ", ec.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("data_dir: cannot create snapshots directory: ", ec.message()));
   }
   std::unique_ptr<Engine> engine(new Engine(options));
   auto store = Store::Open(options.data_dir, options.store);
   if (!store.ok()) return store.status();
   engine->store_ = std::move(*store);
   if (engine->store_->read_only()) {
-    spdlog::warn("data_dir {} is on a read-only file system: serving reads, refusing writes, "
-                 "taking no snapshots", options.data_dir);
+    spdlog::warn(
+        "data_dir {} is on a read-only file system: serving reads, refusing writes, "
+        "taking no snapshots",
+        options.data_dir);
   }
   auto catalog = engine->store_->LoadCatalog();
   if (!catalog.ok()) return catalog.status();
   for (auto& [id, schema] : *catalog) {
     const std::string name = schema.name;
     const std::string snapshot = engine->SnapshotPath(id);
-    auto collection = Collection::Open(id, std::move(schema), engine->store_,
-                                       options.limits, snapshot);
+    auto collection =
+        Collection::Open(id, std::move(schema), engine->store_, options.limits, snapshot);
     if (!collection.ok()) return collection.status();
     const auto report = (*collection)->load_report();
     if (report.from_snapshot) {
@@ -46,8 +47,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
                    name, report.replayed_adds, report.replayed_removes);
     }
     if (!engine->collections_.emplace(name, std::move(*collection)).second) {
-      return absl::DataLossError(
-          absl::StrCat("catalog names collection \"", name, "\" twice"));
+      return absl::DataLossError(absl::StrCat("catalog names collection \"", name, "\" twice"));
     }
   }
   if (options.snapshot_interval_seconds > 0 && !engine->store_->read_only()) {
@@ -98,9 +98,9 @@ absl::Status Engine::SnapshotAll() {
       spdlog::error("snapshot of collection {}: {}", c->schema().name, s.ToString());
       if (first.ok()) first = s;
     } else {
-      spdlog::debug("snapshot of collection {} in {:.2f}s", c->schema().name,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                        .count());
+      spdlog::debug(
+          "snapshot of collection {} in {:.2f}s", c->schema().name,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
   }
   return first;
@@ -123,8 +123,7 @@ absl::StatusOr<std::shared_ptr<Collection>> Engine::CreateCollection(
   return *collection;
 }
 
-absl::StatusOr<std::shared_ptr<Collection>> Engine::GetCollection(
-    std::string_view name) const {
+absl::StatusOr<std::shared_ptr<Collection>> Engine::GetCollection(std::string_view name) const {
   if (auto s = ValidateCollectionName(name, "collection"); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = collections_.find(name);

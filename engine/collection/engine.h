@@ -12,16 +12,16 @@
 
 #include <condition_variable>
 #include <map>
-#include <thread>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/collection/collection.h"
 #include "engine/base/collection_schema.h"
+#include "engine/collection/collection.h"
 #include "engine/collection/engine_options.h"
 #include "engine/storage/store.h"
 
@@ -35,11 +35,9 @@ class Engine {
 
   // ALREADY_EXISTS if the name is taken; INVALID_ARGUMENT / UNIMPLEMENTED
   // from ValidateSchema.
-  absl::StatusOr<std::shared_ptr<Collection>> CreateCollection(
-      const CollectionSchema& schema);
+  absl::StatusOr<std::shared_ptr<Collection>> CreateCollection(const CollectionSchema& schema);
   // NOT_FOUND if there is no such collection.
-  absl::StatusOr<std::shared_ptr<Collection>> GetCollection(
-      std::string_view name) const;
+  absl::StatusOr<std::shared_ptr<Collection>> GetCollection(std::string_view name) const;
   // Sorted by name.
   std::vector<std::shared_ptr<Collection>> ListCollections() const;
   absl::Status DropCollection(std::string_view name);

@@ -15,13 +15,12 @@ absl::Status EngineOptions::Validate() const {
       {"max_keys", limits.max_keys}};
   for (const auto& [name, value] : positive) {
     if (value < 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name, ": must be at least 1, got ", value));
+      return absl::InvalidArgumentError(absl::StrCat(name, ": must be at least 1, got ", value));
     }
   }
   if (snapshot_interval_seconds < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "snapshot_interval_seconds: must be >= 0, got ", snapshot_interval_seconds));
+    return absl::InvalidArgumentError(
+        absl::StrCat("snapshot_interval_seconds: must be >= 0, got ", snapshot_interval_seconds));
   }
   return absl::OkStatus();
 }

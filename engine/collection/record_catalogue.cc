@@ -109,8 +109,8 @@ std::unique_ptr<IdFilter> RecordCatalogue::SearchFilter(LabelScope scope,
   }
   if (scope == LabelScope::kAll) return nullptr;
   // A filter slows the index down: skip it when the scope is everything.
-  const int64_t in_scope = scope == LabelScope::kLabelled ? size() - unlabelled_count_
-                                                          : unlabelled_count_;
+  const int64_t in_scope =
+      scope == LabelScope::kLabelled ? size() - unlabelled_count_ : unlabelled_count_;
   if (in_scope == 0) {
     *empty = true;
     return nullptr;

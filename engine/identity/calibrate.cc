@@ -6,8 +6,8 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
-#include "engine/metric/labelled_data.h"
 #include "engine/base/out_of_memory.h"
+#include "engine/metric/labelled_data.h"
 
 namespace metricdb {
 namespace {
@@ -104,8 +104,8 @@ absl::Status Resolve(int32_t dim, CalibrateOptions* o) {
                          Range{"holdout_fraction", o->holdout_fraction, 0, 0.9},
                          Range{"curve_points", double(o->curve_points), 2, 1000}}) {
     if (!(r.value >= r.lo && r.value <= r.hi)) {
-      return absl::InvalidArgumentError(absl::StrCat("options.", r.name, ": must be in [", r.lo,
-                                                     ", ", r.hi, "], got ", r.value));
+      return absl::InvalidArgumentError(
+          absl::StrCat("options.", r.name, ": must be in [", r.lo, ", ", r.hi, "], got ", r.value));
     }
   }
   return absl::OkStatus();
@@ -115,8 +115,9 @@ absl::Status NeedPairs(const LabelledData& d, const char* part) {
   if (d.CountIdentities() < 2 || d.CountRepeatedIdentities() == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "calibration needs labelled records of at least 2 identities, one of them with two "
-        "or more records; the ", part, " has ", d.CountIdentities(), " identities, ",
-        d.CountRepeatedIdentities(), " with two or more"));
+        "or more records; the ",
+        part, " has ", d.CountIdentities(), " identities, ", d.CountRepeatedIdentities(),
+        " with two or more"));
   }
   return absl::OkStatus();
 }

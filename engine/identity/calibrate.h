@@ -20,14 +20,14 @@ namespace metricdb {
 
 // A 0 / empty / unset field takes the default shown.
 struct CalibrateOptions {
-  std::vector<double> target_fars;     // each in (0, 1); default 1e-2, 1e-3, 1e-4
-  int64_t max_records = 0;             // labelled records sampled; 20000 (see
-                                       // ResolveSampleSize)
-  int64_t max_genuine_pairs = 0;       // 200000 (all of them if fewer)
-  int64_t max_impostor_pairs = 0;      // 2000000
-  std::optional<uint64_t> seed;        // 1
-  double holdout_fraction = 0;         // identities held out, [0, 0.9]
-  int32_t curve_points = 0;            // 50 (2..1000)
+  std::vector<double> target_fars;  // each in (0, 1); default 1e-2, 1e-3, 1e-4
+  int64_t max_records = 0;          // labelled records sampled; 20000 (see
+                                    // ResolveSampleSize)
+  int64_t max_genuine_pairs = 0;    // 200000 (all of them if fewer)
+  int64_t max_impostor_pairs = 0;   // 2000000
+  std::optional<uint64_t> seed;     // 1
+  double holdout_fraction = 0;      // identities held out, [0, 0.9]
+  int32_t curve_points = 0;         // 50 (2..1000)
 };
 
 // INVALID_ARGUMENT for options out of range (naming them);

@@ -20,8 +20,8 @@ std::string EncodeCalibration(const Calibration& c) {
   PutPod(&out, c.created_unix_ms);
   PutArray(&out, c.points);
   for (double v : {c.roc_auc, c.eer, c.eer_threshold}) PutPod(&out, v);
-  for (int64_t v : {c.genuine_pairs, c.impostor_pairs, c.holdout_genuine_pairs,
-                    c.holdout_impostor_pairs}) {
+  for (int64_t v :
+       {c.genuine_pairs, c.impostor_pairs, c.holdout_genuine_pairs, c.holdout_impostor_pairs}) {
     PutPod(&out, v);
   }
   PutArray(&out, c.curve);
@@ -33,10 +33,10 @@ absl::StatusOr<Calibration> DecodeCalibration(std::string_view bytes) {
   Calibration c;
   uint8_t format = 0;
   if (!r.U8(&format) || format != kFormat || !r.Pod(&c.metric_version) ||
-      !r.Pod(&c.created_unix_ms) || !r.Array(&c.points) || !r.Pod(&c.roc_auc) ||
-      !r.Pod(&c.eer) || !r.Pod(&c.eer_threshold) || !r.Pod(&c.genuine_pairs) ||
-      !r.Pod(&c.impostor_pairs) || !r.Pod(&c.holdout_genuine_pairs) ||
-      !r.Pod(&c.holdout_impostor_pairs) || !r.Array(&c.curve) || !r.done()) {
+      !r.Pod(&c.created_unix_ms) || !r.Array(&c.points) || !r.Pod(&c.roc_auc) || !r.Pod(&c.eer) ||
+      !r.Pod(&c.eer_threshold) || !r.Pod(&c.genuine_pairs) || !r.Pod(&c.impostor_pairs) ||
+      !r.Pod(&c.holdout_genuine_pairs) || !r.Pod(&c.holdout_impostor_pairs) || !r.Array(&c.curve) ||
+      !r.done()) {
     return absl::DataLossError("corrupt stored calibration");
   }
   return c;
@@ -78,9 +78,8 @@ absl::StatusOr<std::optional<double>> ResolveThreshold(const RecordSource& colle
   if (!calibrated_far) calibrated_far = (*stored)->points.front().target_far;
   if ((*stored)->metric_version != version) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "the calibration is stale: it was made under metric version ",
-        (*stored)->metric_version, ", version ", version,
-        " is in force; run Calibrate again"));
+        "the calibration is stale: it was made under metric version ", (*stored)->metric_version,
+        ", version ", version, " is in force; run Calibrate again"));
   }
   std::string known;
   for (const CalibrationPoint& p : (*stored)->points) {
@@ -89,9 +88,8 @@ absl::StatusOr<std::optional<double>> ResolveThreshold(const RecordSource& colle
     }
     absl::StrAppend(&known, known.empty() ? "" : ", ", p.target_far);
   }
-  return absl::InvalidArgumentError(absl::StrCat("far: ", *calibrated_far,
-                                                 " was not calibrated (calibrated: ", known,
-                                                 ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("far: ", *calibrated_far, " was not calibrated (calibrated: ", known, ")"));
 }
 
 }  // namespace metricdb

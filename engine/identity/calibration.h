@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/collection/record_source.h"
 #include "engine/base/roc.h"
+#include "engine/collection/record_source.h"
 
 namespace metricdb {
 
@@ -54,9 +54,10 @@ absl::Status StoreCalibration(RecordSource& collection, const Calibration& calib
 // target FAR; else nullopt. Using the calibration is FAILED_PRECONDITION when
 // there is none or it was made under another metric version than the one in
 // force (the message says how to calibrate).
-absl::StatusOr<std::optional<double>> ResolveThreshold(
-    const RecordSource& collection, std::optional<double> explicit_threshold,
-    std::optional<double> calibrated_far, bool required);
+absl::StatusOr<std::optional<double>> ResolveThreshold(const RecordSource& collection,
+                                                       std::optional<double> explicit_threshold,
+                                                       std::optional<double> calibrated_far,
+                                                       bool required);
 
 }  // namespace metricdb
 

@@ -58,8 +58,7 @@ absl::StatusOr<IdentifyResponse> Identify(const RecordSource& c,
     IdentifyResult r;
     r.identities = AggregateByIdentity(h, o.aggregation, o.top_n);
     if (int32_t(r.identities.size()) > o.top_identities) r.identities.resize(o.top_identities);
-    r.unknown = r.identities.empty() ||
-                (*threshold && r.identities.front().distance > **threshold);
+    r.unknown = r.identities.empty() || (*threshold && r.identities.front().distance > **threshold);
     out.results.push_back(std::move(r));
   }
   return out;

@@ -21,14 +21,14 @@ struct IdentifyOptions {
   int32_t top_identities = 5;  // identities returned per query, 1..1000
   int32_t depth = 0;           // candidates from the index; 0: 100 (at most max_k)
   Aggregation aggregation = Aggregation::kMin;
-  int32_t top_n = 3;           // kMeanTopN: records averaged, 1..depth
+  int32_t top_n = 3;                     // kMeanTopN: records averaged, 1..depth
   std::optional<double> threshold;       // explicit, or
   std::optional<double> calibrated_far;  // the calibrated one at this FAR
   SearchTuning tuning;
 };
 
 struct IdentifyResult {
-  bool unknown = false;  // the best identity is beyond the threshold (or none)
+  bool unknown = false;                   // the best identity is beyond the threshold (or none)
   std::vector<IdentityMatch> identities;  // best first, at most top_identities
 };
 

@@ -12,8 +12,7 @@ absl::StatusOr<std::vector<float>> RawVector(const RecordSource& c, const Verify
   if (side.kind == VerifySide::Kind::kVector) return side.vector;
   auto v = c.StoredVectors({side.key}, field + ".key");
   if (!v.ok()) {
-    return absl::NotFoundError(
-        absl::StrCat(field, ".key: \"", side.key, "\" does not exist"));
+    return absl::NotFoundError(absl::StrCat(field, ".key: \"", side.key, "\" does not exist"));
   }
   return std::move(v->front());
 }
@@ -28,10 +27,10 @@ absl::StatusOr<VerifyResponse> Verify(const RecordSource& c, const std::vector<V
                                                    c.limits().max_queries, " allowed"));
   }
   if (o.aggregation == Aggregation::kVotes) {
-    return absl::InvalidArgumentError("aggregation: VOTES does not apply to verify; use MIN or MEAN");
+    return absl::InvalidArgumentError(
+        "aggregation: VOTES does not apply to verify; use MIN or MEAN");
   }
-  if (o.aggregation == Aggregation::kMeanTopN &&
-      (o.top_n < 1 || o.top_n > c.limits().max_k)) {
+  if (o.aggregation == Aggregation::kMeanTopN && (o.top_n < 1 || o.top_n > c.limits().max_k)) {
     return absl::InvalidArgumentError(
         absl::StrCat("top_n: must be in [1, ", c.limits().max_k, "], got ", o.top_n));
   }
@@ -67,8 +66,7 @@ absl::StatusOr<VerifyResponse> Verify(const RecordSource& c, const std::vector<V
       }
       const auto& h = (*hits)[0];
       if (h.empty()) {
-        return absl::NotFoundError(
-            absl::StrCat(fb, ".label: \"", b->label, "\" has no records"));
+        return absl::NotFoundError(absl::StrCat(fb, ".label: \"", b->label, "\" has no records"));
       }
       for (const SearchHit& hit : h) distance += hit.distance;
       distance /= double(h.size());

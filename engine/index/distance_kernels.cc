@@ -50,14 +50,12 @@ __attribute__((target("avx2,fma"))) float HorizontalSum256(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-__attribute__((target("avx2,fma"))) float L2sqrAvx2(const float* a, const float* b,
-                                                    size_t dim) {
+__attribute__((target("avx2,fma"))) float L2sqrAvx2(const float* a, const float* b, size_t dim) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 16 <= dim; i += 16) {
     const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-    const __m256 d1 =
-        _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+    const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
     s0 = _mm256_fmadd_ps(d0, d0, s0);
     s1 = _mm256_fmadd_ps(d1, d1, s1);
   }
@@ -71,8 +69,7 @@ __attribute__((target("avx2,fma"))) float L2sqrAvx2(const float* a, const float*
   return sum;
 }
 
-__attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b,
-                                                  size_t dim) {
+__attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b, size_t dim) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 16 <= dim; i += 16) {
@@ -88,22 +85,20 @@ __attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b
   return sum;
 }
 
-__attribute__((target("avx512f"))) float L2sqrAvx512(const float* a, const float* b,
-                                                     size_t dim) {
+__attribute__((target("avx512f"))) float L2sqrAvx512(const float* a, const float* b, size_t dim) {
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 32 <= dim; i += 32) {
     const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-    const __m512 d1 =
-        _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+    const __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
     s0 = _mm512_fmadd_ps(d0, d0, s0);
     s1 = _mm512_fmadd_ps(d1, d1, s1);
   }
   if (i < dim) {  // the remaining < 32 values, masked
     const size_t left = dim - i;
     const __mmask16 m0 = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-    const __m512 d0 = _mm512_sub_ps(_mm512_maskz_loadu_ps(m0, a + i),
-                                    _mm512_maskz_loadu_ps(m0, b + i));
+    const __m512 d0 =
+        _mm512_sub_ps(_mm512_maskz_loadu_ps(m0, a + i), _mm512_maskz_loadu_ps(m0, b + i));
     s0 = _mm512_fmadd_ps(d0, d0, s0);
     if (left > 16) {
       const __mmask16 m1 = __mmask16((1u << (left - 16)) - 1);
@@ -115,8 +110,7 @@ __attribute__((target("avx512f"))) float L2sqrAvx512(const float* a, const float
   return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-__attribute__((target("avx512f"))) float DotAvx512(const float* a, const float* b,
-                                                   size_t dim) {
+__attribute__((target("avx512f"))) float DotAvx512(const float* a, const float* b, size_t dim) {
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 32 <= dim; i += 32) {
@@ -126,8 +120,7 @@ __attribute__((target("avx512f"))) float DotAvx512(const float* a, const float* 
   if (i < dim) {
     const size_t left = dim - i;
     const __mmask16 m0 = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, a + i),
-                         _mm512_maskz_loadu_ps(m0, b + i), s0);
+    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, a + i), _mm512_maskz_loadu_ps(m0, b + i), s0);
     if (left > 16) {
       const __mmask16 m1 = __mmask16((1u << (left - 16)) - 1);
       s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, a + i + 16),
@@ -150,8 +143,8 @@ float OneMinusByRef(const void* a, const void* b, const void* dim) {
 
 constexpr DistanceKernels kGeneric{L2sqrGeneric, DotGeneric, ByRef<L2sqrGeneric>,
                                    OneMinusByRef<DotGeneric>, "generic"};
-constexpr DistanceKernels kAvx2{L2sqrAvx2, DotAvx2, ByRef<L2sqrAvx2>,
-                                OneMinusByRef<DotAvx2>, "avx2"};
+constexpr DistanceKernels kAvx2{L2sqrAvx2, DotAvx2, ByRef<L2sqrAvx2>, OneMinusByRef<DotAvx2>,
+                                "avx2"};
 constexpr DistanceKernels kAvx512{L2sqrAvx512, DotAvx512, ByRef<L2sqrAvx512>,
                                   OneMinusByRef<DotAvx512>, "avx512"};
 

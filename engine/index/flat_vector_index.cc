@@ -32,8 +32,7 @@ class SlotSelector final : public faiss::IDSelector {
 FlatVectorIndex::FlatVectorIndex(int dim, Metric metric)
     : dim_(size_t(dim)), inner_product_(UsesInnerProduct(metric)) {}
 
-absl::Status FlatVectorIndex::Add(absl::Span<const int64_t> ids,
-                                  const float* vectors) {
+absl::Status FlatVectorIndex::Add(absl::Span<const int64_t> ids, const float* vectors) {
   for (int64_t id : ids) {
     if (id_slots_.count(id)) {
       return absl::InternalError(absl::StrCat("record id ", id, " indexed twice"));
@@ -59,8 +58,7 @@ absl::Status FlatVectorIndex::Remove(absl::Span<const int64_t> ids) {
     const size_t last = slot_ids_.size() - 1;
     id_slots_.erase(it);
     if (slot != last) {
-      std::memcpy(rows_.data() + slot * dim_, rows_.data() + last * dim_,
-                  dim_ * sizeof(float));
+      std::memcpy(rows_.data() + slot * dim_, rows_.data() + last * dim_, dim_ * sizeof(float));
       if (!inner_product_) norms_[slot] = norms_[last];
       slot_ids_[slot] = slot_ids_[last];
       id_slots_[slot_ids_[slot]] = int64_t(slot);
@@ -72,15 +70,13 @@ absl::Status FlatVectorIndex::Remove(absl::Span<const int64_t> ids) {
   return absl::OkStatus();
 }
 
-void FlatVectorIndex::Export(std::vector<int64_t>* ids,
-                             std::vector<float>* vectors) const {
+void FlatVectorIndex::Export(std::vector<int64_t>* ids, std::vector<float>* vectors) const {
   *ids = slot_ids_;
   vectors->assign(rows_.data(), rows_.data() + rows_.size());
 }
 
-absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k,
-                                     const IdFilter* filter, const SearchTuning&,
-                                     std::vector<float>* distances,
+absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k, const IdFilter* filter,
+                                     const SearchTuning&, std::vector<float>* distances,
                                      std::vector<int64_t>* ids) const {
   distances->assign(n * k, 0.0f);
   std::vector<int64_t> slots(n * k, -1);
@@ -94,16 +90,14 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k,
         };
         ScanOptions options;
         if (selector != nullptr) options.allow = &allow;
-        ExactScan(ScanMatrix{rows_.data(), slot_ids_.size(), dim_, inner_product_},
-                  queries, size_t(n), size_t(k), options, distances->data(),
-                  slots.data());
+        ExactScan(ScanMatrix{rows_.data(), slot_ids_.size(), dim_, inner_product_}, queries,
+                  size_t(n), size_t(k), options, distances->data(), slots.data());
       } else if (inner_product_) {
         faiss::knn_inner_product(queries, rows_.data(), dim_, n, slot_ids_.size(), k,
                                  distances->data(), slots.data(), selector.get());
       } else {
-        faiss::knn_L2sqr(queries, rows_.data(), dim_, n, slot_ids_.size(), k,
-                         distances->data(), slots.data(), norms_.data(),
-                         selector.get());
+        faiss::knn_L2sqr(queries, rows_.data(), dim_, n, slot_ids_.size(), k, distances->data(),
+                         slots.data(), norms_.data(), selector.get());
       }
     });
     if (!s.ok()) return s;

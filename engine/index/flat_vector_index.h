@@ -25,9 +25,8 @@ class FlatVectorIndex final : public VectorIndex {
 
   absl::Status Add(absl::Span<const int64_t> ids, const float* vectors) override;
   absl::Status Remove(absl::Span<const int64_t> ids) override;
-  absl::Status Search(const float* queries, int64_t n, int k,
-                      const IdFilter* filter, const SearchTuning& tuning,
-                      std::vector<float>* distances,
+  absl::Status Search(const float* queries, int64_t n, int k, const IdFilter* filter,
+                      const SearchTuning& tuning, std::vector<float>* distances,
                       std::vector<int64_t>* ids) const override;
   // Copies out every (id, vector) held, in slot order.
   void Export(std::vector<int64_t>* ids, std::vector<float>* vectors) const;
@@ -40,8 +39,8 @@ class FlatVectorIndex final : public VectorIndex {
  private:
   const size_t dim_;
   const bool inner_product_;
-  RowBuffer rows_;               // size() x dim_ floats
-  std::vector<float> norms_;     // squared L2 norm per slot (L2 only)
+  RowBuffer rows_;                                 // size() x dim_ floats
+  std::vector<float> norms_;                       // squared L2 norm per slot (L2 only)
   std::vector<int64_t> slot_ids_;                  // slot -> record id
   std::unordered_map<int64_t, int64_t> id_slots_;  // record id -> slot
 };

@@ -20,9 +20,9 @@
 #include "absl/strings/str_cat.h"
 #include "engine/base/bytes.h"
 #include "engine/base/faiss_call.h"
-#include "engine/index/huge_pages.h"
-#include "engine/index/distance_kernels.h"
 #include "engine/base/metric.h"
+#include "engine/index/distance_kernels.h"
+#include "engine/index/huge_pages.h"
 
 namespace metricdb {
 namespace {
@@ -70,8 +70,7 @@ int64_t HnswVectorIndex::size() const {
 absl::Status HnswVectorIndex::Reserve(size_t elements) {
   if (elements <= graph_->max_elements_) return absl::OkStatus();
   const size_t capacity = std::max(elements, graph_->max_elements_ * 2);
-  absl::Status grown =
-      FaissCall("growing HNSW index", [&] { graph_->resizeIndex(capacity); });
+  absl::Status grown = FaissCall("growing HNSW index", [&] { graph_->resizeIndex(capacity); });
   if (grown.ok()) {
     // resizeIndex reallocates the vectors-and-links block (see huge_pages.h).
     PreferHugePages(graph_->data_level0_memory_, capacity * graph_->size_data_per_element_,
@@ -213,21 +212,18 @@ void HnswVectorIndex::SearchOne(const float* query, int k, size_t ef, const IdFi
   }
 }
 
-absl::Status HnswVectorIndex::Search(const float* queries, int64_t n, int k,
-                                     const IdFilter* filter, const SearchTuning& tuning,
-                                     std::vector<float>* distances,
+absl::Status HnswVectorIndex::Search(const float* queries, int64_t n, int k, const IdFilter* filter,
+                                     const SearchTuning& tuning, std::vector<float>* distances,
                                      std::vector<int64_t>* ids) const {
   distances->assign(n * k, 0.0f);
   ids->assign(n * k, -1);
   if (size() == 0) return absl::OkStatus();
-  const size_t ef =
-      size_t(std::max(k, tuning.ef_search > 0 ? tuning.ef_search : spec_.ef_search));
+  const size_t ef = size_t(std::max(k, tuning.ef_search > 0 ? tuning.ef_search : spec_.ef_search));
   std::atomic<bool> failed{false};
   std::string error;
   auto one = [&](int64_t q) {
     absl::Status s = FaissCall("searching HNSW index", [&] {
-      SearchOne(queries + q * dim_, k, ef, filter, distances->data() + q * k,
-                ids->data() + q * k);
+      SearchOne(queries + q * dim_, k, ef, filter, distances->data() + q * k, ids->data() + q * k);
     });
     if (!s.ok() && !failed.exchange(true)) error = std::string(s.message());
   };
@@ -249,8 +245,9 @@ size_t HnswVectorIndex::MemoryBytes() const {
   }
   return g.max_elements_ * (g.size_data_per_element_ + sizeof(void*) + sizeof(int) +
                             sizeof(std::mutex) + sizeof(hnswlib::vl_type)) +
-         upper + g.label_lookup_.size() * (sizeof(hnswlib::labeltype) + sizeof(tableint) +
-                                          2 * sizeof(void*));
+         upper +
+         g.label_lookup_.size() *
+             (sizeof(hnswlib::labeltype) + sizeof(tableint) + 2 * sizeof(void*));
 }
 
 // Snapshot layout: magic, dim, M, the counts and entry point, the base layer
@@ -285,8 +282,8 @@ absl::Status HnswVectorIndex::Deserialize(std::string_view bytes) {
   int32_t max_level = 0;
   uint32_t entry = 0;
   double mult = 0;
-  if (!r.Pod(&dim) || !r.Pod(&m) || !r.Pod(&count) || !r.Pod(&max_level) ||
-      !r.Pod(&entry) || !r.Pod(&mult)) {
+  if (!r.Pod(&dim) || !r.Pod(&m) || !r.Pod(&count) || !r.Pod(&max_level) || !r.Pod(&entry) ||
+      !r.Pod(&mult)) {
     return corrupt("short header");
   }
   if (dim != uint64_t(dim_) || m != uint64_t(spec_.m)) return corrupt("different schema");

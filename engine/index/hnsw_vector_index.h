@@ -64,8 +64,8 @@ class HnswVectorIndex final : public VectorIndex {
 
   absl::Status Reserve(size_t elements);
   // One query: fills k (distance, id) slots.
-  void SearchOne(const float* query, int k, size_t ef, const IdFilter* filter,
-                 float* distances, int64_t* ids) const;
+  void SearchOne(const float* query, int k, size_t ef, const IdFilter* filter, float* distances,
+                 int64_t* ids) const;
 
   const int dim_;
   const bool inner_product_;

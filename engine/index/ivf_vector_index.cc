@@ -34,9 +34,7 @@ IvfVectorIndex::IvfVectorIndex(int dim, Metric metric, const IndexSpec& spec)
 
 IvfVectorIndex::~IvfVectorIndex() = default;
 
-int64_t IvfVectorIndex::size() const {
-  return ivf_ ? int64_t(ivf_->ntotal) : untrained_->size();
-}
+int64_t IvfVectorIndex::size() const { return ivf_ ? int64_t(ivf_->ntotal) : untrained_->size(); }
 
 absl::Status IvfVectorIndex::Add(absl::Span<const int64_t> ids, const float* vectors) {
   if (ivf_) {
@@ -52,10 +50,9 @@ absl::Status IvfVectorIndex::Add(absl::Span<const int64_t> ids, const float* vec
 absl::Status IvfVectorIndex::Train() {
   if (ivf_) return absl::OkStatus();
   const int64_t n = untrained_->size();
-  const int64_t needed =
-      spec_.kind == IndexSpec::Kind::kIvfPq
-          ? std::max<int64_t>(spec_.nlist, int64_t(1) << spec_.nbits)
-          : spec_.nlist;
+  const int64_t needed = spec_.kind == IndexSpec::Kind::kIvfPq
+                             ? std::max<int64_t>(spec_.nlist, int64_t(1) << spec_.nbits)
+                             : spec_.nlist;
   if (n < needed) {
     return absl::FailedPreconditionError(absl::StrCat(
         "index.", spec_.kind == IndexSpec::Kind::kIvfPq ? "ivf_pq" : "ivf_flat",
@@ -70,11 +67,10 @@ absl::Status IvfVectorIndex::Train() {
   std::unique_ptr<faiss::IndexIVF> ivf;
   absl::Status s = FaissCall("training IVF index", [&] {
     if (spec_.kind == IndexSpec::Kind::kIvfPq) {
-      ivf = std::make_unique<faiss::IndexIVFPQ>(quantizer.get(), dim_, spec_.nlist,
-                                                spec_.m, spec_.nbits, metric);
+      ivf = std::make_unique<faiss::IndexIVFPQ>(quantizer.get(), dim_, spec_.nlist, spec_.m,
+                                                spec_.nbits, metric);
     } else {
-      ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer.get(), dim_, spec_.nlist,
-                                                  metric);
+      ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer.get(), dim_, spec_.nlist, metric);
     }
     ivf->cp.seed = 1234;  // reproducible centroids
     ivf->train(n, vectors.data());
@@ -98,9 +94,8 @@ absl::Status IvfVectorIndex::Remove(absl::Span<const int64_t> ids) {
   });
 }
 
-absl::Status IvfVectorIndex::Search(const float* queries, int64_t n, int k,
-                                    const IdFilter* filter, const SearchTuning& tuning,
-                                    std::vector<float>* distances,
+absl::Status IvfVectorIndex::Search(const float* queries, int64_t n, int k, const IdFilter* filter,
+                                    const SearchTuning& tuning, std::vector<float>* distances,
                                     std::vector<int64_t>* ids) const {
   if (!ivf_) return untrained_->Search(queries, n, k, filter, tuning, distances, ids);
   distances->assign(n * k, 0.0f);

@@ -43,9 +43,9 @@ absl::Status RowBuffer::Append(const float* values, size_t n) {
     void* moved = MAP_FAILED;
     int error = ENOMEM;
     if (bytes < kHugePageBytes) {
-      moved = data_ == nullptr ? mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-                               : mremap(data_, bytes_, bytes, MREMAP_MAYMOVE);
+      moved = data_ == nullptr
+                  ? mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                  : mremap(data_, bytes_, bytes, MREMAP_MAYMOVE);
       if (moved == MAP_FAILED) error = errno;
     } else if (void* target = ReserveAligned(bytes); target != nullptr) {
       moved = data_ == nullptr
@@ -60,8 +60,8 @@ absl::Status RowBuffer::Append(const float* values, size_t n) {
       }
     }
     if (moved == MAP_FAILED) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "cannot map ", bytes, " bytes for the index rows: ", std::strerror(error)));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("cannot map ", bytes, " bytes for the index rows: ", std::strerror(error)));
     }
     data_ = static_cast<float*>(moved);
     bytes_ = bytes;

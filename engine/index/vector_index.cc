@@ -7,8 +7,7 @@
 
 namespace metricdb {
 
-absl::StatusOr<std::unique_ptr<VectorIndex>> MakeVectorIndex(
-    const CollectionSchema& schema) {
+absl::StatusOr<std::unique_ptr<VectorIndex>> MakeVectorIndex(const CollectionSchema& schema) {
   switch (schema.index.kind) {
     case IndexSpec::Kind::kFlat:
       return std::make_unique<FlatVectorIndex>(schema.dim, schema.metric);
@@ -18,8 +17,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> MakeVectorIndex(
     case IndexSpec::Kind::kIvfPq:
       return std::make_unique<IvfVectorIndex>(schema.dim, schema.metric, schema.index);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("index: unknown kind ", int(schema.index.kind)));
+  return absl::InvalidArgumentError(absl::StrCat("index: unknown kind ", int(schema.index.kind)));
 }
 
 }  // namespace metricdb

@@ -47,14 +47,12 @@ class VectorIndex {
   virtual ~VectorIndex() = default;
 
   // Adds ids.size() vectors. Ids must not be present already.
-  virtual absl::Status Add(absl::Span<const int64_t> ids,
-                           const float* vectors) = 0;
+  virtual absl::Status Add(absl::Span<const int64_t> ids, const float* vectors) = 0;
   // Removes the given ids; ids not present are ignored.
   virtual absl::Status Remove(absl::Span<const int64_t> ids) = 0;
   // Fills `distances` and `ids` with n * k entries.
-  virtual absl::Status Search(const float* queries, int64_t n, int k,
-                              const IdFilter* filter, const SearchTuning& tuning,
-                              std::vector<float>* distances,
+  virtual absl::Status Search(const float* queries, int64_t n, int k, const IdFilter* filter,
+                              const SearchTuning& tuning, std::vector<float>* distances,
                               std::vector<int64_t>* ids) const = 0;
   // Trains now on the vectors it holds (IVF; a no-op elsewhere).
   // FAILED_PRECONDITION when there are too few of them.
@@ -78,8 +76,7 @@ class VectorIndex {
 
 // Builds an empty index for a schema whose index spec went through
 // ResolveIndexSpec.
-absl::StatusOr<std::unique_ptr<VectorIndex>> MakeVectorIndex(
-    const CollectionSchema& schema);
+absl::StatusOr<std::unique_ptr<VectorIndex>> MakeVectorIndex(const CollectionSchema& schema);
 
 }  // namespace metricdb
 

@@ -75,7 +75,7 @@ MatrixXd Shrink(const MatrixXd& cov, double a) {
 // Eigen-decomposition of a symmetric positive definite matrix (eigenvalues
 // ascending); FAILED_PRECONDITION naming `what` if it is singular.
 absl::StatusOr<Eigen::SelfAdjointEigenSolver<MatrixXd>> PositiveDefinite(const MatrixXd& m,
-                                                                          const char* what) {
+                                                                         const char* what) {
   Eigen::SelfAdjointEigenSolver<MatrixXd> eig(m);
   if (eig.info() != Eigen::Success) {
     return absl::FailedPreconditionError(absl::StrCat("the ", what, " has no eigen-decomposition"));
@@ -83,9 +83,9 @@ absl::StatusOr<Eigen::SelfAdjointEigenSolver<MatrixXd>> PositiveDefinite(const M
   const VectorXd& l = eig.eigenvalues();
   const double top = l[l.size() - 1];
   if (!(top > 0) || !(l[0] > 1e-12 * top)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the ", what, " is singular (eigenvalues ", l[0], " .. ", top,
-        "); use options.regularization > 0"));
+    return absl::FailedPreconditionError(absl::StrCat("the ", what, " is singular (eigenvalues ",
+                                                      l[0], " .. ", top,
+                                                      "); use options.regularization > 0"));
   }
   return eig;
 }
@@ -108,8 +108,8 @@ LinearMap ToLinearMap(const MatrixXd& l) {
 
 absl::Status NeedPairs(const Scatter& s) {
   if (s.identities < 2) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the training records carry ", s.identities, " label(s); at least 2 are needed"));
+    return absl::FailedPreconditionError(absl::StrCat("the training records carry ", s.identities,
+                                                      " label(s); at least 2 are needed"));
   }
   if (s.same_pairs == 0) {
     return absl::FailedPreconditionError(
@@ -139,16 +139,16 @@ absl::StatusOr<LinearMap> LearnWhitening(const LabelledData& train, const LearnO
 absl::StatusOr<LinearMap> LearnWithinClass(const LabelledData& train, const LearnOptions& o) {
   const Scatter s = ComputeScatter(train, false);
   if (auto st = NeedPairs(s); !st.ok()) return st;
-  auto eig = PositiveDefinite(
-      Shrink(s.within / double(s.n - s.identities), *o.regularization),
-      "within-identity covariance");
+  auto eig = PositiveDefinite(Shrink(s.within / double(s.n - s.identities), *o.regularization),
+                              "within-identity covariance");
   if (!eig.ok()) return eig.status();
-  const MatrixXd w = eig->eigenvalues().cwiseSqrt().cwiseInverse().asDiagonal() *
-                     eig->eigenvectors().transpose();
+  const MatrixXd w =
+      eig->eigenvalues().cwiseSqrt().cwiseInverse().asDiagonal() * eig->eigenvectors().transpose();
   const MatrixXd b = w * (s.between / double(s.n)) * w.transpose();
   Eigen::SelfAdjointEigenSolver<MatrixXd> between(b);
   if (between.info() != Eigen::Success) {
-    return absl::FailedPreconditionError("the between-identity covariance has no eigen-decomposition");
+    return absl::FailedPreconditionError(
+        "the between-identity covariance has no eigen-decomposition");
   }
   const int dim = train.dim;
   MatrixXd l(o.d_out, dim);
@@ -166,9 +166,9 @@ absl::StatusOr<LinearMap> LearnKissme(const LabelledData& train, const LearnOpti
   auto same = PositiveDefinite(Shrink(s.weighted_within / s.same_pairs, *o.regularization),
                                "covariance of same-identity differences");
   if (!same.ok()) return same.status();
-  auto diff = PositiveDefinite(
-      Shrink((n * s.total - s.weighted_within) / diff_pairs, *o.regularization),
-      "covariance of different-identity differences");
+  auto diff =
+      PositiveDefinite(Shrink((n * s.total - s.weighted_within) / diff_pairs, *o.regularization),
+                       "covariance of different-identity differences");
   if (!diff.ok()) return diff.status();
   const MatrixXd m = InverseOf(*same) - InverseOf(*diff);
   Eigen::SelfAdjointEigenSolver<MatrixXd> eig(m);

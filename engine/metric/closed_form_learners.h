@@ -7,9 +7,9 @@
 #define METRICDB_ENGINE_METRIC_CLOSED_FORM_LEARNERS_H_
 
 #include "absl/status/statusor.h"
+#include "engine/base/linear_map.h"
 #include "engine/metric/labelled_data.h"
 #include "engine/metric/learn_options.h"
-#include "engine/base/linear_map.h"
 
 namespace metricdb {
 
@@ -19,8 +19,7 @@ absl::StatusOr<LinearMap> LearnWhitening(const LabelledData& train, const LearnO
 
 // L = V^T W: W whitens the shrunk within-identity covariance, V holds the
 // eigenvectors of the whitened between-identity covariance, largest first.
-absl::StatusOr<LinearMap> LearnWithinClass(const LabelledData& train,
-                                           const LearnOptions& options);
+absl::StatusOr<LinearMap> LearnWithinClass(const LabelledData& train, const LearnOptions& options);
 
 absl::StatusOr<LinearMap> LearnKissme(const LabelledData& train, const LearnOptions& options);
 

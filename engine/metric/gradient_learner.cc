@@ -148,9 +148,9 @@ absl::StatusOr<LinearMap> LearnByGradient(LearnMethod method, const LabelledData
       dist = dist.cwiseMax(0).array().sqrt().max(1e-6f).matrix();
       const double loss = BatchLoss(method, batch_label, dist, margin, &a);
       if (!std::isfinite(loss)) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "training diverged at epoch ", epoch, " (loss ", loss,
-            "); lower options.learning_rate"));
+        return absl::FailedPreconditionError(absl::StrCat("training diverged at epoch ", epoch,
+                                                          " (loss ", loss,
+                                                          "); lower options.learning_rate"));
       }
       epoch_loss += loss;
       // sum_ij a_ij (z_i - z_j)(x_i - x_j)^T = z^T (diag(r + c) - a - a^T) x.

@@ -17,10 +17,10 @@
 #define METRICDB_ENGINE_METRIC_GRADIENT_LEARNER_H_
 
 #include "absl/status/statusor.h"
+#include "engine/base/linear_map.h"
+#include "engine/base/progress.h"
 #include "engine/metric/labelled_data.h"
 #include "engine/metric/learn_options.h"
-#include "engine/base/progress.h"
-#include "engine/base/linear_map.h"
 
 namespace metricdb {
 
@@ -30,8 +30,7 @@ namespace metricdb {
 // FAILED_PRECONDITION without two identities of two records, or if the loss
 // diverges; CANCELLED if `progress` returns false.
 absl::StatusOr<LinearMap> LearnByGradient(LearnMethod method, const LabelledData& train,
-                                          const LearnOptions& options,
-                                          const ProgressFn& progress);
+                                          const LearnOptions& options, const ProgressFn& progress);
 
 }  // namespace metricdb
 

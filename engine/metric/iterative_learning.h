@@ -8,8 +8,8 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
-#include "engine/base/progress.h"
 #include "engine/base/linear_map.h"
+#include "engine/base/progress.h"
 
 namespace metricdb {
 

@@ -27,8 +27,8 @@ int64_t LabelledData::CountRepeatedIdentities() const {
   return repeated;
 }
 
-void SplitHoldout(const LabelledData& all, HoldoutSplit split, double fraction,
-                  uint64_t seed, LabelledData* train, LabelledData* eval) {
+void SplitHoldout(const LabelledData& all, HoldoutSplit split, double fraction, uint64_t seed,
+                  LabelledData* train, LabelledData* eval) {
   *train = LabelledData{all.dim, {}, {}};
   *eval = LabelledData{all.dim, {}, {}};
   if (fraction <= 0) {

@@ -14,7 +14,7 @@ namespace metricdb {
 
 struct LabelledData {
   int32_t dim = 0;
-  std::vector<float> x;       // n x dim, row-major, raw stored vectors
+  std::vector<float> x;        // n x dim, row-major, raw stored vectors
   std::vector<int32_t> label;  // n identity numbers, >= 0
 
   int64_t size() const { return int64_t(label.size()); }
@@ -30,14 +30,13 @@ struct LabelledData {
 // round(fraction * identities) whole identities into `eval`; kByRecord puts
 // round(fraction * n_i) of each identity's records there (at least one of
 // every identity with two or more). fraction 0: `eval` is a copy of `train`.
-void SplitHoldout(const LabelledData& all, HoldoutSplit split, double fraction,
-                  uint64_t seed, LabelledData* train, LabelledData* eval);
+void SplitHoldout(const LabelledData& all, HoldoutSplit split, double fraction, uint64_t seed,
+                  LabelledData* train, LabelledData* eval);
 
 // Up to `max` labelled records of `source`, sampled uniformly (seeded) from
 // one consistent view, with raw vectors; labels are numbered in first-seen
 // order.
-absl::StatusOr<LabelledData> SampleLabelled(const RecordSource& source, int64_t max,
-                                            uint64_t seed);
+absl::StatusOr<LabelledData> SampleLabelled(const RecordSource& source, int64_t max, uint64_t seed);
 
 // At most `max` records of `data`, chosen uniformly (seeded), in their order.
 LabelledData Subsample(const LabelledData& data, int64_t max, uint64_t seed);

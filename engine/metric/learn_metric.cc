@@ -3,12 +3,12 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "engine/base/out_of_memory.h"
 #include "engine/metric/closed_form_learners.h"
 #include "engine/metric/gradient_learner.h"
 #include "engine/metric/labelled_data.h"
 #include "engine/metric/lmnn_learner.h"
 #include "engine/metric/retrieval_quality.h"
-#include "engine/base/out_of_memory.h"
 
 namespace metricdb {
 namespace {
@@ -59,8 +59,7 @@ absl::StatusOr<MetricVersion> EvaluateStoreActivate(RecordSource& c, MetricVersi
   if (activate) {
     if (auto s = c.ActivateMetric(version.version); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat("metric version ", version.version,
-                                                 " was stored but not activated: ",
-                                                 s.message()));
+                                                 " was stored but not activated: ", s.message()));
     }
   }
   return version;
@@ -84,7 +83,8 @@ absl::StatusOr<MetricVersion> LearnMetricUnguarded(RecordSource& c, LearnMethod 
   if (const int64_t ids = all->CountIdentities(); ids < 2) {
     return absl::FailedPreconditionError(absl::StrCat(
         "learning a metric needs labelled records of at least 2 identities; the collection "
-        "has ", ids));
+        "has ",
+        ids));
   }
   if (all->CountRepeatedIdentities() == 0) {
     return absl::FailedPreconditionError(
@@ -93,22 +93,22 @@ absl::StatusOr<MetricVersion> LearnMetricUnguarded(RecordSource& c, LearnMethod 
   LabelledData train, eval;
   SplitHoldout(*all, options.split, *options.holdout_fraction, *options.seed, &train, &eval);
   if (train.CountIdentities() < 2 || train.CountRepeatedIdentities() == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "after the hold-out split the training part has ", train.CountIdentities(),
-        " identities, ", train.CountRepeatedIdentities(),
-        " of them with two or more records; lower options.holdout_fraction"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("after the hold-out split the training part has ", train.CountIdentities(),
+                     " identities, ", train.CountRepeatedIdentities(),
+                     " of them with two or more records; lower options.holdout_fraction"));
   }
   if (eval.CountIdentities() < 2 || eval.CountRepeatedIdentities() == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the hold-out part has ", eval.CountIdentities(), " identities, ",
-        eval.CountRepeatedIdentities(),
-        " of them with two or more records (2 and 1 are needed to evaluate); raise "
-        "options.holdout_fraction or split by record"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the hold-out part has ", eval.CountIdentities(), " identities, ",
+                     eval.CountRepeatedIdentities(),
+                     " of them with two or more records (2 and 1 are needed to evaluate); raise "
+                     "options.holdout_fraction or split by record"));
   }
   all = LabelledData();  // free the copy
 
-  const bool iterative = method == LearnMethod::kTriplet ||
-                         method == LearnMethod::kContrastive || method == LearnMethod::kLmnn;
+  const bool iterative = method == LearnMethod::kTriplet || method == LearnMethod::kContrastive ||
+                         method == LearnMethod::kLmnn;
   const int64_t iterations = iterative ? options.epochs : 1;
   if (!report({"training", 0, iterations, 0, 0})) return cancelled;
   const Clock::time_point train_start = Clock::now();
@@ -153,9 +153,8 @@ absl::StatusOr<LinearMap> LearnLinearMap(LearnMethod method, const LabelledData&
   return absl::InvalidArgumentError("method: unknown");
 }
 
-absl::StatusOr<MetricVersion> LearnMetric(RecordSource& c, LearnMethod method,
-                                          LearnOptions options, bool activate,
-                                          const ProgressFn& progress) {
+absl::StatusOr<MetricVersion> LearnMetric(RecordSource& c, LearnMethod method, LearnOptions options,
+                                          bool activate, const ProgressFn& progress) {
   return GuardMemory("learning a metric", [&] {
     return LearnMetricUnguarded(c, method, std::move(options), activate, progress);
   });

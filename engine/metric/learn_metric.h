@@ -5,10 +5,10 @@
 #define METRICDB_ENGINE_METRIC_LEARN_METRIC_H_
 
 #include "absl/status/statusor.h"
+#include "engine/base/progress.h"
 #include "engine/collection/record_source.h"
 #include "engine/metric/labelled_data.h"
 #include "engine/metric/learn_options.h"
-#include "engine/base/progress.h"
 #include "engine/metric/metric_version.h"
 
 namespace metricdb {
@@ -36,8 +36,7 @@ absl::StatusOr<MetricVersion> LearnMetric(RecordSource& collection, LearnMethod 
 // does not fit the collection or it is not finite). When the collection has
 // labelled records of 2+ identities, the report evaluates before/after on a
 // sample of at most 2000 of them.
-absl::StatusOr<MetricVersion> UploadMetric(RecordSource& collection, LinearMap map,
-                                           bool activate);
+absl::StatusOr<MetricVersion> UploadMetric(RecordSource& collection, LinearMap map, bool activate);
 
 // The collection's metric versions, oldest first, their reports decoded;
 // maps left empty unless include_maps. DATA_LOSS for a malformed report.

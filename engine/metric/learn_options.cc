@@ -11,8 +11,8 @@ namespace {
 template <typename T>
 absl::Status InRange(const char* field, T value, T lo, T hi) {
   if (std::isnan(double(value)) || value < lo || value > hi) {
-    return absl::InvalidArgumentError(absl::StrCat("options.", field, ": must be in [", lo,
-                                                   ", ", hi, "], got ", value));
+    return absl::InvalidArgumentError(
+        absl::StrCat("options.", field, ": must be in [", lo, ", ", hi, "], got ", value));
   }
   return absl::OkStatus();
 }
@@ -47,9 +47,11 @@ std::optional<LearnMethod> LearnMethodFromName(std::string_view name) {
 
 absl::Status ResolveLearnOptions(LearnMethod method, int32_t dim, LearnOptions* o) {
   if (dim > kMaxLearnDim) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "learning a metric supports dim <= ", kMaxLearnDim, " (the learners hold dim x dim "
-        "matrices); this collection has dim ", dim));
+    return absl::FailedPreconditionError(
+        absl::StrCat("learning a metric supports dim <= ", kMaxLearnDim,
+                     " (the learners hold dim x dim "
+                     "matrices); this collection has dim ",
+                     dim));
   }
   if (o->d_out == 0) o->d_out = dim;
   if (!o->regularization) o->regularization = 0.01;

@@ -1,7 +1,8 @@
 #include "engine/metric/lmnn_learner.h"
 
-#include <Eigen/Dense>
 #include <immintrin.h>
+
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -19,9 +20,9 @@ using MatrixXf = Eigen::MatrixXf;
 using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using RowsRef = Eigen::Ref<const RowMatrixXf>;
 
-constexpr float kPushWeight = 0.5f;  // mu
-constexpr int kRefreshEvery = 10;    // iterations between impostor searches
-constexpr int kMaxImpostors = 128;   // candidates kept per record
+constexpr float kPushWeight = 0.5f;   // mu
+constexpr int kRefreshEvery = 10;     // iterations between impostor searches
+constexpr int kMaxImpostors = 128;    // candidates kept per record
 constexpr int64_t kPairBlock = 1024;  // rows per side of a block of the impostor search
 // The preconditioner's floor, as a fraction of the features' mean curvature.
 constexpr float kCurvatureFloor = 0.1f;
@@ -294,14 +295,14 @@ absl::StatusOr<LinearMap> LearnLmnn(const LabelledData& train, const LearnOption
     }
     loss /= double(anchors);
     if (!std::isfinite(loss)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "LMNN diverged at iteration ", it + 1, " (loss ", loss,
-          "); lower options.learning_rate"));
+      return absl::FailedPreconditionError(absl::StrCat("LMNN diverged at iteration ", it + 1,
+                                                        " (loss ", loss,
+                                                        "); lower options.learning_rate"));
     }
     l.noalias() -= ((2 / float(anchors)) * (z.transpose() * lap_x)) * step.asDiagonal();
     if (!l.allFinite()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "LMNN diverged at iteration ", it + 1, "; lower options.learning_rate"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("LMNN diverged at iteration ", it + 1, "; lower options.learning_rate"));
     }
     if (auto s = ReportIteration(progress, it + 1, o.epochs, loss); !s.ok()) return s;
   }

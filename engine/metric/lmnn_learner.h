@@ -23,10 +23,10 @@
 #define METRICDB_ENGINE_METRIC_LMNN_LEARNER_H_
 
 #include "absl/status/statusor.h"
+#include "engine/base/linear_map.h"
+#include "engine/base/progress.h"
 #include "engine/metric/labelled_data.h"
 #include "engine/metric/learn_options.h"
-#include "engine/base/progress.h"
-#include "engine/base/linear_map.h"
 
 namespace metricdb {
 

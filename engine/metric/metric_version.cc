@@ -18,8 +18,7 @@ void PutQuality(std::string* out, const RetrievalQuality& q) {
 
 bool ReadQuality(ByteReader* r, RetrievalQuality* q) {
   return r->Pod(&q->records) && r->Pod(&q->queries) && r->Pod(&q->precision_at_1) &&
-         r->Pod(&q->r_precision) && r->Pod(&q->map_at_r) && r->Pod(&q->roc_auc) &&
-         r->Pod(&q->eer);
+         r->Pod(&q->r_precision) && r->Pod(&q->map_at_r) && r->Pod(&q->roc_auc) && r->Pod(&q->eer);
 }
 
 std::string EncodeReport(const MetricReport& r) {
@@ -58,10 +57,9 @@ absl::Status DecodeReport(uint8_t format, std::string_view bytes, MetricReport* 
   const bool ok =
       r.String(&rep->method) && r.Pod(&o.d_out) && r.Pod(&regularization) &&
       r.Pod(&o.max_records) && r.Pod(&holdout) && r.Pod(&split) && r.Pod(&seed) &&
-      r.Pod(&o.max_eval_records) && r.Pod(&o.epochs) && r.Pod(&learning_rate) &&
-      r.Pod(&margin) && r.Pod(&o.batch_identities) && r.Pod(&o.per_identity) &&
-      r.Pod(&rep->training_seconds) && r.Pod(&rep->train_records) &&
-      r.Pod(&rep->train_identities) && r.Pod(&rep->eval_identities) &&
+      r.Pod(&o.max_eval_records) && r.Pod(&o.epochs) && r.Pod(&learning_rate) && r.Pod(&margin) &&
+      r.Pod(&o.batch_identities) && r.Pod(&o.per_identity) && r.Pod(&rep->training_seconds) &&
+      r.Pod(&rep->train_records) && r.Pod(&rep->train_identities) && r.Pod(&rep->eval_identities) &&
       r.String(&rep->before_metric) && ReadQuality(&r, &rep->before) &&
       ReadQuality(&r, &rep->after) && (format == 1 || r.Pod(&o.target_neighbors)) && r.done();
   if (!ok) return absl::DataLossError("corrupt stored metric version");

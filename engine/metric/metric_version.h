@@ -10,15 +10,15 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "engine/metric/learn_options.h"
 #include "engine/base/linear_map.h"
+#include "engine/metric/learn_options.h"
 #include "engine/metric/retrieval_quality.h"
 #include "engine/storage/stored_metric_version.h"
 
 namespace metricdb {
 
 struct MetricReport {
-  std::string method;   // LearnMethodName, or "uploaded" (SetMetric)
+  std::string method;    // LearnMethodName, or "uploaded" (SetMetric)
   LearnOptions options;  // as resolved; defaults for an uploaded map
   double training_seconds = 0;
   int64_t train_records = 0;

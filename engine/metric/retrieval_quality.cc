@@ -27,8 +27,10 @@ RetrievalQuality EvaluateRetrieval(const float* vectors, int64_t n, int dim,
   int64_t genuine_total = 0;
   for (const auto& [l, c] : count) genuine_total += c * (c - 1) / 2;
   const int64_t impostor_total = n * (n - 1) / 2 - genuine_total;
-  const int64_t genuine_stride = std::max<int64_t>(1, (genuine_total + kMaxPairsPerKind - 1) / kMaxPairsPerKind);
-  const int64_t impostor_stride = std::max<int64_t>(1, (impostor_total + kMaxPairsPerKind - 1) / kMaxPairsPerKind);
+  const int64_t genuine_stride =
+      std::max<int64_t>(1, (genuine_total + kMaxPairsPerKind - 1) / kMaxPairsPerKind);
+  const int64_t impostor_stride =
+      std::max<int64_t>(1, (impostor_total + kMaxPairsPerKind - 1) / kMaxPairsPerKind);
   std::vector<float> genuine, impostor;
   int64_t genuine_seen = 0, impostor_seen = 0;
 
@@ -44,9 +46,8 @@ RetrievalQuality EvaluateRetrieval(const float* vectors, int64_t n, int dim,
       row.clear();
       for (int64_t j = 0; j < n; ++j) {
         if (j == i) continue;
-        const float d = inner_product
-                            ? -dot(r, j)
-                            : std::sqrt(std::max(0.0f, sq[i] + sq[j] - 2 * dot(r, j)));
+        const float d =
+            inner_product ? -dot(r, j) : std::sqrt(std::max(0.0f, sq[i] + sq[j] - 2 * dot(r, j)));
         const bool same = labels[j] == labels[i];
         row.emplace_back(d, same);
         if (j > i) {

@@ -41,8 +41,7 @@ absl::Status WriteAllAndSync(const std::string& path, std::string_view a, std::s
   if (error == 0) return absl::OkStatus();
   ::unlink(path.c_str());
   const std::string message = absl::StrCat("cannot write ", path, ": ", strerror(error));
-  return error == ENOSPC ? absl::ResourceExhaustedError(message)
-                         : absl::UnavailableError(message);
+  return error == ENOSPC ? absl::ResourceExhaustedError(message) : absl::UnavailableError(message);
 }
 
 }  // namespace

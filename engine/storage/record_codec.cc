@@ -1,9 +1,9 @@
 #include "engine/storage/record_codec.h"
 
-#include "engine/base/bytes.h"
-
 #include <cstdint>
 #include <cstring>
+
+#include "engine/base/bytes.h"
 
 namespace metricdb {
 namespace {
@@ -48,8 +48,8 @@ absl::StatusOr<Record> DecodeRecord(std::string_view bytes) {
   Record rec;
   uint8_t format, has_label;
   uint32_t n_attr;
-  if (!r.U8(&format) || format != kRecordFormat || !r.String(&rec.key) ||
-      !r.Floats(&rec.vector) || !r.U8(&has_label) || has_label > 1) {
+  if (!r.U8(&format) || format != kRecordFormat || !r.String(&rec.key) || !r.Floats(&rec.vector) ||
+      !r.U8(&has_label) || has_label > 1) {
     return Corrupt("record");
   }
   if (has_label) {
@@ -74,8 +74,8 @@ std::string EncodeSchema(const CollectionSchema& schema) {
   PutU32(&out, static_cast<uint32_t>(schema.dim));
   PutU32(&out, static_cast<uint32_t>(schema.metric));
   const IndexSpec& ix = schema.index;
-  for (int32_t v : {static_cast<int32_t>(ix.kind), ix.m, ix.ef_construction,
-                    ix.ef_search, ix.nlist, ix.nprobe, ix.nbits}) {
+  for (int32_t v : {static_cast<int32_t>(ix.kind), ix.m, ix.ef_construction, ix.ef_search, ix.nlist,
+                    ix.nprobe, ix.nbits}) {
     PutU32(&out, static_cast<uint32_t>(v));
   }
   PutU32(&out, static_cast<uint32_t>(schema.metric_version));

@@ -16,8 +16,7 @@ void RocksDbLogger::Logv(const char* format, va_list ap) {
 void RocksDbLogger::Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) {
   spdlog::level::level_enum to = spdlog::level::debug;
   if (level == rocksdb::InfoLogLevel::WARN_LEVEL) to = spdlog::level::warn;
-  if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL &&
-      level != rocksdb::InfoLogLevel::HEADER_LEVEL) {
+  if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL && level != rocksdb::InfoLogLevel::HEADER_LEVEL) {
     to = spdlog::level::err;
   }
   if (!spdlog::should_log(to)) return;

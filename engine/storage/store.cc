@@ -1,22 +1,21 @@
 #include "engine/storage/store.h"
 
+#include <errno.h>
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
-#include <rocksdb/cache.h>
 #include <rocksdb/write_batch.h>
-
-#include <errno.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "engine/storage/stored_metric_version.h"
 #include "engine/storage/record_codec.h"
 #include "engine/storage/rocksdb_logger.h"
+#include "engine/storage/stored_metric_version.h"
 
 namespace metricdb {
 namespace {
@@ -76,16 +75,14 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 StoreSnapshot::~StoreSnapshot() { db_->ReleaseSnapshot(snapshot_); }
 
 RecordWriteBatch::RecordWriteBatch(rocksdb::ColumnFamilyHandle* records,
-                                   rocksdb::ColumnFamilyHandle* meta,
-                                   size_t reserve_bytes)
+                                   rocksdb::ColumnFamilyHandle* meta, size_t reserve_bytes)
     : batch_(std::make_unique<rocksdb::WriteBatch>(reserve_bytes)),
       records_(records),
       meta_(meta) {}
 RecordWriteBatch::~RecordWriteBatch() = default;
 RecordWriteBatch::RecordWriteBatch(RecordWriteBatch&&) noexcept = default;
 
-void RecordWriteBatch::Put(uint32_t collection_id, int64_t record_id,
-                           const Record& record) {
+void RecordWriteBatch::Put(uint32_t collection_id, int64_t record_id, const Record& record) {
   EncodeRecordParts(record, &head_, &tail_);
   const std::string key = RecordKey(collection_id, record_id);
   const rocksdb::Slice key_part(key);
@@ -94,16 +91,14 @@ void RecordWriteBatch::Put(uint32_t collection_id, int64_t record_id,
       rocksdb::Slice(reinterpret_cast<const char*>(record.vector.data()),
                      record.vector.size() * sizeof(float)),
       tail_};
-  batch_->Put(records_, rocksdb::SliceParts(&key_part, 1),
-              rocksdb::SliceParts(value_parts, 3));
+  batch_->Put(records_, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 3));
 }
 
 void RecordWriteBatch::Delete(uint32_t collection_id, int64_t record_id) {
   batch_->Delete(records_, RecordKey(collection_id, record_id));
 }
 
-void RecordWriteBatch::SetNextRecordId(uint32_t collection_id,
-                                       int64_t next_id) {
+void RecordWriteBatch::SetNextRecordId(uint32_t collection_id, int64_t next_id) {
   batch_->Put(meta_, NextRecordIdKey(collection_id), EncodeU64(next_id));
 }
 
@@ -141,12 +136,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   // access() reports EROFS for a read-only file system even to root.
   store->read_only_ = access(path.c_str(), W_OK) != 0 && errno == EROFS;
   rocksdb::Status s =
-      store->read_only_
-          ? rocksdb::DB::OpenForReadOnly(db_options, path, cfs, &store->handles_, &db)
-          : rocksdb::DB::Open(db_options, path, cfs, &store->handles_, &db);
+      store->read_only_ ? rocksdb::DB::OpenForReadOnly(db_options, path, cfs, &store->handles_, &db)
+                        : rocksdb::DB::Open(db_options, path, cfs, &store->handles_, &db);
   if (!s.ok() && s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store at ", path, " is in use by another process (", s.ToString(), ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("store at ", path, " is in use by another process (", s.ToString(), ")"));
   }
   if (!s.ok() && s.IsPathNotFound()) {  // CURRENT or the manifest names a missing file
     return absl::DataLossError(
@@ -182,8 +176,9 @@ absl::Status Store::WriteDurably(rocksdb::WriteBatch* batch) {
   if (write_failed_) {
     // The failed write stopped RocksDB's writes; Resume succeeds once the
     // cause (a full disk) is gone. Concurrent callers may all try.
-    if (auto s = FromRocks(db_->Resume(), "writing to store (writes stopped after a failed "
-                                          "write and cannot resume yet)");
+    if (auto s = FromRocks(db_->Resume(),
+                           "writing to store (writes stopped after a failed "
+                           "write and cannot resume yet)");
         !s.ok()) {
       return s;
     }
@@ -196,29 +191,24 @@ absl::Status Store::WriteDurably(rocksdb::WriteBatch* batch) {
   return FromRocks(s, "writing to store");
 }
 
-absl::StatusOr<std::vector<std::pair<uint32_t, CollectionSchema>>>
-Store::LoadCatalog() {
+absl::StatusOr<std::vector<std::pair<uint32_t, CollectionSchema>>> Store::LoadCatalog() {
   std::vector<std::pair<uint32_t, CollectionSchema>> out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), catalog_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), catalog_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key().size() != 4) return absl::DataLossError("corrupt catalog key");
     auto schema = DecodeSchema(it->value().ToStringView());
     if (!schema.ok()) return schema.status();
-    out.emplace_back(uint32_t(ReadBigEndian(it->key().data(), 4)),
-                     std::move(*schema));
+    out.emplace_back(uint32_t(ReadBigEndian(it->key().data(), 4)), std::move(*schema));
   }
   if (auto s = FromRocks(it->status(), "reading catalog"); !s.ok()) return s;
   return out;
 }
 
-absl::StatusOr<uint32_t> Store::CreateCollection(
-    const CollectionSchema& schema) {
+absl::StatusOr<uint32_t> Store::CreateCollection(const CollectionSchema& schema) {
   std::lock_guard<std::mutex> lock(create_mu_);
   std::string value;
   uint32_t id = 1;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), meta_, kNextCollectionId, &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kNextCollectionId, &value);
   if (s.ok()) {
     if (value.size() != 8) return absl::DataLossError("corrupt collection counter");
     id = uint32_t(ReadBigEndian(value.data(), 8));
@@ -232,8 +222,7 @@ absl::StatusOr<uint32_t> Store::CreateCollection(
   return id;
 }
 
-absl::Status Store::UpdateSchema(uint32_t collection_id,
-                                 const CollectionSchema& schema) {
+absl::Status Store::UpdateSchema(uint32_t collection_id, const CollectionSchema& schema) {
   rocksdb::WriteBatch batch;
   batch.Put(catalog_, CollectionPrefix(collection_id), EncodeSchema(schema));
   return WriteDurably(&batch);
@@ -282,7 +271,7 @@ absl::StatusOr<std::optional<std::string>> Store::GetCollectionEntry(uint32_t co
 }
 
 absl::StatusOr<StoredMetricVersion> Store::GetMetricVersion(uint32_t collection_id,
-                                                      int32_t version) {
+                                                            int32_t version) {
   std::string key = CollectionPrefix(collection_id);
   AppendBigEndian(&key, uint32_t(version), 4);
   std::string value;
@@ -294,8 +283,8 @@ absl::StatusOr<StoredMetricVersion> Store::GetMetricVersion(uint32_t collection_
   return DecodeStoredMetricVersion(value);
 }
 
-absl::StatusOr<std::vector<StoredMetricVersion>> Store::ListMetricVersions(
-    uint32_t collection_id, bool include_maps) {
+absl::StatusOr<std::vector<StoredMetricVersion>> Store::ListMetricVersions(uint32_t collection_id,
+                                                                           bool include_maps) {
   const std::string begin = CollectionPrefix(collection_id);
   const std::string end = CollectionPrefix(collection_id + 1);
   rocksdb::Slice upper(end);
@@ -318,13 +307,10 @@ RecordWriteBatch Store::NewBatch(size_t reserve_bytes) {
   return RecordWriteBatch(records_, meta_, reserve_bytes);
 }
 
-absl::Status Store::Commit(RecordWriteBatch& batch) {
-  return WriteDurably(batch.batch_.get());
-}
+absl::Status Store::Commit(RecordWriteBatch& batch) { return WriteDurably(batch.batch_.get()); }
 
-absl::Status Store::ScanRecords(
-    uint32_t collection_id,
-    const std::function<absl::Status(int64_t, Record&&)>& fn) {
+absl::Status Store::ScanRecords(uint32_t collection_id,
+                                const std::function<absl::Status(int64_t, Record&&)>& fn) {
   const std::string begin = CollectionPrefix(collection_id);
   const std::string end = CollectionPrefix(collection_id + 1);
   rocksdb::Slice upper(end);
@@ -344,8 +330,8 @@ absl::Status Store::ScanRecords(
 
 absl::StatusOr<int64_t> Store::NextRecordId(uint32_t collection_id) {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_,
-                               NextRecordIdKey(collection_id), &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), meta_, NextRecordIdKey(collection_id), &value);
   if (s.IsNotFound()) return 0;
   if (!s.ok()) return FromRocks(s, "reading record counter");
   if (value.size() != 8) return absl::DataLossError("corrupt record counter");
@@ -357,8 +343,7 @@ std::shared_ptr<const StoreSnapshot> Store::TakeSnapshot() {
 }
 
 absl::StatusOr<std::vector<std::optional<Record>>> Store::GetRecords(
-    uint32_t collection_id, absl::Span<const int64_t> record_ids,
-    const StoreSnapshot* snapshot) {
+    uint32_t collection_id, absl::Span<const int64_t> record_ids, const StoreSnapshot* snapshot) {
   std::vector<std::string> keys;
   keys.reserve(record_ids.size());
   for (int64_t id : record_ids) keys.push_back(RecordKey(collection_id, id));
@@ -367,8 +352,7 @@ absl::StatusOr<std::vector<std::optional<Record>>> Store::GetRecords(
   std::vector<rocksdb::Status> statuses(keys.size());
   rocksdb::ReadOptions ro;
   if (snapshot != nullptr) ro.snapshot = snapshot->get();
-  db_->MultiGet(ro, records_, keys.size(), slices.data(), values.data(),
-                statuses.data());
+  db_->MultiGet(ro, records_, keys.size(), slices.data(), values.data(), statuses.data());
   std::vector<std::optional<Record>> out(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;

@@ -55,8 +55,6 @@ class WriteBatch;
 
 namespace metricdb {
 
-
-
 struct StoreOptions {
   // fsync the write-ahead log before a write returns. Turning this off trades
   // the crash guarantee for throughput. Default: true.
@@ -91,8 +89,8 @@ class RecordWriteBatch {
 
  private:
   friend class Store;
-  RecordWriteBatch(rocksdb::ColumnFamilyHandle* records,
-                   rocksdb::ColumnFamilyHandle* meta, size_t reserve_bytes);
+  RecordWriteBatch(rocksdb::ColumnFamilyHandle* records, rocksdb::ColumnFamilyHandle* meta,
+                   size_t reserve_bytes);
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   rocksdb::ColumnFamilyHandle* records_;
   rocksdb::ColumnFamilyHandle* meta_;
@@ -112,8 +110,7 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Every collection in the catalog, ordered by id.
-  absl::StatusOr<std::vector<std::pair<uint32_t, CollectionSchema>>>
-  LoadCatalog();
+  absl::StatusOr<std::vector<std::pair<uint32_t, CollectionSchema>>> LoadCatalog();
 
   // Allocates a new, never reused collection id and stores `schema` under it.
   absl::StatusOr<uint32_t> CreateCollection(const CollectionSchema& schema);
@@ -128,7 +125,7 @@ class Store {
   absl::StatusOr<StoredMetricVersion> GetMetricVersion(uint32_t collection_id, int32_t version);
   // Every version, oldest first; their maps left empty unless include_maps.
   absl::StatusOr<std::vector<StoredMetricVersion>> ListMetricVersions(uint32_t collection_id,
-                                                                bool include_maps);
+                                                                      bool include_maps);
 
   // A named entry of the collection ("calibration"), dropped with it. `name`
   // must not be 4 bytes long (the length of a version number).
@@ -149,9 +146,8 @@ class Store {
 
   // Calls `fn` for every record of the collection in record-id order; stops
   // at the first non-OK status from `fn` or from decoding.
-  absl::Status ScanRecords(
-      uint32_t collection_id,
-      const std::function<absl::Status(int64_t, Record&&)>& fn);
+  absl::Status ScanRecords(uint32_t collection_id,
+                           const std::function<absl::Status(int64_t, Record&&)>& fn);
 
   // The next unused record id of the collection (0 for a new collection).
   absl::StatusOr<int64_t> NextRecordId(uint32_t collection_id);
@@ -164,8 +160,7 @@ class Store {
   // Reads records by id as of `snapshot` (nullptr: latest). A missing id
   // yields nullopt in its position.
   absl::StatusOr<std::vector<std::optional<Record>>> GetRecords(
-      uint32_t collection_id, absl::Span<const int64_t> record_ids,
-      const StoreSnapshot* snapshot);
+      uint32_t collection_id, absl::Span<const int64_t> record_ids, const StoreSnapshot* snapshot);
 
  private:
   Store() = default;

@@ -1,12 +1,11 @@
 // The `metricdb` command-line client against a real server: every file
 // format, --json output checked against the oracle, and bad files refused
 // with nothing written.
+#include <gtest/gtest.h>
 #include <hdf5.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -55,8 +54,8 @@ void WriteBytes(const std::string& path, const std::string& bytes) {
 
 std::string NpyBytes(const std::vector<float>& v, int64_t rows, int cols, bool f64) {
   std::string header = "{'descr': '" + std::string(f64 ? "<f8" : "<f4") +
-                       "', 'fortran_order': False, 'shape': (" + std::to_string(rows) +
-                       ", " + std::to_string(cols) + "), }";
+                       "', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
+                       std::to_string(cols) + "), }";
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
   std::string out = "\x93NUMPY\x01";
@@ -103,8 +102,8 @@ void WriteHdf5(const std::string& path, const std::vector<float>& v, int64_t row
   hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   hsize_t dims[2] = {hsize_t(rows), hsize_t(cols)};
   hid_t space = H5Screate_simple(2, dims, nullptr);
-  hid_t ds = H5Dcreate2(file, "train", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT,
-                        H5P_DEFAULT);
+  hid_t ds =
+      H5Dcreate2(file, "train", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
   H5Dclose(ds);
   H5Sclose(space);
@@ -121,8 +120,8 @@ class CliTest : public ::testing::Test {
 
   CliResult Run(const std::string& args) {
     const std::string err_file = dir_.file("stderr");
-    const std::string cmd = std::string(METRICDB_CLI_BIN) + " --addr " +
-                            server_->address() + " " + args + " 2>" + err_file;
+    const std::string cmd = std::string(METRICDB_CLI_BIN) + " --addr " + server_->address() + " " +
+                            args + " 2>" + err_file;
     CliResult r;
     FILE* p = popen(cmd.c_str(), "r");
     char buf[4096];
@@ -176,7 +175,8 @@ TEST_F(CliTest, LoadsEveryFormatAndSearchJsonEqualsBruteForce) {
     SCOPED_TRACE(name);
     auto r = Run("create " + name + " --dim " + std::to_string(kDim) + " --metric l2");
     ASSERT_EQ(r.code, 0) << r.err;
-    r = Run("load " + name + " " + dir_.file("") + args + " --key-prefix row --batch-size 64 --json");
+    r = Run("load " + name + " " + dir_.file("") + args +
+            " --key-prefix row --batch-size 64 --json");
     ASSERT_EQ(r.code, 0) << r.err;
     auto summary = Lines(r.out).at(0);
     EXPECT_EQ(summary["records"], kRows);
@@ -350,8 +350,8 @@ TEST(RowReaderTest, BlocksEqualTheWholeFileInEveryFormat) {
   WriteBytes(dir.file("header.npy"), npy.substr(0, 40));
   WriteBytes(dir.file("truncated.fvecs"), fvecs.substr(0, fvecs.size() - 3));
   WriteBytes(dir.file("empty.fvecs"), "");
-  for (const char* name : {"truncated.npy", "header.npy", "truncated.fvecs", "empty.fvecs",
-                           "missing.npy"}) {
+  for (const char* name :
+       {"truncated.npy", "header.npy", "truncated.fvecs", "empty.fvecs", "missing.npy"}) {
     SCOPED_TRACE(name);
     auto whole = ReadMatrixFile(dir.file(name), options);
     auto reader = OpenRowReader(dir.file(name), options);
@@ -381,8 +381,8 @@ TEST_F(CliTest, LoadHoldsABatchOfTheFileNotAllOfIt) {
   ASSERT_EQ(Run("create big --dim " + std::to_string(dim)).code, 0);
   WriteBytes(dir_.file("big.npy"), NpyBytes(RandomVectors(rows, dim, 41), rows, dim, false));
   const std::string cmd = std::string(METRICDB_CLI_BIN) + " --addr " + server_->address() +
-                          " load big " + dir_.file("big.npy") + " --json > " +
-                          dir_.file("out") + " 2>&1";
+                          " load big " + dir_.file("big.npy") + " --json > " + dir_.file("out") +
+                          " 2>&1";
   // The CLI runs in a child of a child, so RUSAGE_CHILDREN counts it alone.
   int pipe_fds[2];
   ASSERT_EQ(pipe(pipe_fds), 0);
@@ -405,8 +405,8 @@ TEST_F(CliTest, LoadHoldsABatchOfTheFileNotAllOfIt) {
   EXPECT_EQ(Lines(Slurp(dir_.file("out"))).at(0)["records"], rows);
   EXPECT_EQ(Records("big"), rows);
   const long file_kib = long(rows) * dim * 4 / 1024;  // 131,072
-  EXPECT_LT(result[1], file_kib / 2) << "the CLI peaked at " << result[1] << " KiB for a "
-                                     << file_kib << " KiB file";
+  EXPECT_LT(result[1], file_kib / 2)
+      << "the CLI peaked at " << result[1] << " KiB for a " << file_kib << " KiB file";
 }
 
 // learn / metrics / set-metric / activate-metric through the CLI and a real
@@ -454,8 +454,7 @@ TEST_F(CliTest, LearnsUploadsAndActivatesMetrics) {
   const auto results = Lines(r.out);
   ASSERT_EQ(results.size(), 3u);
   for (int q = 0; q < 3; ++q) {
-    const auto truth =
-        OracleKnn(testing::OracleMetric::kL2, mapped, 13, mapped.data() + q * 13, 5);
+    const auto truth = OracleKnn(testing::OracleMetric::kL2, mapped, 13, mapped.data() + q * 13, 5);
     const auto& hits = results[q]["hits"];
     ASSERT_EQ(hits.size(), 5u);
     for (int j = 0; j < 5; ++j) {
@@ -491,8 +490,7 @@ TEST_F(CliTest, LearnsUploadsAndActivatesMetrics) {
   r = Run("learn wine --method kissme --d-out 14 --split record");
   EXPECT_NE(r.err.find("options.d_out"), std::string::npos) << r.err;
   r = Run("learn wine --method lmnn --target-neighbors 65 --split record");
-  EXPECT_NE(r.err.find("options.target_neighbors: must be in [1, 64]"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("options.target_neighbors: must be in [1, 64]"), std::string::npos) << r.err;
   r = Run("activate-metric wine 9");
   EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
   r = Run("learn nosuch --method kissme");
@@ -510,7 +508,8 @@ TEST_F(CliTest, IdentityCommandsAnswerWithJson) {
   std::string labels;
   for (int c = 0; c < ids; ++c) {
     for (int r = 0; r < per; ++r) {
-      for (int d = 0; d < dim; ++d) x.push_back(10 * centres[c * dim + d] + 0.3f * noise[(c * per + r) * dim + d]);
+      for (int d = 0; d < dim; ++d)
+        x.push_back(10 * centres[c * dim + d] + 0.3f * noise[(c * per + r) * dim + d]);
       labels += "person" + std::to_string(c) + "\n";
     }
   }
@@ -519,12 +518,14 @@ TEST_F(CliTest, IdentityCommandsAnswerWithJson) {
   std::vector<float> strangers;  // two unseen identities, 3 records each
   for (int c = ids; c < ids + 2; ++c) {
     for (int r = 0; r < 3; ++r) {
-      for (int d = 0; d < dim; ++d) strangers.push_back(10 * centres[c * dim + d] + 0.3f * noise[(c * per + r) * dim + d]);
+      for (int d = 0; d < dim; ++d)
+        strangers.push_back(10 * centres[c * dim + d] + 0.3f * noise[(c * per + r) * dim + d]);
     }
   }
   WriteBytes(dir_.file("new.npy"), NpyBytes(strangers, 6, dim, false));
   ASSERT_EQ(Run("create people --dim 8").code, 0);
-  auto r = Run("load people " + dir_.file("ids.npy") + " --labels " + dir_.file("ids.txt") + " --key-prefix k");
+  auto r = Run("load people " + dir_.file("ids.npy") + " --labels " + dir_.file("ids.txt") +
+               " --key-prefix k");
   ASSERT_EQ(r.code, 0) << r.err;
 
   r = Run("verify people key:k0 key:k1");
@@ -574,7 +575,9 @@ TEST_F(CliTest, IdentityCommandsAnswerWithJson) {
   // The strangers, unlabelled, clustered by threshold and labelled.
   r = Run("load people " + dir_.file("new.npy") + " --key-prefix new");
   ASSERT_EQ(r.code, 0) << r.err;
-  r = Run("cluster people --method threshold --far 0.001 --scope unlabelled --write-labels --label-prefix guest --json");
+  r =
+      Run("cluster people --method threshold --far 0.001 --scope unlabelled --write-labels "
+          "--label-prefix guest --json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto th = Lines(r.out).at(0);
   EXPECT_EQ(th["clusters"], 2);

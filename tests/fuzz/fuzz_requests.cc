@@ -90,16 +90,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t* rest = data + 1;
   const size_t n = size - 1;
   switch (data[0] % 10) {
-    case 0: Call<v1::CreateCollectionRequest, v1::CreateCollectionResponse>(&S::CreateCollection, rest, n); break;
-    case 1: Call<v1::UpsertRequest, v1::UpsertResponse>(&S::UpsertBatch, rest, n); break;
-    case 2: Call<v1::GetRequest, v1::GetResponse>(&S::Get, rest, n); break;
-    case 3: Call<v1::DeleteRequest, v1::DeleteResponse>(&S::Delete, rest, n); break;
-    case 4: Call<v1::IdentifyRequest, v1::IdentifyResponse>(&S::Identify, rest, n); break;
-    case 5: Call<v1::VerifyRequest, v1::VerifyResponse>(&S::Verify, rest, n); break;
-    case 6: Call<v1::GetCollectionRequest, v1::GetCollectionResponse>(&S::GetCollection, rest, n); break;
-    case 7: Call<v1::SetMetricRequest, v1::MetricVersion>(&S::SetMetric, rest, n); break;
-    case 8: Call<v1::BuildIndexRequest, v1::BuildIndexResponse>(&S::BuildIndex, rest, n); break;
-    case 9: Call<v1::ActivateMetricRequest, v1::ActivateMetricResponse>(&S::ActivateMetric, rest, n); break;
+    case 0:
+      Call<v1::CreateCollectionRequest, v1::CreateCollectionResponse>(&S::CreateCollection, rest,
+                                                                      n);
+      break;
+    case 1:
+      Call<v1::UpsertRequest, v1::UpsertResponse>(&S::UpsertBatch, rest, n);
+      break;
+    case 2:
+      Call<v1::GetRequest, v1::GetResponse>(&S::Get, rest, n);
+      break;
+    case 3:
+      Call<v1::DeleteRequest, v1::DeleteResponse>(&S::Delete, rest, n);
+      break;
+    case 4:
+      Call<v1::IdentifyRequest, v1::IdentifyResponse>(&S::Identify, rest, n);
+      break;
+    case 5:
+      Call<v1::VerifyRequest, v1::VerifyResponse>(&S::Verify, rest, n);
+      break;
+    case 6:
+      Call<v1::GetCollectionRequest, v1::GetCollectionResponse>(&S::GetCollection, rest, n);
+      break;
+    case 7:
+      Call<v1::SetMetricRequest, v1::MetricVersion>(&S::SetMetric, rest, n);
+      break;
+    case 8:
+      Call<v1::BuildIndexRequest, v1::BuildIndexResponse>(&S::BuildIndex, rest, n);
+      break;
+    case 9:
+      Call<v1::ActivateMetricRequest, v1::ActivateMetricResponse>(&S::ActivateMetric, rest, n);
+      break;
   }
   return 0;
 }

@@ -45,8 +45,8 @@ class TmpfsMount {
     fs::create_directories(path_);
     const std::string options = "size=" + std::to_string(megabytes) + "m";
     if (mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
-      return absl::FailedPreconditionError("mount tmpfs at " + path_ + ": " +
-                                           strerror(errno) + " (the fault tests run as root)");
+      return absl::FailedPreconditionError("mount tmpfs at " + path_ + ": " + strerror(errno) +
+                                           " (the fault tests run as root)");
     }
     mounted_ = true;
     return absl::OkStatus();
@@ -105,10 +105,9 @@ class FaultTest : public ::testing::Test {
     const std::vector<float> stored(all.begin(), all.begin() + n * kDim);
     const auto queries = RandomVectors(3, kDim, 99);
     for (int q = 0; q < 3; ++q) {
-      ASSERT_OK_AND_ASSIGN(auto res, client_->Search(Query("c", queries.data() + q * kDim, 5,
-                                                           kDim)));
-      const auto want =
-          OracleKnn(OracleMetric::kL2, stored, kDim, queries.data() + q * kDim, 5);
+      ASSERT_OK_AND_ASSIGN(auto res,
+                           client_->Search(Query("c", queries.data() + q * kDim, 5, kDim)));
+      const auto want = OracleKnn(OracleMetric::kL2, stored, kDim, queries.data() + q * kDim, 5);
       ASSERT_EQ(res.results(0).hits_size(), int(want.size()));
       for (size_t j = 0; j < want.size(); ++j) {
         EXPECT_EQ(res.results(0).hits(int(j)).key(), "k" + std::to_string(want[j].second));
@@ -146,8 +145,10 @@ TEST_F(FaultTest, FullDiskRefusesWritesKeepsReadsAndLosesNothing) {
     const auto more = RandomVectors(kPerBatch, kDim, uint32_t(b));
     all.insert(all.end(), more.begin(), more.end());
     auto reply = client_->UpsertBatch(Batch("c", all, acked, kPerBatch, kDim));
-    if (reply.ok()) acked += kPerBatch;
-    else refused = reply.status();
+    if (reply.ok())
+      acked += kPerBatch;
+    else
+      refused = reply.status();
   }
   ASSERT_FALSE(refused.ok()) << "8 MiB never filled up";
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused << server_->Log();

@@ -3,6 +3,8 @@
 // real server with tokens, each RPC refuses a call without a token
 // (UNAUTHENTICATED) and with the role below its own (PERMISSION_DENIED), and
 // lets its own role through (whatever the empty request then earns).
+#include "server/rpc_roles.h"
+
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -15,7 +17,6 @@
 #include <string>
 
 #include "metricdb/v1/metricdb.grpc.pb.h"
-#include "server/rpc_roles.h"
 #include "server/token_auth.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
@@ -106,8 +107,7 @@ TEST(RpcRolesTest, EveryRpcRefusesTheRolesBelowItsOwn) {
     }
     const grpc::Status allowed = CallWithEmptyRequest(stub, method, token_of.at(*role));
     EXPECT_NE(allowed.error_code(), grpc::StatusCode::UNAUTHENTICATED) << allowed.error_message();
-    EXPECT_NE(allowed.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-        << allowed.error_message();
+    EXPECT_NE(allowed.error_code(), grpc::StatusCode::PERMISSION_DENIED) << allowed.error_message();
   }
 }
 

@@ -1,26 +1,25 @@
 // End to end: the real metricdb-server process on 127.0.0.1, driven through
 // the C++ client library over gRPC.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <sys/wait.h>
 
-#include <atomic>
 #include <algorithm>
-#include <set>
-#include <sstream>
-#include <mutex>
-#include <map>
-#include <iterator>
-#include <cstdlib>
+#include <atomic>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <future>
-#include <cmath>
+#include <iterator>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <random>
+#include <set>
+#include <sstream>
 #include <thread>
 #include <type_traits>
-
-#include <httplib.h>
 
 #include "client/metricdb_client.h"
 #include "tests/proto/health.grpc.pb.h"
@@ -287,8 +286,7 @@ TEST_F(ServerTest, BadInputGetsTheSpecificStatusAndWritesNothing) {
 
   // A message over the server's 1 MiB limit.
   const auto big = RandomVectors(20000, kDim, 14);  // ~1.3 MB
-  EXPECT_EQ(code(client_->UpsertBatch(Batch("c", big, 0, 20000))),
-            StatusCode::kResourceExhausted);
+  EXPECT_EQ(code(client_->UpsertBatch(Batch("c", big, 0, 20000))), StatusCode::kResourceExhausted);
 
   // A stream whose second batch is bad: the first stays, nothing of the second.
   auto stream = client_->OpenUpsertStream();
@@ -331,8 +329,7 @@ TEST_F(ServerTest, CrashLoopKeepsExactlyTheAcknowledgedBatches) {
       v1::Record* r = req.add_records();
       r->set_key("g" + std::to_string(g) + "-" + std::to_string(j));
       r->set_label("g" + std::to_string(g));
-      r->mutable_vector()->Add(batches[g].begin() + j * kDim,
-                               batches[g].begin() + (j + 1) * kDim);
+      r->mutable_vector()->Add(batches[g].begin() + j * kDim, batches[g].begin() + (j + 1) * kDim);
     }
     return req;
   };
@@ -515,7 +512,7 @@ TEST_F(ServerTest, BulkLoadFillsMemoryInHugePagesNotPageByPage) {
   const long long before = testing::ProcStatField(server_->pid(), 10);  // minflt
   load(warm_up, batches);
   const long long faults = testing::ProcStatField(server_->pid(), 10) - before;
-  const long long pages = (long long)(batches) * per_batch * dim * sizeof(float) / 4096;  // 12,288
+  const long long pages = (long long)(batches)*per_batch * dim * sizeof(float) / 4096;  // 12,288
   EXPECT_LT(faults, pages / 4) << "the load took " << faults << " page faults for " << pages
                                << " pages of vectors";
 }
@@ -570,7 +567,7 @@ TEST_F(ServerTest, LongSearchesAreBoundedAndQuickOnesStillAnswered) {
   for (auto& t : threads) t.join();
   std::printf("[ pool ] 6 long searches, 1 thread + 1 queue slot: %d answered, %d busy\n",
               ok.load(), busy.load());
-  EXPECT_GE(ok.load(), 2);   // the running one and the queued one
+  EXPECT_GE(ok.load(), 2);  // the running one and the queued one
   EXPECT_GE(busy.load(), 1);
   EXPECT_EQ(other.load(), 0);
 }
@@ -616,8 +613,10 @@ TEST_F(ServerTest, DeadlineStopsALongSearchOnTheServer) {
   auto hasty_client = Client::Connect(hasty);
   EXPECT_EQ(hasty_client->Search(large).status().code(), absl::StatusCode::kDeadlineExceeded);
   const double after_s = timed(small);
-  std::printf("[ deadline ] 500 queries: %.3f s alone, %.3f s right after a timed-out "
-              "10,000-query batch\n", small_s, after_s);
+  std::printf(
+      "[ deadline ] 500 queries: %.3f s alone, %.3f s right after a timed-out "
+      "10,000-query batch\n",
+      small_s, after_s);
   // Had the batch run on, the thread would have been busy ~18x small_s more;
   // stopped, it is free within one chunk of 256 queries.
   EXPECT_LT(after_s, 6 * small_s + 0.05);
@@ -632,7 +631,9 @@ TEST_F(ServerTest, TokensAuthenticateAndRolesAuthorise) {
   {
     std::ofstream out(tokens);
     out << "# role sha256 name\n"
-        << "read  " << "c6b7e8e8f8d1b5b6e0b6e0d4c1e3c2f3b0a1a7b0c4d2f1e3a5b6c7d8e9f0a1b2" << "\n";
+        << "read  "
+        << "c6b7e8e8f8d1b5b6e0b6e0d4c1e3c2f3b0a1a7b0c4d2f1e3a5b6c7d8e9f0a1b2"
+        << "\n";
   }
   // The line above is a well-formed hash of no known token; the real ones:
   auto sha256 = [&](const std::string& token) {
@@ -730,8 +731,9 @@ TEST_F(ServerTest, AuthIsOffOnlyByAnExplicitFlag) {
   EXPECT_NE(bad.Log().find("token file line 2"), std::string::npos) << bad.Log();
 
   const std::string log = dir_.file("plain.log");
-  const std::string cmd = std::string(testing::ServerBinary()) + " --listen 127.0.0.1:0 --data-dir " +
-                          dir_.file("data2") + " > " + log + " 2>&1";
+  const std::string cmd = std::string(testing::ServerBinary()) +
+                          " --listen 127.0.0.1:0 --data-dir " + dir_.file("data2") + " > " + log +
+                          " 2>&1";
   EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 2);
   std::ifstream in(log);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -801,7 +803,8 @@ TEST_F(ServerTest, PrometheusMetricsCountEveryCallAndShowCollections) {
 TEST_F(ServerTest, TlsAndClientCertificatesAreEnforced) {
   const std::string d = dir_.file("pki");
   const std::string script =
-      "set -e; mkdir -p " + d + "; cd " + d + "; "
+      "set -e; mkdir -p " + d + "; cd " + d +
+      "; "
       "K='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'; "
       "openssl req -x509 $K -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca; "
       "openssl req $K -keyout server.key -out server.csr -subj /CN=127.0.0.1; "
@@ -812,8 +815,7 @@ TEST_F(ServerTest, TlsAndClientCertificatesAreEnforced) {
       "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
       "-out client.pem -days 2";
   std::ofstream(d + ".sh") << script << "\n";
-  ASSERT_EQ(std::system(("bash " + d + ".sh > " + d + ".log 2>&1").c_str()), 0)
-      << "openssl failed";
+  ASSERT_EQ(std::system(("bash " + d + ".sh > " + d + ".log 2>&1").c_str()), 0) << "openssl failed";
   auto read = [&](const std::string& name) {
     std::ifstream in(d + "/" + name);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -921,7 +923,7 @@ TEST_F(ServerTest, MixedLoadHasNoErrorsAndNeverReturnsDeletedRecords) {
   const auto deadline = Clock::now() + std::chrono::seconds(8);
   std::mutex mu;
   std::map<std::string, Clock::time_point> deleted_at;  // acknowledged deletes
-  std::set<std::string> written;                         // every key ever upserted
+  std::set<std::string> written;                        // every key ever upserted
   std::atomic<int64_t> ops{0}, errors{0}, violations{0};
   std::vector<double> latencies;  // seconds, every call
   auto record_latency = [&](Clock::time_point t0) {
@@ -1022,18 +1024,19 @@ TEST_F(ServerTest, MixedLoadHasNoErrorsAndNeverReturnsDeletedRecords) {
   while (Clock::now() < deadline) {
     std::ifstream status("/proc/" + std::to_string(server_->pid()) + "/status");
     for (std::string line; std::getline(status, line);) {
-      if (line.rfind("VmRSS:", 0) == 0) max_rss_kib = std::max(max_rss_kib, std::stol(line.substr(6)));
+      if (line.rfind("VmRSS:", 0) == 0)
+        max_rss_kib = std::max(max_rss_kib, std::stol(line.substr(6)));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (auto& t : threads) t.join();
   std::sort(latencies.begin(), latencies.end());
   const double p99 = latencies.empty() ? 0 : latencies[latencies.size() * 99 / 100];
-  std::printf("[ load ] 8 s, %d writers + %d readers: %lld ops (%.0f ops/s), %lld errors, "
-              "%lld violations, p99 %.1f ms, server max RSS %ld MiB, %zu keys written\n",
-              kWriters, kReaders, (long long)ops.load(), ops.load() / 8.0,
-              (long long)errors.load(), (long long)violations.load(), p99 * 1e3,
-              max_rss_kib / 1024, written.size());
+  std::printf(
+      "[ load ] 8 s, %d writers + %d readers: %lld ops (%.0f ops/s), %lld errors, "
+      "%lld violations, p99 %.1f ms, server max RSS %ld MiB, %zu keys written\n",
+      kWriters, kReaders, (long long)ops.load(), ops.load() / 8.0, (long long)errors.load(),
+      (long long)violations.load(), p99 * 1e3, max_rss_kib / 1024, written.size());
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(violations.load(), 0);
   EXPECT_GT(ops.load(), 100);

@@ -62,9 +62,9 @@ TEST(ShutdownTest, StoppingDuringABackgroundRebuildCancelsItAndLosesNothing) {
   client = Connect(server);
   ASSERT_OK_AND_ASSIGN(v1::CollectionInfo info, client->GetCollection("c"));
   EXPECT_EQ(info.stats().record_count(), kRecords - kDeleted);
-  ASSERT_OK_AND_ASSIGN(v1::SearchResponse found,
-                       client->Search(testing::Query("c", v.data() + kDeleted * testing::kDefaultDim,
-                                                     10)));
+  ASSERT_OK_AND_ASSIGN(
+      v1::SearchResponse found,
+      client->Search(testing::Query("c", v.data() + kDeleted * testing::kDefaultDim, 10)));
   ASSERT_EQ(found.results(0).hits(0).key(), "k" + std::to_string(kDeleted));
   for (const auto& hit : found.results(0).hits()) {
     EXPECT_GE(std::stoi(hit.key().substr(1)), kDeleted) << hit.key();

@@ -24,9 +24,8 @@ TEST(TokenAuthTest, ReadsRolesHashesNamesAndComments) {
 TEST(TokenAuthTest, RefusesMalformedFilesNamingTheLine) {
   const std::string good = "read " + TokenHash("r") + "\n";
   for (const std::string& bad : {good + "owner " + TokenHash("x"),  // unknown role
-                                 good + "read abc",                  // not a digest
-                                 good + "read " + TokenHash("x") + " name extra",
-                                 good + "read"}) {
+                                 good + "read abc",                 // not a digest
+                                 good + "read " + TokenHash("x") + " name extra", good + "read"}) {
     auto auth = TokenAuth::FromText(bad);
     EXPECT_EQ(auth.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(auth.status().message().find("line 2"), std::string::npos) << auth.status();

@@ -25,8 +25,7 @@ inline std::vector<float> RandomVectors(int64_t n, int dim, uint32_t seed) {
   return v;
 }
 
-inline double OracleDistance(OracleMetric metric, const float* a, const float* b,
-                             int dim) {
+inline double OracleDistance(OracleMetric metric, const float* a, const float* b, int dim) {
   double dot = 0, na = 0, nb = 0, l2 = 0;
   for (int i = 0; i < dim; ++i) {
     dot += double(a[i]) * b[i];
@@ -48,8 +47,8 @@ inline double OracleDistance(OracleMetric metric, const float* a, const float* b
 // Indices of the k rows of `base` nearest to `query`, with their distances,
 // closest first (ties by index). Rows with allowed[i] == false are skipped.
 inline std::vector<std::pair<double, int64_t>> OracleKnn(
-    OracleMetric metric, const std::vector<float>& base, int dim,
-    const float* query, int k, const std::vector<bool>* allowed = nullptr) {
+    OracleMetric metric, const std::vector<float>& base, int dim, const float* query, int k,
+    const std::vector<bool>* allowed = nullptr) {
   std::vector<std::pair<double, int64_t>> all;
   const int64_t n = int64_t(base.size()) / dim;
   for (int64_t i = 0; i < n; ++i) {

@@ -1,12 +1,11 @@
 #include "tests/testing/server_process.h"
 
-#include <algorithm>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -33,9 +32,8 @@ ServerProcess::~ServerProcess() {
 absl::Status ServerProcess::Start(std::chrono::seconds timeout) {
   if (running()) return absl::FailedPreconditionError("server already running");
   unlink(port_file_.c_str());
-  std::vector<std::string> args = {ServerBinary(), "--listen",  "127.0.0.1:0",
-                                   "--data-dir",   data_dir_,   "--port-file",
-                                   port_file_};
+  std::vector<std::string> args = {ServerBinary(), "--listen",    "127.0.0.1:0", "--data-dir",
+                                   data_dir_,      "--port-file", port_file_};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   // Tests run without authentication unless they give a token file.
   if (std::find(args.begin(), args.end(), "--auth-tokens") == args.end()) {

@@ -17,10 +17,10 @@ const absl::Status& GetStatus(const absl::StatusOr<T>& s) {
 
 }  // namespace metricdb::testing
 
-#define ASSERT_OK(expr) \
+#define ASSERT_OK(expr)                                  \
   ASSERT_TRUE(::metricdb::testing::GetStatus(expr).ok()) \
       << ::metricdb::testing::GetStatus(expr).ToString()
-#define EXPECT_OK(expr) \
+#define EXPECT_OK(expr)                                  \
   EXPECT_TRUE(::metricdb::testing::GetStatus(expr).ok()) \
       << ::metricdb::testing::GetStatus(expr).ToString()
 
@@ -28,8 +28,8 @@ const absl::Status& GetStatus(const absl::StatusOr<T>& s) {
 #define METRICDB_CONCAT(a, b) METRICDB_CONCAT_INNER(a, b)
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \
   ASSERT_OK_AND_ASSIGN_IMPL(METRICDB_CONCAT(status_or_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                              \
+#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)   \
+  auto tmp = (expr);                                \
   ASSERT_TRUE(tmp.ok()) << tmp.status().ToString(); \
   lhs = std::move(tmp).value()
 

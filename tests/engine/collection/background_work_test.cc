@@ -24,16 +24,18 @@ class BackgroundWorkTest : public testing::EngineFixture {
  protected:
   // A collection whose background rebuild is running when this returns.
   std::shared_ptr<Collection> CollectionRebuildingInTheBackground() {
-    CollectionSchema schema{"c", kDim, Metric::kL2, testing::Hnsw(/*m=*/32, /*ef_construction=*/200)};
+    CollectionSchema schema{"c", kDim, Metric::kL2,
+                            testing::Hnsw(/*m=*/32, /*ef_construction=*/200)};
     auto c = engine_->CreateCollection(schema);
     EXPECT_OK(c);
     const std::vector<float> v = testing::RandomVectors(kRecords, kDim, 3);
     for (int start = 0; start < kRecords; start += 5000) {
       std::vector<Record> batch;
       for (int i = start; i < start + 5000; ++i) {
-        batch.push_back({Key(i), std::vector<float>(v.begin() + i * kDim,
-                                                    v.begin() + (i + 1) * kDim),
-                         std::nullopt, {}});
+        batch.push_back({Key(i),
+                         std::vector<float>(v.begin() + i * kDim, v.begin() + (i + 1) * kDim),
+                         std::nullopt,
+                         {}});
       }
       EXPECT_OK((*c)->Upsert(std::move(batch)));
     }
@@ -75,8 +77,8 @@ TEST_F(BackgroundWorkTest, ClosingTheEngineCancelsARunningRebuild) {
   EXPECT_EQ(c->Stats().record_count, kRecords - kDeleted);
   // Deleted records stay deleted; the graph was rebuilt at open or keeps
   // its tombstones until the next rebuild, and either way finds none.
-  ASSERT_OK_AND_ASSIGN(GetResult got, c->Get(std::vector<std::string>{Key(0), Key(kDeleted)},
-                                             false));
+  ASSERT_OK_AND_ASSIGN(GetResult got,
+                       c->Get(std::vector<std::string>{Key(0), Key(kDeleted)}, false));
   EXPECT_EQ(got.missing_keys, std::vector<std::string>{Key(0)});
   SearchOptions options;
   options.k = 50;

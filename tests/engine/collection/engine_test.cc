@@ -76,8 +76,7 @@ class EngineTest : public ::testing::Test {
     engine_ = std::move(*engine);
   }
 
-  std::shared_ptr<Collection> Create(const std::string& name, Metric metric,
-                                     int dim = kDim) {
+  std::shared_ptr<Collection> Create(const std::string& name, Metric metric, int dim = kDim) {
     CollectionSchema schema;
     schema.name = name;
     schema.dim = dim;
@@ -106,14 +105,12 @@ std::vector<absl::Span<const float>> Spans(const std::vector<float>& q, int dim)
 // Checks every query's hits against the oracle: same keys in the same order
 // and the same distances.
 void ExpectMatchesOracle(Metric metric, const std::vector<float>& base,
-                         const std::vector<float>& queries, int k,
-                         const SearchResults& results,
+                         const std::vector<float>& queries, int k, const SearchResults& results,
                          const std::vector<bool>* allowed = nullptr) {
   const int64_t nq = queries.size() / kDim;
   ASSERT_EQ(results.size(), size_t(nq));
   for (int64_t q = 0; q < nq; ++q) {
-    auto expected =
-        OracleKnn(ToOracle(metric), base, kDim, queries.data() + q * kDim, k, allowed);
+    auto expected = OracleKnn(ToOracle(metric), base, kDim, queries.data() + q * kDim, k, allowed);
     ASSERT_EQ(results[q].size(), expected.size()) << "query " << q;
     for (size_t j = 0; j < expected.size(); ++j) {
       EXPECT_EQ(results[q][j].key, Key(expected[j].second)) << "query " << q << " rank " << j;
@@ -124,8 +121,7 @@ void ExpectMatchesOracle(Metric metric, const std::vector<float>& base,
   }
 }
 
-class EngineMetricTest : public EngineTest,
-                         public ::testing::WithParamInterface<Metric> {};
+class EngineMetricTest : public EngineTest, public ::testing::WithParamInterface<Metric> {};
 
 TEST_P(EngineMetricTest, SearchEqualsBruteForceBeforeAndAfterRestart) {
   const Metric metric = GetParam();
@@ -191,19 +187,15 @@ TEST_P(EngineMetricTest, CancellableSearchEqualsBruteForceAndStopsWhenCancelled)
   opts.cancelled = [&] { return ++polls > 2; };
   auto cancelled = c->Search(Spans(queries, kDim), opts);
   EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kCancelled);
-  EXPECT_NE(cancelled.status().message().find(
-                "after " + std::to_string(2 * kCancelCheckQueries) + " of " +
-                std::to_string(nq) + " queries"),
+  EXPECT_NE(cancelled.status().message().find("after " + std::to_string(2 * kCancelCheckQueries) +
+                                              " of " + std::to_string(nq) + " queries"),
             std::string_view::npos)
       << cancelled.status();
 }
 
 INSTANTIATE_TEST_SUITE_P(AllMetrics, EngineMetricTest,
-                         ::testing::Values(Metric::kL2, Metric::kCosine,
-                                           Metric::kInnerProduct),
-                         [](const auto& info) {
-                           return std::string(MetricName(info.param));
-                         });
+                         ::testing::Values(Metric::kL2, Metric::kCosine, Metric::kInnerProduct),
+                         [](const auto& info) { return std::string(MetricName(info.param)); });
 
 TEST_F(EngineTest, UpsertReplacesDeleteRemovesAndBothSurviveRestart) {
   auto base = RandomVectors(500, kDim, 5);
@@ -311,8 +303,7 @@ TEST_F(EngineTest, BadInputIsRejectedPreciselyAndWritesNothing) {
   EXPECT_EQ(STATUS_CODE(engine_->CreateCollection(schema)), absl::StatusCode::kAlreadyExists);
   for (const char* bad : {"", "has space", "dot.", "ü", "x/y"}) {
     schema.name = bad;
-    EXPECT_EQ(STATUS_CODE(engine_->CreateCollection(schema)),
-              absl::StatusCode::kInvalidArgument)
+    EXPECT_EQ(STATUS_CODE(engine_->CreateCollection(schema)), absl::StatusCode::kInvalidArgument)
         << bad;
   }
   schema.name = std::string(65, 'a');
@@ -351,8 +342,8 @@ TEST_F(EngineTest, GroupCommitKeepsBatchesAtomicAndLaterWritesWin) {
   std::vector<std::vector<Record>> group = {
       {{"a", {1, 0}, "x", {}}, {"old", {2, 0}, "y", {}}},
       {{"a", {3, 0}, "z", {}}, {"b", {4, 0}, "z", {}}},
-      {{"c", {5}, {}, {}}},             // wrong dim: rejected
-      {{"d", {6, 0}, {}, {}}}};         // after the rejected one: not tried
+      {{"c", {5}, {}, {}}},      // wrong dim: rejected
+      {{"d", {6, 0}, {}, {}}}};  // after the rejected one: not tried
   GroupUpsertResult r = c->UpsertGroup(std::move(group));
   EXPECT_EQ(r.error.code(), absl::StatusCode::kInvalidArgument);
   ASSERT_EQ(r.results.size(), 2u);
@@ -415,10 +406,11 @@ TEST_F(EngineTest, ConcurrentSearchesNeverSeeHalfABatch) {
     for (int b = 0; b < kBatches; ++b) {
       std::vector<Record> batch;
       for (int j = 0; j < kPerBatch; ++j) {
-        batch.push_back({"b" + std::to_string(b) + "_" + std::to_string(j),
-                         std::vector<float>(centres.begin() + b * kDim,
-                                            centres.begin() + (b + 1) * kDim),
-                         "L" + std::to_string(b), {}});
+        batch.push_back(
+            {"b" + std::to_string(b) + "_" + std::to_string(j),
+             std::vector<float>(centres.begin() + b * kDim, centres.begin() + (b + 1) * kDim),
+             "L" + std::to_string(b),
+             {}});
       }
       if (!c->Upsert(std::move(batch)).ok()) failed = true;
       published = b + 1;

@@ -55,9 +55,10 @@ class SnapshotTest : public ::testing::TestWithParam<IndexSpec::Kind> {
     auto v = RandomVectors(count, kDim, seed);
     std::vector<Record> batch;
     for (int64_t i = 0; i < count; ++i) {
-      batch.push_back({Key(first + i), std::vector<float>(v.begin() + i * kDim,
-                                                          v.begin() + (i + 1) * kDim),
-                       "L" + std::to_string((first + i) % 3), {}});
+      batch.push_back({Key(first + i),
+                       std::vector<float>(v.begin() + i * kDim, v.begin() + (i + 1) * kDim),
+                       "L" + std::to_string((first + i) % 3),
+                       {}});
       vectors_[first + i] = batch.back().vector;
     }
     ASSERT_OK(c.Upsert(std::move(batch)));
@@ -158,7 +159,8 @@ TEST_P(SnapshotTest, DamagedSnapshotsFallBackToARebuild) {
   }
   const std::vector<std::pair<std::string, std::string>> damages = {
       {"truncated", bytes.substr(0, bytes.size() - 100)},
-      {"flipped byte", [&] {
+      {"flipped byte",
+       [&] {
          std::string b = bytes;
          b[b.size() / 2] ^= 0x5a;
          return b;
@@ -184,8 +186,8 @@ TEST_P(SnapshotTest, SnapshotOfAnotherIndexIsNotUsed) {
   ASSERT_NO_FATAL_FAILURE(Open(false));
   // Switch the index, then crash before a new snapshot.
   IndexSpec other;
-  other.kind = GetParam() == IndexSpec::Kind::kHnsw ? IndexSpec::Kind::kFlat
-                                                    : IndexSpec::Kind::kHnsw;
+  other.kind =
+      GetParam() == IndexSpec::Kind::kHnsw ? IndexSpec::Kind::kFlat : IndexSpec::Kind::kHnsw;
   ASSERT_OK(Get()->BuildIndex(other));
   ASSERT_NO_FATAL_FAILURE(Open(false));
   auto c = Get();

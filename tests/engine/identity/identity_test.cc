@@ -29,8 +29,8 @@ struct Gallery {
   std::vector<float> x;
   std::vector<std::string> labels;
 };
-Gallery MakeIdentities(int identities, int per_identity, double spread, double noise,
-                       uint32_t seed, const std::string& prefix = "id") {
+Gallery MakeIdentities(int identities, int per_identity, double spread, double noise, uint32_t seed,
+                       const std::string& prefix = "id") {
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal(0, 1);
   Gallery g;
@@ -86,9 +86,10 @@ TEST_F(IdentityTest, IdentifyFindsTheIdentityAndCallsStrangersUnknown) {
   auto c = Create("g");
   Load(*c, gallery);
   // An unlabelled record sitting on identity 0's centre is never reported.
-  ASSERT_OK(c->Upsert({{"anon", std::vector<float>(gallery.centres.begin(),
-                                                   gallery.centres.begin() + kDim),
-                        std::nullopt, {}}}));
+  ASSERT_OK(c->Upsert({{"anon",
+                        std::vector<float>(gallery.centres.begin(), gallery.centres.begin() + kDim),
+                        std::nullopt,
+                        {}}}));
   // Open set: a stranger is compared with all 300 templates, so the
   // per-comparison FAR must be far below 1/300 for it to stay unknown.
   CalibrateOptions co;
@@ -144,8 +145,12 @@ TEST_F(IdentityTest, AggregationRulesRankAsDefined) {
   auto c = engine_->CreateCollection({"a", 1, Metric::kL2, {}});
   ASSERT_OK(c);
   // Distances from the query 0: A at 1, 5, 6; B at 2, 2.5, 3; unlabelled at 0.5.
-  ASSERT_OK((*c)->Upsert({{"a1", {1}, "A", {}}, {"a2", {5}, "A", {}}, {"a3", {6}, "A", {}},
-                          {"b1", {-2}, "B", {}}, {"b2", {2.5}, "B", {}}, {"b3", {-3}, "B", {}},
+  ASSERT_OK((*c)->Upsert({{"a1", {1}, "A", {}},
+                          {"a2", {5}, "A", {}},
+                          {"a3", {6}, "A", {}},
+                          {"b1", {-2}, "B", {}},
+                          {"b2", {2.5}, "B", {}},
+                          {"b3", {-3}, "B", {}},
                           {"u", {0.5}, std::nullopt, {}}}));
   const std::vector<float> q = {0};
   IdentifyOptions o;
@@ -164,8 +169,7 @@ TEST_F(IdentityTest, AggregationRulesRankAsDefined) {
   ASSERT_OK_AND_ASSIGN(auto votes, Identify(**c, {absl::Span<const float>(q)}, {}, o));
   EXPECT_EQ(votes.results[0].identities[0].label, "B");
   EXPECT_NEAR(votes.results[0].identities[0].score, 0.75, 1e-9);
-  EXPECT_EQ(votes.results[0].identities[0].keys,
-            (std::vector<std::string>{"b1", "b2", "b3"}));
+  EXPECT_EQ(votes.results[0].identities[0].keys, (std::vector<std::string>{"b1", "b2", "b3"}));
 }
 
 TEST_F(IdentityTest, VerifyByKeyVectorAndLabelAgreeWithBruteForce) {
@@ -177,18 +181,23 @@ TEST_F(IdentityTest, VerifyByKeyVectorAndLabelAgreeWithBruteForce) {
   auto vec = [&](int i) {
     return std::vector<float>(g.x.begin() + i * kDim, g.x.begin() + (i + 1) * kDim);
   };
-  auto side_key = [](int i) { return VerifySide{VerifySide::Kind::kKey, {}, "k" + std::to_string(i), ""}; };
+  auto side_key = [](int i) {
+    return VerifySide{VerifySide::Kind::kKey, {}, "k" + std::to_string(i), ""};
+  };
   auto side_vec = [&](int i) { return VerifySide{VerifySide::Kind::kVector, vec(i), "", ""}; };
-  auto side_label = [](const std::string& l) { return VerifySide{VerifySide::Kind::kLabel, {}, "", l}; };
-  std::vector<VerifyPair> pairs = {{side_key(0), side_key(1)},   {side_vec(0), side_vec(1)},
-                                   {side_vec(0), side_key(1)},   {side_key(0), side_key(5)},
-                                   {side_vec(0), side_label("id1")}, {side_label("id0"), side_key(5)}};
+  auto side_label = [](const std::string& l) {
+    return VerifySide{VerifySide::Kind::kLabel, {}, "", l};
+  };
+  std::vector<VerifyPair> pairs = {
+      {side_key(0), side_key(1)},       {side_vec(0), side_vec(1)},
+      {side_vec(0), side_key(1)},       {side_key(0), side_key(5)},
+      {side_vec(0), side_label("id1")}, {side_label("id0"), side_key(5)}};
   ASSERT_OK_AND_ASSIGN(VerifyResponse res, Verify(*c, pairs, o));
   ASSERT_EQ(res.results.size(), 6u);
-  const double d01 = testing::OracleDistance(testing::OracleMetric::kL2, vec(0).data(),
-                                             vec(1).data(), kDim);
+  const double d01 =
+      testing::OracleDistance(testing::OracleMetric::kL2, vec(0).data(), vec(1).data(), kDim);
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(res.results[i].distance, d01, 1e-4);
-  EXPECT_TRUE(res.results[0].same);  // same identity, noise 0.5
+  EXPECT_TRUE(res.results[0].same);   // same identity, noise 0.5
   EXPECT_FALSE(res.results[3].same);  // k5 is identity 1
   double to_id1 = 1e9;
   for (int i = 4; i < 8; ++i) {
@@ -202,8 +211,8 @@ TEST_F(IdentityTest, VerifyByKeyVectorAndLabelAgreeWithBruteForce) {
   o.top_n = 2;
   std::vector<double> to_id0;
   for (int i = 0; i < 4; ++i) {
-    to_id0.push_back(testing::OracleDistance(testing::OracleMetric::kL2, vec(5).data(),
-                                             vec(i).data(), kDim));
+    to_id0.push_back(
+        testing::OracleDistance(testing::OracleMetric::kL2, vec(5).data(), vec(i).data(), kDim));
   }
   std::sort(to_id0.begin(), to_id0.end());
   ASSERT_OK_AND_ASSIGN(res, Verify(*c, {{side_label("id0"), side_key(5)}}, o));
@@ -357,7 +366,8 @@ TEST_F(IdentityTest, AverageLinkageDoesNotChainIdentitiesThroughABridge) {
     records.push_back({"a" + std::to_string(i), {0.1f * i}, "A", {}});
     records.push_back({"b" + std::to_string(i), {4.0f + 0.1f * i}, "B", {}});
   }
-  for (int i = 1; i <= 3; ++i) records.push_back({"x" + std::to_string(i), {1.1f * i}, std::nullopt, {}});
+  for (int i = 1; i <= 3; ++i)
+    records.push_back({"x" + std::to_string(i), {1.1f * i}, std::nullopt, {}});
   ASSERT_OK((*c)->Upsert(std::move(records)));
   ClusterOptions o;
   o.method = ClusterMethod::kThreshold;

@@ -46,8 +46,7 @@ TEST(DistanceKernelsTest, EveryLevelMatchesDoublePrecisionAtEveryLength) {
       EXPECT_NEAR(k->l2sqr(a.data(), b.data(), dim), l2, 1e-5 * l2 + 1e-6);
       EXPECT_NEAR(k->dot(a.data(), b.data(), dim), dot, 1e-5 * scale + 1e-6);
       EXPECT_NEAR(k->l2sqr_by_ref(a.data(), b.data(), &dim), l2, 1e-5 * l2 + 1e-6);
-      EXPECT_NEAR(k->one_minus_dot_by_ref(a.data(), b.data(), &dim), 1 - dot,
-                  1e-5 * scale + 1e-6);
+      EXPECT_NEAR(k->one_minus_dot_by_ref(a.data(), b.data(), &dim), 1 - dot, 1e-5 * scale + 1e-6);
     }
   }
 }
@@ -100,15 +99,13 @@ TEST_P(ExactScanTest, EqualsBruteForce) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, ExactScanTest,
-    ::testing::Values(ScanCase{1000, 37, 1, 10, false, false, 1},
-                      ScanCase{1000, 37, 5, 1, false, true, 1},
-                      ScanCase{1000, 37, 16, 10, true, false, 1},
-                      ScanCase{1000, 37, 3, 10, true, true, 1},
-                      ScanCase{5, 8, 2, 10, false, false, 1},  // fewer rows than k
-                      // Large enough to split across threads (>= kMinSplitFloats).
-                      ScanCase{20000, 64, 1, 10, false, false, 2},
-                      ScanCase{20000, 64, 7, 5, true, true, 2},
-                      ScanCase{20000, 64, 16, 10, false, true, 3}));
+    ::testing::Values(
+        ScanCase{1000, 37, 1, 10, false, false, 1}, ScanCase{1000, 37, 5, 1, false, true, 1},
+        ScanCase{1000, 37, 16, 10, true, false, 1}, ScanCase{1000, 37, 3, 10, true, true, 1},
+        ScanCase{5, 8, 2, 10, false, false, 1},  // fewer rows than k
+        // Large enough to split across threads (>= kMinSplitFloats).
+        ScanCase{20000, 64, 1, 10, false, false, 2}, ScanCase{20000, 64, 7, 5, true, true, 2},
+        ScanCase{20000, 64, 16, 10, false, true, 3}));
 
 }  // namespace
 }  // namespace metricdb

@@ -64,7 +64,7 @@ TEST(RowBufferTest, AppendsAcrossGrowthsKeepEveryValue) {
 TEST(RowBufferTest, GrowingKeepsHugePagesWhole) {
   RowBuffer rows;
   const size_t chunk = size_t(1) << 20;  // 4 MiB of floats
-  for (int i = 0; i < 12; ++i) {  // 48 MiB: several growths by moving
+  for (int i = 0; i < 12; ++i) {         // 48 MiB: several growths by moving
     const auto part = Ramp(chunk, float(i * chunk));
     ASSERT_OK(rows.Append(part.data(), part.size()));
   }

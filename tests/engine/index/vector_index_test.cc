@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <random>
-#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -73,8 +73,7 @@ class IndexTest : public testing::EngineFixture {
   }
   // recall@k of `c` against the brute-force oracle over `base`.
   static double Recall(Collection& c, OracleMetric metric, const std::vector<float>& base,
-                       const std::vector<float>& queries, int k,
-                       SearchTuning tuning = {}) {
+                       const std::vector<float>& queries, int k, SearchTuning tuning = {}) {
     std::vector<absl::Span<const float>> spans;
     for (size_t q = 0; q < queries.size() / kDim; ++q) {
       spans.emplace_back(queries.data() + q * kDim, kDim);
@@ -95,7 +94,6 @@ class IndexTest : public testing::EngineFixture {
     }
     return double(found) / double(spans.size() * k);
   }
-
 };
 
 // Bounds sit ~0.05-0.1 under what these seeds measured (printed by the test):
@@ -158,9 +156,10 @@ TEST_P(EveryIndexTest, DeletedAndReplacedVectorsNeverSurface) {
   std::vector<Record> replace;
   for (int j = 0; j < 300; ++j) {
     const int i = 2 + 5 * j;  // live keys
-    replace.push_back({Key(i), std::vector<float>(fresh.begin() + j * kDim,
-                                                  fresh.begin() + (j + 1) * kDim),
-                       "new", {}});
+    replace.push_back({Key(i),
+                       std::vector<float>(fresh.begin() + j * kDim, fresh.begin() + (j + 1) * kDim),
+                       "new",
+                       {}});
   }
   ASSERT_OK(c->Upsert(std::move(replace)));
   const std::set<std::string> dead(doomed.begin(), doomed.end());
@@ -201,7 +200,7 @@ TEST_P(EveryIndexTest, DeletedAndReplacedVectorsNeverSurface) {
 TEST_P(EveryIndexTest, LabelRestrictedSearchesReturnOnlyThoseLabelsNearTheOracle) {
   const auto base = ClusteredVectors(6000, 30, 51);
   auto c = Create("c", GetParam());
-  Load(*c, base);  // labels L0..L9 by i % 10
+  Load(*c, base);                        // labels L0..L9 by i % 10
   ASSERT_OK(c->BuildIndex(GetParam()));  // IVF: trained, not exact
   std::vector<bool> allowed(6000);
   for (int i = 0; i < 6000; ++i) allowed[size_t(i)] = i % 10 == 3 || i % 10 == 7;
@@ -229,7 +228,8 @@ TEST_P(EveryIndexTest, LabelRestrictedSearchesReturnOnlyThoseLabelsNearTheOracle
   EXPECT_GE(recall, GetParam().kind == IndexSpec::Kind::kIvfPq ? 0.8 : 0.9);
 }
 
-INSTANTIATE_TEST_SUITE_P(Indexes, EveryIndexTest, ::testing::Values(IndexSpec(), Hnsw(), IvfFlat(), IvfPq()),
+INSTANTIATE_TEST_SUITE_P(Indexes, EveryIndexTest,
+                         ::testing::Values(IndexSpec(), Hnsw(), IvfFlat(), IvfPq()),
                          [](const auto& info) {
                            return std::string(IndexKindName(info.param.kind));
                          });
@@ -280,7 +280,8 @@ TEST_F(IndexTest, HnswTombstonesAreCountedAndTheGraphRebuildsInTheBackground) {
     self_first += res[0][0].key == Key(q);
   }
   EXPECT_GE(self_first, 0.98 * queries);
-  std::printf("self-recall during the rebuild %d/%d, after %d/%d\n", during, searches, self_first, queries);
+  std::printf("self-recall during the rebuild %d/%d, after %d/%d\n", during, searches, self_first,
+              queries);
 }
 
 TEST_F(IndexTest, IvfSearchesExactlyUntilItTrainsThenTrainsByItselfOrOnRequest) {
@@ -295,8 +296,10 @@ TEST_F(IndexTest, IvfSearchesExactlyUntilItTrainsThenTrainsByItselfOrOnRequest) 
   EXPECT_EQ(Recall(*c, OracleMetric::kL2, first300, queries, 10), 1.0);  // exact
   std::vector<Record> more;
   for (int i = 300; i < 400; ++i) {
-    more.push_back({Key(i), std::vector<float>(base.begin() + i * kDim,
-                                               base.begin() + (i + 1) * kDim), {}, {}});
+    more.push_back({Key(i),
+                    std::vector<float>(base.begin() + i * kDim, base.begin() + (i + 1) * kDim),
+                    {},
+                    {}});
   }
   ASSERT_OK(c->Upsert(std::move(more)));
   EXPECT_TRUE(c->Stats().index.trained);

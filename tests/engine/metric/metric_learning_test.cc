@@ -13,11 +13,11 @@
 
 #include "client/loaders/matrix_file.h"
 #include "client/loaders/npy_file.h"
+#include "engine/base/roc.h"
 #include "engine/collection/engine.h"
 #include "engine/metric/learn_metric.h"
 #include "engine/metric/lmnn_learner.h"
 #include "engine/metric/metric_version.h"
-#include "engine/base/roc.h"
 #include "tests/testing/engine_fixture.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/status_matchers.h"
@@ -88,8 +88,8 @@ class MetricLearningTest : public testing::EngineFixture {
     delete sklearn_dir_;
     sklearn_dir_ = nullptr;
   }
-  std::shared_ptr<Collection> Create(const std::string& name, int dim,
-                                     Metric metric = Metric::kL2, IndexSpec index = {}) {
+  std::shared_ptr<Collection> Create(const std::string& name, int dim, Metric metric = Metric::kL2,
+                                     IndexSpec index = {}) {
     auto c = engine_->CreateCollection({name, dim, metric, index});
     EXPECT_OK(c);
     return c.ok() ? *c : nullptr;
@@ -98,15 +98,15 @@ class MetricLearningTest : public testing::EngineFixture {
     for (int64_t start = 0; start < d.size(); start += 1000) {
       std::vector<Record> batch;
       for (int64_t i = start; i < std::min(d.size(), start + 1000); ++i) {
-        batch.push_back({Key(i), std::vector<float>(d.x.begin() + i * d.dim,
-                                                    d.x.begin() + (i + 1) * d.dim),
-                         d.labels[i], {}});
+        batch.push_back({Key(i),
+                         std::vector<float>(d.x.begin() + i * d.dim, d.x.begin() + (i + 1) * d.dim),
+                         d.labels[i],
+                         {}});
       }
       ASSERT_OK(c.Upsert(std::move(batch)));
     }
   }
-  static SearchResults SearchRows(Collection& c, const Dataset& d, int first, int count,
-                                  int k) {
+  static SearchResults SearchRows(Collection& c, const Dataset& d, int first, int count, int k) {
     std::vector<absl::Span<const float>> q;
     for (int i = first; i < first + count; ++i) q.emplace_back(d.x.data() + i * d.dim, d.dim);
     SearchOptions opts;
@@ -206,7 +206,8 @@ TEST_F(MetricLearningTest, SearchUnderAnActiveMetricEqualsBruteForceInTheMappedS
     for (int64_t i = 0; i < extra.size(); ++i) {
       batch.push_back({"extra" + std::to_string(i),
                        std::vector<float>(extra.x.begin() + i * 16, extra.x.begin() + (i + 1) * 16),
-                       std::nullopt, {}});
+                       std::nullopt,
+                       {}});
     }
     ASSERT_OK(c->Upsert(std::move(batch)));
   }
@@ -233,8 +234,7 @@ TEST_F(MetricLearningTest, SearchUnderAnActiveMetricEqualsBruteForceInTheMappedS
   }
   // Get returns the raw stored vectors, not the mapped ones.
   ASSERT_OK_AND_ASSIGN(auto got, c->Get(std::vector<std::string>{Key(3)}, true));
-  EXPECT_EQ(got.records[0].vector,
-            std::vector<float>(d.x.begin() + 3 * 16, d.x.begin() + 4 * 16));
+  EXPECT_EQ(got.records[0].vector, std::vector<float>(d.x.begin() + 3 * 16, d.x.begin() + 4 * 16));
   // Back to the creation metric (cosine): distances are 1 - cos again.
   ASSERT_OK(c->ActivateMetric(0));
   const SearchResults back = SearchRows(*c, d, 0, 5, 3);
@@ -248,8 +248,8 @@ TEST_F(MetricLearningTest, KissmeAndWithinClassBeatEuclideanOnAnisotropicIdentit
   const Dataset d = AnisotropicIdentities(150, 6, 24, 4, 11);
   auto c = Create("a", d.dim);
   Load(*c, d);
-  for (LearnMethod method : {LearnMethod::kKissme, LearnMethod::kWithinClass,
-                             LearnMethod::kWhitening}) {
+  for (LearnMethod method :
+       {LearnMethod::kKissme, LearnMethod::kWithinClass, LearnMethod::kWhitening}) {
     SCOPED_TRACE(std::string(LearnMethodName(method)));
     ASSERT_OK_AND_ASSIGN(MetricVersion v, LearnMetric(*c, method, Options(0.3), false, {}));
     const RetrievalQuality& before = v.report.before;
@@ -352,8 +352,8 @@ TEST_F(MetricLearningTest, IterativeLearnersReportProgressAndBeatEuclidean) {
   const Dataset d = AnisotropicIdentities(150, 6, 24, 4, 12);
   auto c = Create("g", d.dim);
   Load(*c, d);
-  for (LearnMethod method : {LearnMethod::kTriplet, LearnMethod::kContrastive,
-                             LearnMethod::kLmnn}) {
+  for (LearnMethod method :
+       {LearnMethod::kTriplet, LearnMethod::kContrastive, LearnMethod::kLmnn}) {
     SCOPED_TRACE(std::string(LearnMethodName(method)));
     LearnOptions o = Options(0.3);
     o.epochs = 30;
@@ -451,9 +451,9 @@ TEST_F(MetricLearningTest, LearnedMetricsBeatEuclideanOnSklearnDatasets) {
     Load(*c, d);
     for (LearnMethod method : k.methods) {
       SCOPED_TRACE(std::string(LearnMethodName(method)));
-      ASSERT_OK_AND_ASSIGN(MetricVersion v, LearnMetric(*c, method,
-                                                        Options(0.3, HoldoutSplit::kByRecord),
-                                                        false, {}));
+      ASSERT_OK_AND_ASSIGN(
+          MetricVersion v,
+          LearnMetric(*c, method, Options(0.3, HoldoutSplit::kByRecord), false, {}));
       const RetrievalQuality& before = v.report.before;
       const RetrievalQuality& after = v.report.after;
       std::printf("%-7s %-12s P@1 %.3f -> %.3f  MAP@R %.3f -> %.3f  EER %.3f -> %.3f  %.3fs\n",
@@ -576,13 +576,14 @@ TEST_F(MetricLearningTest, BadRequestsGetTheSpecificStatusAndLeaveTheMetricInFor
 
   // Too few labels or no same-identity pairs: FAILED_PRECONDITION.
   auto one = Create("one", 4);
-  ASSERT_OK(one->Upsert({{"a", {1, 2, 3, 4}, "x", {}}, {"b", {1, 2, 3, 5}, "x", {}},
+  ASSERT_OK(one->Upsert({{"a", {1, 2, 3, 4}, "x", {}},
+                         {"b", {1, 2, 3, 5}, "x", {}},
                          {"c", {0, 2, 3, 5}, std::nullopt, {}}}));
   EXPECT_EQ(LearnMetric(*one, LearnMethod::kWhitening, Options(0), false, {}).status().code(),
             absl::StatusCode::kFailedPrecondition);
   auto singles = Create("singles", 4);
-  ASSERT_OK(singles->Upsert({{"a", {1, 2, 3, 4}, "x", {}}, {"b", {1, 2, 3, 5}, "y", {}},
-                             {"c", {0, 2, 3, 5}, "z", {}}}));
+  ASSERT_OK(singles->Upsert(
+      {{"a", {1, 2, 3, 4}, "x", {}}, {"b", {1, 2, 3, 5}, "y", {}}, {"c", {0, 2, 3, 5}, "z", {}}}));
   s = LearnMetric(*singles, LearnMethod::kKissme, Options(0), false, {}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("single record"), std::string::npos) << s;
@@ -602,8 +603,7 @@ TEST_F(MetricLearningTest, BadRequestsGetTheSpecificStatusAndLeaveTheMetricInFor
   ASSERT_OK(tiny->Upsert({{"a", {1e-20f, 0, 0, 0}, "x", {}}, {"b", {0, 1e-20f, 0, 0}, "x", {}}}));
   LinearMap blow{4, 4, {1e19f, 0, 0, 0, 0, 1e19f, 0, 0, 0, 0, 1e19f, 0, 0, 0, 0, 1e19f}};
   ASSERT_OK(UploadMetric(*tiny, blow, true));
-  s = tiny->Upsert({{"c", {1e-20f, 1e-20f, 0, 0}, "y", {}}, {"d", {1, 2, 3, 4}, "y", {}}})
-          .status();
+  s = tiny->Upsert({{"c", {1e-20f, 1e-20f, 0, 0}, "y", {}}, {"d", {1, 2, 3, 4}, "y", {}}}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   EXPECT_NE(s.message().find("records[1].vector"), std::string::npos) << s;
   EXPECT_NE(s.message().find("overflow"), std::string::npos) << s;

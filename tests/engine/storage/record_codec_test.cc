@@ -28,9 +28,7 @@ TEST(RecordCodecTest, EveryTruncationAndExtensionIsDataLoss) {
   Record r{"key", {1, 2, 3, 4}, "label", {{"a", "b"}}};
   const std::string bytes = EncodeRecord(r);
   for (size_t n = 0; n < bytes.size(); ++n) {
-    EXPECT_EQ(DecodeRecord(bytes.substr(0, n)).status().code(),
-              absl::StatusCode::kDataLoss)
-        << n;
+    EXPECT_EQ(DecodeRecord(bytes.substr(0, n)).status().code(), absl::StatusCode::kDataLoss) << n;
   }
   EXPECT_EQ(DecodeRecord(bytes + "x").status().code(), absl::StatusCode::kDataLoss);
 }

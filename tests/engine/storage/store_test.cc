@@ -133,8 +133,7 @@ TEST_F(StoreTest, MetricVersionsAreNumberedInOrderAndKeepTheirBytes) {
 
 TEST_F(StoreTest, ASecondProcessCannotOpenTheSameDirectory) {
   auto second = Store::Open(dir_.file("db"), StoreOptions());
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition)
-      << second.status();
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition) << second.status();
 }
 
 TEST(StoredMetricVersionTest, DecodesWhatItEncodesAndRefusesDamage) {
@@ -152,8 +151,7 @@ TEST(StoredMetricVersionTest, DecodesWhatItEncodesAndRefusesDamage) {
             absl::StatusCode::kDataLoss);
   std::string other_format = bytes;
   other_format[0] = 9;
-  EXPECT_EQ(DecodeStoredMetricVersion(other_format).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeStoredMetricVersion(other_format).status().code(), absl::StatusCode::kDataLoss);
 }
 
 }  // namespace
