@@ -3,9 +3,9 @@
 //
 // Consistency: a write is committed to Store (atomically, durably) and then
 // applied to the index and the in-memory maps under an exclusive lock, with a
-// Store snapshot taken right after the commit. Readers hold the shared lock
-// and read stored fields through that snapshot, so they see each batch
-// entirely or not at all. Writers are serialised; searches run in parallel.
+// store read view (StoreReadView) taken right after the commit. Readers hold
+// the shared lock and read stored fields through that view, so they see each
+// batch entirely or not at all. Writers are serialised; searches run in parallel.
 //
 // Metric: the creation metric, or a learned MAHALANOBIS metric version whose
 // map L the index is built over (it holds L x; stored vectors stay raw).
@@ -241,8 +241,8 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   std::shared_ptr<const LinearMap> map_;  // of metric_version_; also under write_mu_
   double last_build_seconds_ = 0;         // under mu_
   std::unique_ptr<VectorIndex> index_;
-  RecordCatalogue catalogue_;                      // changed under write_mu_ and mu_
-  std::shared_ptr<const StoreSnapshot> snapshot_;  // matches the index
+  RecordCatalogue catalogue_;                       // changed under write_mu_ and mu_
+  std::shared_ptr<const StoreReadView> read_view_;  // matches the index
 };
 
 }  // namespace metricdb

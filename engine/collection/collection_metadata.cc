@@ -11,12 +11,12 @@ absl::StatusOr<RecordSample> Collection::SampleRecords(LabelScope scope,
                                                        const std::vector<std::string>& labels,
                                                        int64_t max, uint64_t seed) const {
   std::vector<int64_t> ids;
-  std::shared_ptr<const StoreSnapshot> snapshot;
+  std::shared_ptr<const StoreReadView> view;
   {
     std::shared_lock<WriterPriorityMutex> lock(mu_);
     if (dropped_) return NotFound();
     ids = catalogue_.Select(scope, labels);
-    snapshot = snapshot_;
+    view = read_view_;
   }
   std::sort(ids.begin(), ids.end());
   if (int64_t(ids.size()) > max) {
@@ -25,7 +25,7 @@ absl::StatusOr<RecordSample> Collection::SampleRecords(LabelScope scope,
     ids.resize(max);
     std::sort(ids.begin(), ids.end());
   }
-  auto stored = store_->GetRecords(id_, ids, snapshot.get());
+  auto stored = store_->GetRecords(id_, ids, view.get());
   if (!stored.ok()) return stored.status();
   RecordSample out;
   out.dim = schema_.dim;

@@ -128,7 +128,7 @@ absl::Status Collection::LoadFromStore() {
   index_ = std::move(index);
   last_build_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  snapshot_ = store_->TakeSnapshot();
+  read_view_ = store_->TakeReadView();
   changes_since_snapshot_ = load_report_.from_snapshot
                                 ? load_report_.replayed_adds + load_report_.replayed_removes
                                 : catalogue_.size();

@@ -16,7 +16,7 @@ absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,
   }
   GetResult result;
   std::vector<int64_t> ids;
-  std::shared_ptr<const StoreSnapshot> snapshot;
+  std::shared_ptr<const StoreReadView> view;
   {
     std::shared_lock<WriterPriorityMutex> lock(mu_);
     if (dropped_) return NotFound();
@@ -27,9 +27,9 @@ absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,
         ids.push_back(id);
       }
     }
-    snapshot = snapshot_;
+    view = read_view_;
   }
-  auto stored = store_->GetRecords(id_, ids, snapshot.get());
+  auto stored = store_->GetRecords(id_, ids, view.get());
   if (!stored.ok()) return stored.status();
   for (auto& rec : *stored) {
     if (!rec) return absl::InternalError("indexed record missing from store");
@@ -69,7 +69,7 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
   std::vector<float> raw;
   std::vector<int64_t> ids;
   SearchResults results(n);
-  std::shared_ptr<const StoreSnapshot> snapshot;
+  std::shared_ptr<const StoreReadView> view;
   {
     std::shared_lock<WriterPriorityMutex> lock(mu_);
     if (dropped_) return NotFound();
@@ -116,14 +116,14 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
         hits.push_back(std::move(hit));
       }
     }
-    snapshot = snapshot_;
+    view = read_view_;
   }
   if (options.include_vectors || options.include_attributes) {
     std::vector<int64_t> hit_ids;
     for (int64_t id : ids) {
       if (id >= 0) hit_ids.push_back(id);
     }
-    auto stored = store_->GetRecords(id_, hit_ids, snapshot.get());
+    auto stored = store_->GetRecords(id_, hit_ids, view.get());
     if (!stored.ok()) return stored.status();
     size_t next = 0;
     for (auto& hits : results) {

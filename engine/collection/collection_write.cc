@@ -90,7 +90,7 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
   if (auto s = store_->Commit(batch); !s.ok()) return {{}, s};
   next_record_id_ = next;
   changes_since_snapshot_ += int64_t(total);
-  auto snapshot = store_->TakeSnapshot();
+  auto view = store_->TakeReadView();
 
   const size_t index_dim = map_ ? size_t(map_->d_out) : dim;
   std::unique_lock<WriterPriorityMutex> lock(mu_);
@@ -118,7 +118,7 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
       catalogue_.Add(ids[i], std::move(r.key), r.label);
     }
   }
-  snapshot_ = std::move(snapshot);
+  read_view_ = std::move(view);
   MaybeScheduleRebuildLocked();
   if (!s.ok()) {
     // The batches are durable; only the derived index failed (out of memory).
@@ -152,12 +152,12 @@ absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
   for (int64_t id : ids) batch.Delete(id_, id);
   if (auto s = store_->Commit(batch); !s.ok()) return s;
   changes_since_snapshot_ += int64_t(ids.size());
-  auto snapshot = store_->TakeSnapshot();
+  auto view = store_->TakeReadView();
 
   std::unique_lock<WriterPriorityMutex> lock(mu_);
   absl::Status s = index_->Remove(ids);
   for (int64_t id : ids) catalogue_.Remove(id);
-  snapshot_ = std::move(snapshot);
+  read_view_ = std::move(view);
   MaybeScheduleRebuildLocked();
   if (!s.ok()) return s;
   return int64_t(ids.size());

@@ -72,7 +72,7 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 }  // namespace
 
-StoreSnapshot::~StoreSnapshot() { db_->ReleaseSnapshot(snapshot_); }
+StoreReadView::~StoreReadView() { db_->ReleaseSnapshot(rocksdb_snapshot_); }
 
 RecordWriteBatch::RecordWriteBatch(rocksdb::ColumnFamilyHandle* records,
                                    rocksdb::ColumnFamilyHandle* meta, size_t reserve_bytes)
@@ -338,12 +338,12 @@ absl::StatusOr<int64_t> Store::NextRecordId(uint32_t collection_id) {
   return int64_t(ReadBigEndian(value.data(), 8));
 }
 
-std::shared_ptr<const StoreSnapshot> Store::TakeSnapshot() {
-  return std::make_shared<StoreSnapshot>(db_.get(), db_->GetSnapshot());
+std::shared_ptr<const StoreReadView> Store::TakeReadView() {
+  return std::make_shared<StoreReadView>(db_.get(), db_->GetSnapshot());
 }
 
 absl::StatusOr<std::vector<std::optional<Record>>> Store::GetRecords(
-    uint32_t collection_id, absl::Span<const int64_t> record_ids, const StoreSnapshot* snapshot) {
+    uint32_t collection_id, absl::Span<const int64_t> record_ids, const StoreReadView* view) {
   std::vector<std::string> keys;
   keys.reserve(record_ids.size());
   for (int64_t id : record_ids) keys.push_back(RecordKey(collection_id, id));
@@ -351,7 +351,7 @@ absl::StatusOr<std::vector<std::optional<Record>>> Store::GetRecords(
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
   rocksdb::ReadOptions ro;
-  if (snapshot != nullptr) ro.snapshot = snapshot->get();
+  if (view != nullptr) ro.snapshot = view->get();
   db_->MultiGet(ro, records_, keys.size(), slices.data(), values.data(), statuses.data());
   std::vector<std::optional<Record>> out(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {

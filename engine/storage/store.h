@@ -63,19 +63,21 @@ struct StoreOptions {
   size_t block_cache_bytes = 64 << 20;
 };
 
-// A consistent read view of the store; released when the last owner drops it.
-class StoreSnapshot {
+// A consistent read view of the store (a RocksDB snapshot, not to be confused
+// with the index snapshot files of index_snapshot_file.h); released when the
+// last owner drops it.
+class StoreReadView {
  public:
-  StoreSnapshot(rocksdb::DB* db, const rocksdb::Snapshot* snapshot)
-      : db_(db), snapshot_(snapshot) {}
-  ~StoreSnapshot();
-  StoreSnapshot(const StoreSnapshot&) = delete;
-  StoreSnapshot& operator=(const StoreSnapshot&) = delete;
-  const rocksdb::Snapshot* get() const { return snapshot_; }
+  StoreReadView(rocksdb::DB* db, const rocksdb::Snapshot* snapshot)
+      : db_(db), rocksdb_snapshot_(snapshot) {}
+  ~StoreReadView();
+  StoreReadView(const StoreReadView&) = delete;
+  StoreReadView& operator=(const StoreReadView&) = delete;
+  const rocksdb::Snapshot* get() const { return rocksdb_snapshot_; }
 
  private:
   rocksdb::DB* db_;
-  const rocksdb::Snapshot* snapshot_;
+  const rocksdb::Snapshot* rocksdb_snapshot_;
 };
 
 // Record puts and deletes for one atomic Commit; made by Store::NewBatch.
@@ -152,15 +154,15 @@ class Store {
   // The next unused record id of the collection (0 for a new collection).
   absl::StatusOr<int64_t> NextRecordId(uint32_t collection_id);
 
-  std::shared_ptr<const StoreSnapshot> TakeSnapshot();
+  std::shared_ptr<const StoreReadView> TakeReadView();
 
   // True when opened read-only (see above).
   bool read_only() const { return read_only_; }
 
-  // Reads records by id as of `snapshot` (nullptr: latest). A missing id
+  // Reads records by id as of `view` (nullptr: latest). A missing id
   // yields nullopt in its position.
   absl::StatusOr<std::vector<std::optional<Record>>> GetRecords(
-      uint32_t collection_id, absl::Span<const int64_t> record_ids, const StoreSnapshot* snapshot);
+      uint32_t collection_id, absl::Span<const int64_t> record_ids, const StoreReadView* view);
 
  private:
   Store() = default;

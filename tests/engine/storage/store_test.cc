@@ -67,7 +67,7 @@ TEST_F(StoreTest, BatchesCommitAtomicallyAndScanInIdOrder) {
   batch.Put(id, 1, Rec("one", 1));
   batch.SetNextRecordId(id, 3);
   ASSERT_OK(store_->Commit(batch));
-  auto before = store_->TakeSnapshot();
+  auto before = store_->TakeReadView();
   RecordWriteBatch second = store_->NewBatch();
   second.Delete(id, 1);
   ASSERT_OK(store_->Commit(second));
