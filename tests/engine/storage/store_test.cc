@@ -131,7 +131,7 @@ TEST_F(StoreTest, MetricVersionsAreNumberedInOrderAndKeepTheirBytes) {
   EXPECT_FALSE(entry.has_value());
 }
 
-TEST_F(StoreTest, ASecondProcessCannotOpenTheSameDirectory) {
+TEST_F(StoreTest, ASecondOpenOfTheSameDirectoryIsRefused) {
   auto second = Store::Open(dir_.file("db"), StoreOptions());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition) << second.status();
 }
