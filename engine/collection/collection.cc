@@ -62,6 +62,11 @@ absl::Status Collection::NotFound() const {
   return absl::NotFoundError(absl::StrCat("collection \"", schema_.name, "\" does not exist"));
 }
 
+absl::Status Collection::CheckNotDropped() const {
+  std::shared_lock<WriterPriorityMutex> lock(mu_);
+  return dropped_ ? NotFound() : absl::OkStatus();
+}
+
 CollectionStats Collection::Stats() const {
   std::shared_lock<WriterPriorityMutex> lock(mu_);
   CollectionStats stats;

@@ -214,6 +214,8 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   absl::Status ValidateBatch(const std::vector<Record>& records,
                              std::vector<float>* prepared) const;
   absl::Status NotFound() const;
+  // OK, or NotFound() once dropped (takes mu_ shared).
+  absl::Status CheckNotDropped() const;
   // Requires mu_: starts a background BuildIndex when the index asks for one
   // (on rebuild_thread_, joined by StopBackgroundWork).
   void MaybeScheduleRebuildLocked();

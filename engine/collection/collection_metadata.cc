@@ -41,19 +41,13 @@ absl::StatusOr<RecordSample> Collection::SampleRecords(LabelScope scope,
 
 absl::StatusOr<int32_t> Collection::AddMetricVersion(StoredMetricVersion version) {
   if (auto s = version.map.Validate(schema_.dim, "map"); !s.ok()) return s;
-  {
-    std::shared_lock<WriterPriorityMutex> lock(mu_);
-    if (dropped_) return NotFound();
-  }
+  if (auto s = CheckNotDropped(); !s.ok()) return s;
   return store_->AddMetricVersion(id_, std::move(version));
 }
 
 absl::StatusOr<std::vector<StoredMetricVersion>> Collection::ListMetricVersions(
     bool include_maps) const {
-  {
-    std::shared_lock<WriterPriorityMutex> lock(mu_);
-    if (dropped_) return NotFound();
-  }
+  if (auto s = CheckNotDropped(); !s.ok()) return s;
   return store_->ListMetricVersions(id_, include_maps);
 }
 
@@ -64,18 +58,12 @@ absl::Status Collection::PutEntry(std::string_view name, std::string_view value)
 }
 
 absl::StatusOr<std::optional<std::string>> Collection::GetEntry(std::string_view name) const {
-  {
-    std::shared_lock<WriterPriorityMutex> lock(mu_);
-    if (dropped_) return NotFound();
-  }
+  if (auto s = CheckNotDropped(); !s.ok()) return s;
   return store_->GetCollectionEntry(id_, name);
 }
 
 absl::StatusOr<StoredMetricVersion> Collection::GetMetricVersion(int32_t version) const {
-  {
-    std::shared_lock<WriterPriorityMutex> lock(mu_);
-    if (dropped_) return NotFound();
-  }
+  if (auto s = CheckNotDropped(); !s.ok()) return s;
   return store_->GetMetricVersion(id_, version);
 }
 

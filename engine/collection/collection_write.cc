@@ -145,7 +145,7 @@ absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
   for (const std::string& key : keys) {
     if (int64_t id = catalogue_.IdOf(key); id >= 0) doomed.insert(id);
   }
-  catalogue_.CollectLabelled(std::vector<std::string>(labels.begin(), labels.end()), &doomed);
+  catalogue_.CollectLabelled(labels, &doomed);
   if (doomed.empty()) return 0;
   std::vector<int64_t> ids(doomed.begin(), doomed.end());
   RecordWriteBatch batch = store_->NewBatch();

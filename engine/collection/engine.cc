@@ -58,14 +58,16 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
 }
 
 Engine::~Engine() {
+  // No rebuild runs on after the engine: each is cancelled and waited for,
+  // first, so that a background snapshot waiting for a rebuild's writer lock
+  // does not wait the whole rebuild out before the snapshotter can stop.
+  StopBackgroundWork();
   {
     std::lock_guard<std::mutex> lock(snapshot_mu_);
     stop_ = true;
   }
   snapshot_cv_.notify_all();
   if (snapshotter_.joinable()) snapshotter_.join();
-  // No rebuild runs on after the engine: each is cancelled and waited for.
-  StopBackgroundWork();
   if (options_.snapshot_on_close && store_ && !store_->read_only()) {
     if (auto s = SnapshotAll(); !s.ok()) spdlog::error("snapshot on close: {}", s.ToString());
   }

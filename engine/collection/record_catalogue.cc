@@ -50,17 +50,12 @@ void RecordCatalogue::Remove(int64_t id) {
   entries_.erase(it);
 }
 
-void RecordCatalogue::Clear() {
-  key_ids_.clear();
-  entries_.clear();
-}
-
 int64_t RecordCatalogue::IdOf(const std::string& key) const {
   auto it = key_ids_.find(key);
   return it == key_ids_.end() ? -1 : it->second;
 }
 
-bool RecordCatalogue::LabelMask(const std::vector<std::string>& labels,
+bool RecordCatalogue::LabelMask(absl::Span<const std::string> labels,
                                 std::vector<bool>* mask) const {
   mask->assign(label_names_.size(), false);
   bool any = false;
@@ -71,7 +66,7 @@ bool RecordCatalogue::LabelMask(const std::vector<std::string>& labels,
   return any;
 }
 
-void RecordCatalogue::CollectLabelled(const std::vector<std::string>& labels,
+void RecordCatalogue::CollectLabelled(absl::Span<const std::string> labels,
                                       std::unordered_set<int64_t>* out) const {
   std::vector<bool> wanted;
   if (labels.empty() || !LabelMask(labels, &wanted)) return;
@@ -81,7 +76,7 @@ void RecordCatalogue::CollectLabelled(const std::vector<std::string>& labels,
 }
 
 std::vector<int64_t> RecordCatalogue::Select(LabelScope scope,
-                                             const std::vector<std::string>& labels) const {
+                                             absl::Span<const std::string> labels) const {
   std::vector<bool> wanted;
   if (!labels.empty()) LabelMask(labels, &wanted);
   std::vector<int64_t> ids;
@@ -96,7 +91,7 @@ std::vector<int64_t> RecordCatalogue::Select(LabelScope scope,
 }
 
 std::unique_ptr<IdFilter> RecordCatalogue::SearchFilter(LabelScope scope,
-                                                        const std::vector<std::string>& labels,
+                                                        absl::Span<const std::string> labels,
                                                         bool* empty) const {
   *empty = false;
   if (!labels.empty()) {

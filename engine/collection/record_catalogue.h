@@ -16,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "engine/base/search_types.h"
 #include "engine/index/vector_index.h"
 
@@ -32,7 +33,8 @@ class RecordCatalogue {
   void Add(int64_t id, std::string key, const std::optional<std::string>& label);
   // Removes record `id`; an unknown id is ignored.
   void Remove(int64_t id);
-  void Clear();
+  // Forgets every record and label.
+  void Clear() { *this = RecordCatalogue(); }
 
   // The id of `key`, or -1.
   int64_t IdOf(const std::string& key) const;
@@ -41,16 +43,16 @@ class RecordCatalogue {
   const std::string& LabelName(int32_t label) const { return label_names_[label]; }
 
   // Adds to `out` the ids of every record whose label is one of `labels`.
-  void CollectLabelled(const std::vector<std::string>& labels,
+  void CollectLabelled(absl::Span<const std::string> labels,
                        std::unordered_set<int64_t>* out) const;
   // The ids in `scope` (with one of `labels`, if any are given), unordered.
-  std::vector<int64_t> Select(LabelScope scope, const std::vector<std::string>& labels) const;
+  std::vector<int64_t> Select(LabelScope scope, absl::Span<const std::string> labels) const;
 
   // The filter a search in `scope` with `labels` needs. Sets *empty (and
   // returns null) when no record can match; returns null with *empty false
   // when every record matches. The filter reads this catalogue: use it only
   // while the catalogue is guarded against writers.
-  std::unique_ptr<IdFilter> SearchFilter(LabelScope scope, const std::vector<std::string>& labels,
+  std::unique_ptr<IdFilter> SearchFilter(LabelScope scope, absl::Span<const std::string> labels,
                                          bool* empty) const;
 
   int64_t size() const { return int64_t(entries_.size()); }
@@ -60,7 +62,7 @@ class RecordCatalogue {
   class Filter;
   // Label numbers of `labels` that exist, as a mask over label numbers;
   // false when none does.
-  bool LabelMask(const std::vector<std::string>& labels, std::vector<bool>* mask) const;
+  bool LabelMask(absl::Span<const std::string> labels, std::vector<bool>* mask) const;
 
   std::unordered_map<std::string, int64_t> key_ids_;
   std::unordered_map<int64_t, Entry> entries_;
