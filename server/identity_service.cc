@@ -16,7 +16,7 @@ grpc::Status MetricDbService::Identify(grpc::ServerContext* context,
                                        const v1::IdentifyRequest* request,
                                        v1::IdentifyResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Identify", collection.status());
   auto options = FromProto(*request);
   if (!options.ok()) return Reply("Identify", options.status());
@@ -34,7 +34,7 @@ grpc::Status MetricDbService::Identify(grpc::ServerContext* context,
 grpc::Status MetricDbService::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                                      v1::VerifyResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Verify", collection.status());
   auto pairs = PairsFromProto(*request);
   if (!pairs.ok()) return Reply("Verify", pairs.status());
@@ -57,7 +57,7 @@ grpc::Status MetricDbService::Calibrate(grpc::ServerContext* context,
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   LongOperationLimit::Slot slot(&long_ops_);
   if (auto s = slot.status("Calibrate"); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Calibrate", collection.status());
   auto calibration = metricdb::Calibrate(**collection, FromProto(*request));
   if (!calibration.ok()) return Reply("Calibrate", calibration.status());
@@ -72,7 +72,7 @@ grpc::Status MetricDbService::GetCalibration(grpc::ServerContext* context,
                                              const v1::GetCalibrationRequest* request,
                                              v1::Calibration* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("GetCalibration", collection.status());
   auto calibration = LoadCalibration(**collection);
   if (!calibration.ok()) return Reply("GetCalibration", calibration.status());
@@ -91,7 +91,7 @@ grpc::Status MetricDbService::Cluster(grpc::ServerContext* context,
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   LongOperationLimit::Slot slot(&long_ops_);
   if (auto s = slot.status("Cluster"); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Cluster", collection.status());
   auto options = FromProto(*request);
   if (!options.ok()) return Reply("Cluster", options.status());

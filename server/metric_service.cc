@@ -4,7 +4,7 @@
 #include "engine/metric/learn_metric.h"
 #include "server/metric_convert.h"
 #include "server/metricdb_service.h"
-#include "server/proto_convert.h"
+#include "proto/convert/proto_convert.h"
 #include "server/status_util.h"
 
 namespace metricdb {
@@ -15,7 +15,7 @@ grpc::Status MetricDbService::LearnMetric(grpc::ServerContext* context,
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   LongOperationLimit::Slot slot(&long_ops_);
   if (auto s = slot.status("LearnMetric"); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("LearnMetric", collection.status());
   auto method = FromProto(request->method());
   if (!method.ok()) return Reply("LearnMetric", method.status());
@@ -47,7 +47,7 @@ grpc::Status MetricDbService::ListMetrics(grpc::ServerContext* context,
                                           const v1::ListMetricsRequest* request,
                                           v1::ListMetricsResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("ListMetrics", collection.status());
   auto versions = ListMetricVersions(**collection, false);
   if (!versions.ok()) return Reply("ListMetrics", versions.status());
@@ -63,7 +63,7 @@ grpc::Status MetricDbService::GetMetric(grpc::ServerContext* context,
                                         const v1::GetMetricRequest* request,
                                         v1::MetricVersion* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("GetMetric", collection.status());
   auto version = GetMetricVersion(**collection, request->version());
   if (!version.ok()) return Reply("GetMetric", version.status());
@@ -78,14 +78,16 @@ grpc::Status MetricDbService::ActivateMetric(grpc::ServerContext* context,
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   LongOperationLimit::Slot slot(&long_ops_);
   if (auto s = slot.status("ActivateMetric"); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("ActivateMetric", collection.status());
   if (auto s = (*collection)->ActivateMetric(request->version()); !s.ok()) {
     return Reply("ActivateMetric", s);
   }
   spdlog::info("collection {}: metric version {} in force", request->collection(),
                request->version());
-  ToProto((*collection)->schema(), (*collection)->Stats(), response->mutable_collection());
+  if (auto s = ToProto(**collection, response->mutable_collection()); !s.ok()) {
+    return Reply(__func__, s);
+  }
   return grpc::Status::OK;
 }
 
@@ -93,7 +95,7 @@ grpc::Status MetricDbService::SetMetric(grpc::ServerContext* context,
                                         const v1::SetMetricRequest* request,
                                         v1::MetricVersion* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("SetMetric", collection.status());
   LinearMap map;
   map.d_out = request->d_out();

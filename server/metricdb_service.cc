@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "server/proto_convert.h"
+#include "proto/convert/proto_convert.h"
 #include "server/rpc_roles.h"
 #include "server/status_util.h"
 #include "server/upsert_stream_reactor.h"
@@ -19,9 +19,11 @@ grpc::Status MetricDbService::CreateCollection(grpc::ServerContext* context,
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   auto schema = FromProto(request->schema());
   if (!schema.ok()) return Reply("CreateCollection", schema.status());
-  auto collection = engine_->CreateCollection(*schema);
+  auto collection = collections_->CreateCollection(*schema);
   if (!collection.ok()) return Reply("CreateCollection", collection.status());
-  ToProto((*collection)->schema(), (*collection)->Stats(), response->mutable_collection());
+  if (auto s = ToProto(**collection, response->mutable_collection()); !s.ok()) {
+    return Reply(__func__, s);
+  }
   spdlog::info("created collection {} (dim {}, {})", schema->name, schema->dim,
                std::string(MetricName(schema->metric)));
   return grpc::Status::OK;
@@ -31,9 +33,11 @@ grpc::Status MetricDbService::GetCollection(grpc::ServerContext* context,
                                             const v1::GetCollectionRequest* request,
                                             v1::GetCollectionResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->name());
+  auto collection = collections_->GetCollection(request->name());
   if (!collection.ok()) return Reply("GetCollection", collection.status());
-  ToProto((*collection)->schema(), (*collection)->Stats(), response->mutable_collection());
+  if (auto s = ToProto(**collection, response->mutable_collection()); !s.ok()) {
+    return Reply(__func__, s);
+  }
   return grpc::Status::OK;
 }
 
@@ -41,8 +45,10 @@ grpc::Status MetricDbService::ListCollections(grpc::ServerContext* context,
                                               const v1::ListCollectionsRequest*,
                                               v1::ListCollectionsResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  for (const auto& c : engine_->ListCollections()) {
-    ToProto(c->schema(), c->Stats(), response->add_collections());
+  auto collections = collections_->ListCollections();
+  if (!collections.ok()) return Reply(__func__, collections.status());
+  for (const auto& c : *collections) {
+    if (auto s = ToProto(*c, response->add_collections()); !s.ok()) return Reply(__func__, s);
   }
   return grpc::Status::OK;
 }
@@ -51,7 +57,7 @@ grpc::Status MetricDbService::DropCollection(grpc::ServerContext* context,
                                              const v1::DropCollectionRequest* request,
                                              v1::DropCollectionResponse*) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  absl::Status s = engine_->DropCollection(request->name());
+  absl::Status s = collections_->DropCollection(request->name());
   if (s.ok()) spdlog::info("dropped collection {}", request->name());
   return Reply("DropCollection", s);
 }
@@ -62,7 +68,7 @@ grpc::Status MetricDbService::BuildIndex(grpc::ServerContext* context,
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
   LongOperationLimit::Slot slot(&long_ops_);
   if (auto s = slot.status("BuildIndex"); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->name());
+  auto collection = collections_->GetCollection(request->name());
   if (!collection.ok()) return Reply("BuildIndex", collection.status());
   std::optional<IndexSpec> spec;
   if (request->has_index()) spec = FromProto(request->index());
@@ -71,7 +77,9 @@ grpc::Status MetricDbService::BuildIndex(grpc::ServerContext* context,
   spdlog::info("built {} index of collection {} in {:.2f}s",
                std::string(IndexKindName((*collection)->schema().index.kind)), request->name(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  ToProto((*collection)->schema(), (*collection)->Stats(), response->mutable_collection());
+  if (auto s = ToProto(**collection, response->mutable_collection()); !s.ok()) {
+    return Reply(__func__, s);
+  }
   return grpc::Status::OK;
 }
 
@@ -90,14 +98,14 @@ class RejectedUpsertStream final
 grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse>* MetricDbService::Upsert(
     grpc::CallbackServerContext* context) {
   if (auto s = Authorize(context, __func__); !s.ok()) return new RejectedUpsertStream(s);
-  return new UpsertStreamReactor(engine_);  // deletes itself in OnDone
+  return new UpsertStreamReactor(collections_);  // deletes itself in OnDone
 }
 
 grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext* context,
                                           const v1::UpsertRequest* request,
                                           v1::UpsertResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("UpsertBatch", collection.status());
   std::vector<Record> records;
   records.reserve(request->records_size());
@@ -112,7 +120,7 @@ grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext* context,
 grpc::Status MetricDbService::Get(grpc::ServerContext* context, const v1::GetRequest* request,
                                   v1::GetResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Get", collection.status());
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
   auto result = (*collection)->Get(keys, request->include_vectors());
@@ -125,7 +133,7 @@ grpc::Status MetricDbService::Get(grpc::ServerContext* context, const v1::GetReq
 grpc::Status MetricDbService::Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
                                      v1::DeleteResponse* response) {
   if (auto s = Authorize(context, __func__); !s.ok()) return s;
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Delete", collection.status());
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
   std::vector<std::string> labels(request->labels().begin(), request->labels().end());
@@ -143,7 +151,7 @@ grpc::ServerUnaryReactor* MetricDbService::Search(grpc::CallbackServerContext* c
     reactor->Finish(s);
     return reactor;
   }
-  auto collection = engine_->GetCollection(request->collection());
+  auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) {
     reactor->Finish(Reply("Search", collection.status()));
   } else if ((*collection)->IsQuickSearch(request->queries_size())) {
@@ -199,6 +207,17 @@ grpc::Status MetricDbService::Authorize(const grpc::ServerContextBase* context,
                         absl::StrCat("no role is defined for ", std::string(method), "; refused"));
   }
   return auth_->Check(*context, *role);
+}
+
+grpc::Status MetricDbService::ClusterStatus(grpc::ServerContext* context,
+                                            const v1::ClusterStatusRequest*,
+                                            v1::ClusterStatusResponse* response) {
+  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (cluster_ == nullptr) {
+    response->set_cluster(false);
+    return grpc::Status::OK;
+  }
+  return Reply(__func__, cluster_->Status(response));
 }
 
 }  // namespace metricdb

@@ -4,7 +4,8 @@
 #ifndef METRICDB_SERVER_METRICDB_SERVICE_H_
 #define METRICDB_SERVER_METRICDB_SERVICE_H_
 
-#include "engine/collection/engine.h"
+#include "cluster/cluster_node.h"
+#include "engine/collection/collection_handle.h"
 #include "metricdb/v1/metricdb.grpc.pb.h"
 #include "server/long_operation_limit.h"
 #include "server/search_pool.h"
@@ -21,13 +22,14 @@ namespace metricdb {
 class MetricDbService final : public v1::MetricDB::WithCallbackMethod_Search<
                                   v1::MetricDB::WithCallbackMethod_Upsert<v1::MetricDB::Service>> {
  public:
-  // `engine` and `auth` must outlive the service; a null `auth` lets every
-  // call through (the server's explicit --no-auth).
+  // `collections` (this node's engine through LocalDirectory, or a
+  // cluster's sharded collections) and `auth` must outlive the service; a
+  // null `auth` lets every call through (the server's explicit --no-auth).
   // At most `max_long_operations` of LearnMetric, Cluster, BuildIndex,
   // Calibrate and ActivateMetric run at once.
-  MetricDbService(Engine* engine, const TokenAuth* auth, const SearchPoolOptions& pool = {},
-                  int max_long_operations = 2)
-      : engine_(engine), auth_(auth), search_pool_(pool), long_ops_(max_long_operations) {}
+  MetricDbService(CollectionDirectory* collections, const TokenAuth* auth,
+                  const SearchPoolOptions& pool = {}, int max_long_operations = 2)
+      : collections_(collections), auth_(auth), search_pool_(pool), long_ops_(max_long_operations) {}
 
   grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest*,
                                 v1::CreateCollectionResponse*) override;
@@ -71,6 +73,12 @@ class MetricDbService final : public v1::MetricDB::WithCallbackMethod_Search<
   grpc::Status Cluster(grpc::ServerContext*, const v1::ClusterRequest*,
                        grpc::ServerWriter<v1::ClusterResponse>*) override;
 
+  // Cluster mode: nodes and shards; a single node says it is not a cluster.
+  grpc::Status ClusterStatus(grpc::ServerContext*, const v1::ClusterStatusRequest*,
+                             v1::ClusterStatusResponse*) override;
+  // Set once before serving, in cluster mode.
+  void set_cluster(const ClusterNode* cluster) { cluster_ = cluster; }
+
  private:
   // `context` non-null: the search stops when the call is cancelled or its
   // deadline passes (polled every kCancelCheckQueries queries).
@@ -82,7 +90,8 @@ class MetricDbService final : public v1::MetricDB::WithCallbackMethod_Search<
   // RpcRoles() gives `method`; a method missing from that table is refused.
   grpc::Status Authorize(const grpc::ServerContextBase* context, std::string_view method) const;
 
-  Engine* const engine_;
+  CollectionDirectory* const collections_;
+  const ClusterNode* cluster_ = nullptr;
   const TokenAuth* const auth_;
   SearchPool search_pool_;
   LongOperationLimit long_ops_;

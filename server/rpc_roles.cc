@@ -27,6 +27,8 @@ constexpr std::pair<std::string_view, Role> kRpcRoles[] = {
     {"Calibrate", Role::kAdmin},
     {"GetCalibration", Role::kRead},
     {"Cluster", Role::kAdmin},
+    // Cluster mode.
+    {"ClusterStatus", Role::kRead},
 };
 
 }  // namespace

@@ -17,7 +17,10 @@
 #include <sstream>
 #include <thread>
 
+#include "cluster/shard_node_service.h"
+#include "engine/collection/local_directory.h"
 #include "server/metricdb_service.h"
+#include "server/rpc_roles.h"
 #include "server/server_metrics.h"
 
 namespace metricdb {
@@ -96,8 +99,30 @@ int RunServer(const ServerOptions& o) {
                collections.size(), records,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 
-  MetricDbService service(engine->get(), auth ? &*auth : nullptr, o.search_pool,
+  LocalDirectory local(engine->get());
+  std::unique_ptr<ClusterNode> cluster;
+  if (!o.cluster.etcd.empty()) {
+    if (!o.tls_cert.empty()) {
+      spdlog::critical("cluster mode does not support TLS yet (node-to-node calls are plaintext)");
+      return 1;
+    }
+    auto joined = ClusterNode::Join(o.cluster, engine->get());
+    if (!joined.ok()) {
+      spdlog::critical("cannot join the cluster: {}", joined.status().ToString());
+      return 1;
+    }
+    cluster = std::move(*joined);
+  }
+  CollectionDirectory* directory = cluster ? static_cast<CollectionDirectory*>(cluster.get())
+                                           : static_cast<CollectionDirectory*>(&local);
+  MetricDbService service(directory, auth ? &*auth : nullptr, o.search_pool,
                           o.max_long_operations);
+  service.set_cluster(cluster.get());
+  // Node-to-node calls need the admin role when authentication is on.
+  const TokenAuth* node_auth = auth ? &*auth : nullptr;
+  ShardNodeService shard_node(engine->get(), [node_auth](const grpc::ServerContextBase* context) {
+    return node_auth == nullptr ? grpc::Status::OK : node_auth->Check(*context, Role::kAdmin);
+  });
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -116,6 +141,7 @@ int RunServer(const ServerOptions& o) {
   builder.SetMaxReceiveMessageSize(o.max_message_mib << 20);
   builder.SetMaxSendMessageSize(o.max_message_mib << 20);
   builder.RegisterService(&service);
+  if (cluster) builder.RegisterService(&shard_node);
   ServerMetrics metrics;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RpcMetricsInterceptorFactory>(&metrics));
@@ -164,6 +190,7 @@ int RunServer(const ServerOptions& o) {
   });
   server->Wait();
   waiter.join();
+  cluster.reset();  // leaves the cluster: its lease is revoked
   metrics_http.reset();
   engine->reset();  // snapshots changed collections, closes the store
   spdlog::info("stopped");

@@ -12,6 +12,7 @@
 
 #include <string>
 
+#include "cluster/cluster_node.h"
 #include "engine/collection/engine.h"
 #include "server/search_pool.h"
 
@@ -34,6 +35,10 @@ struct ServerOptions {
   std::string tls_cert, tls_key, tls_client_ca;
   int max_long_operations = 2;  // LearnMetric, Cluster, BuildIndex, ... at once
   EngineOptions engine;
+  // Cluster mode when cluster.etcd is set (with node_id and advertise): the
+  // engine holds this node's shards and every call is coordinated across the
+  // cluster. Empty: the embedded single node, which never touches etcd.
+  ClusterNodeOptions cluster;
 };
 
 // Returns the process exit code: 0 after a clean shutdown, 2 for an auth

@@ -6,6 +6,9 @@
 // SIGINT/SIGTERM shut down gracefully: in-flight calls finish (up to
 // --shutdown-grace-ms), then the store is closed.
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <string>
 
 #include "common/process_setup.h"
 #include "server/run_server.h"
@@ -82,6 +85,45 @@ int main(int argc, char** argv) {
   app.add_option("--shutdown-grace-ms", o.shutdown_grace_ms,
                  "How long in-flight calls may finish on shutdown")
       ->capture_default_str();
+  // Cluster mode (cluster/cluster_node.h): none of these given, the server is
+  // the embedded single node and never touches etcd.
+  metricdb::ClusterNodeOptions& c = o.cluster;
+  auto* etcd_opt = app.add_option("--cluster-etcd", c.etcd,
+                                  "Join a cluster coordinated by etcd at http://HOST:PORT[,...]");
+  app.add_option("--node-id", c.node_id, "This node's id in the cluster ([A-Za-z0-9_-]{1,64})")
+      ->needs(etcd_opt);
+  app.add_option("--advertise", c.advertise,
+                 "HOST:PORT where other nodes and clients reach this node (default: --listen)")
+      ->needs(etcd_opt);
+  app.add_option("--cluster-prefix", c.prefix, "The cluster's key prefix in etcd")
+      ->capture_default_str()
+      ->needs(etcd_opt);
+  app.add_option("--cluster-lease-s", c.lease_ttl_seconds,
+                 "Seconds without a keep-alive after which etcd declares this node down")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 3600))
+      ->needs(etcd_opt);
+  std::string token_file;
+  app.add_option("--cluster-token-file", token_file,
+                 "File holding the bearer token this node presents to other nodes (an admin "
+                 "token of their --auth-tokens)")
+      ->check(CLI::ExistingFile)
+      ->needs(etcd_opt);
   CLI11_PARSE(app, argc, argv);
+  if (!c.etcd.empty()) {
+    if (c.node_id.empty()) {
+      std::fprintf(stderr, "--cluster-etcd needs --node-id\n");
+      return 2;
+    }
+    if (c.advertise.empty()) c.advertise = o.listen;
+    if (c.advertise.size() >= 2 && c.advertise.substr(c.advertise.size() - 2) == ":0") {
+      std::fprintf(stderr, "--advertise (or --listen) needs a fixed port in cluster mode\n");
+      return 2;
+    }
+    if (!token_file.empty()) {
+      std::ifstream in(token_file);
+      std::getline(in, c.calls.token);
+    }
+  }
   return metricdb::RunServer(o);
 }

@@ -3,12 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
-#include "server/proto_convert.h"
+#include "proto/convert/proto_convert.h"
 #include "server/status_util.h"
 
 namespace metricdb {
 
-UpsertStreamReactor::UpsertStreamReactor(Engine* engine) : engine_(engine) {
+UpsertStreamReactor::UpsertStreamReactor(CollectionDirectory* collections)
+    : collections_(collections) {
   std::lock_guard<std::mutex> lock(mu_);
   StartReadLocked();
   worker_ = std::thread([this] { Work(); });
@@ -57,7 +58,7 @@ void UpsertStreamReactor::Work() {
     }
 
     GroupUpsertResult result;
-    auto collection = engine_->GetCollection(group.front().collection());
+    auto collection = collections_->GetCollection(group.front().collection());
     if (!collection.ok()) {
       result.error = collection.status();
     } else {

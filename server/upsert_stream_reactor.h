@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
-#include "engine/collection/engine.h"
+#include "engine/collection/collection_handle.h"
 #include "metricdb/v1/metricdb.pb.h"
 
 namespace metricdb {
@@ -29,7 +29,7 @@ class UpsertStreamReactor final
   // Batches buffered ahead of the engine.
   static constexpr size_t kMaxQueued = 4;
 
-  explicit UpsertStreamReactor(Engine* engine);
+  explicit UpsertStreamReactor(CollectionDirectory* collections);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -43,7 +43,7 @@ class UpsertStreamReactor final
   void StartNextWriteLocked();
   void MaybeFinishLocked();
 
-  Engine* const engine_;
+  CollectionDirectory* const collections_;
   std::thread worker_;
 
   std::mutex mu_;  // guards everything below and every reactor operation

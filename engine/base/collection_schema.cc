@@ -37,9 +37,28 @@ absl::Status ValidateCollectionName(std::string_view name, std::string_view fiel
   return absl::OkStatus();
 }
 
-absl::Status ValidateSchema(CollectionSchema* schema) {
-  if (auto s = ValidateCollectionName(schema->name, "schema.name"); !s.ok()) {
+std::string ShardCollectionName(std::string_view name, int32_t shard) {
+  return absl::StrCat(std::string(name), ".", shard);
+}
+
+absl::Status ValidateLocalCollectionName(std::string_view name, std::string_view field) {
+  const size_t dot = name.rfind('.');
+  if (dot != std::string_view::npos && dot + 1 < name.size() && name.size() - dot <= 5 &&
+      std::all_of(name.begin() + dot + 1, name.end(), absl::ascii_isdigit)) {
+    return ValidateCollectionName(name.substr(0, dot), field);
+  }
+  return ValidateCollectionName(name, field);
+}
+
+absl::Status ValidateSchema(CollectionSchema* schema, bool shard_names) {
+  if (auto s = shard_names ? ValidateLocalCollectionName(schema->name, "schema.name")
+                           : ValidateCollectionName(schema->name, "schema.name");
+      !s.ok()) {
     return s;
+  }
+  if (schema->shards < 1 || schema->shards > kMaxShards) {
+    return absl::InvalidArgumentError(absl::StrCat("schema.shards: must be in [1, ", kMaxShards,
+                                                   "], got ", schema->shards));
   }
   if (schema->dim < 1 || schema->dim > kMaxDim) {
     return absl::InvalidArgumentError(

@@ -41,7 +41,13 @@ struct CollectionSchema {
   // 0: `metric` is in force. N > 0: the learned MAHALANOBIS metric version N
   // (d(x, y) = ||L (x - y)|| on the raw vectors) is in force instead.
   int32_t metric_version = 0;
+  // Shards the collection is split into: 1 on a single node; 1..kMaxShards
+  // in a cluster (cluster/), where each shard is a local collection named
+  // ShardCollectionName(name, shard) on the node that holds it.
+  int32_t shards = 1;
 };
+
+inline constexpr int32_t kMaxShards = 1024;
 
 inline constexpr int32_t kMaxDim = 65536;
 
@@ -49,14 +55,21 @@ inline constexpr int32_t kMaxDim = 65536;
 // `field`.
 absl::Status ValidateCollectionName(std::string_view name, std::string_view field = "name");
 
+// The local collection that holds shard `shard` of cluster collection `name`:
+// "<name>.<shard>" (a name no client can create, so no clash).
+std::string ShardCollectionName(std::string_view name, int32_t shard);
+// ValidateCollectionName, also accepting the shard names above.
+absl::Status ValidateLocalCollectionName(std::string_view name, std::string_view field);
+
 // Fills the defaults of `spec` and checks its ranges for vectors of `dim`;
 // INVALID_ARGUMENT naming the parameter ("index.ivf_pq.m: 7 does not divide
 // dim 128").
 absl::Status ResolveIndexSpec(int32_t dim, IndexSpec* spec);
 
-// Checks the name rule above and 1 <= dim <= kMaxDim, and resolves the
-// index spec in place (ResolveIndexSpec).
-absl::Status ValidateSchema(CollectionSchema* schema);
+// Checks the name rule above (with shard names when `shard_names`),
+// 1 <= dim <= kMaxDim and 1 <= shards <= kMaxShards, and resolves the index
+// spec in place (ResolveIndexSpec).
+absl::Status ValidateSchema(CollectionSchema* schema, bool shard_names = false);
 
 // Records an IVF index needs before it trains by itself: 39 per list (and
 // per PQ centroid), the minimum FAISS recommends for k-means.

@@ -62,6 +62,11 @@ struct SearchOptions {
   // that went away, a passed deadline): when it returns true the search
   // stops there with CANCELLED. Empty: never polled.
   std::function<bool()> cancelled;
+  // Serve under this metric version (0: the creation metric): the one in
+  // force or a staged one; FAILED_PRECONDITION otherwise. Unset: the one in
+  // force. A cluster's coordinator sets it so that every shard of one query
+  // answers under the same metric.
+  std::optional<int32_t> metric_version;
 };
 
 // Queries searched between two polls of SearchOptions::cancelled.
@@ -81,6 +86,7 @@ using SearchResults = std::vector<std::vector<SearchHit>>;
 // Records chosen by SampleRecords, with raw vectors.
 struct RecordSample {
   int32_t dim = 0;
+  int64_t population = 0;  // records in scope that the sample was drawn from
   std::vector<std::string> keys;
   std::vector<float> x;  // keys.size() x dim
   std::vector<std::optional<std::string>> labels;

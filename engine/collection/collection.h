@@ -28,6 +28,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -39,26 +40,16 @@
 #include "engine/base/record.h"
 #include "engine/base/search_types.h"
 #include "engine/base/writer_priority_mutex.h"
+#include "engine/collection/collection_handle.h"
 #include "engine/collection/record_catalogue.h"
-#include "engine/collection/record_source.h"
 #include "engine/index/vector_index.h"
 #include "engine/storage/store.h"
 
 namespace metricdb {
 
-struct CollectionStats {
-  int64_t record_count = 0;
-  int64_t label_count = 0;
-  int64_t index_memory_bytes = 0;
-  IndexStatus index;
-  bool index_building = false;  // a BuildIndex (or tombstone rebuild) is running
-  // Wall time of the last index build: at open (snapshot restore + replay,
-  // or a rebuild from the store), BuildIndex, a tombstone rebuild, or a
-  // metric activation.
-  double last_index_build_seconds = 0;
-};
 
-class Collection final : public RecordSource, public std::enable_shared_from_this<Collection> {
+class Collection final : public CollectionHandle,
+                         public std::enable_shared_from_this<Collection> {
  public:
   // Opens collection `id` of `store`. Its index comes from the snapshot at
   // `snapshot_path` when that is usable, plus a replay of what the store
@@ -90,7 +81,7 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
 
   // Stores the batch atomically; an existing key is replaced. Rejects an
   // empty batch, a key repeated in the batch, wrong dimensions, NaN/Inf.
-  absl::StatusOr<UpsertResult> Upsert(std::vector<Record> records);
+  absl::StatusOr<UpsertResult> Upsert(std::vector<Record> records) override;
 
   // Group commit: stores several batches with one durable write, each batch
   // still all or nothing. Batches are validated in order; the first invalid
@@ -104,9 +95,11 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   // Deletes the records named by `keys` and all records whose label is in
   // `labels`; returns how many were deleted. Unknown keys/labels are skipped.
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
-                                 absl::Span<const std::string> labels);
+                                 absl::Span<const std::string> labels) override;
 
-  // k nearest records for each query under the collection's metric.
+  // k nearest records for each query under the collection's metric; with
+  // options.metric_version, under that version, which must be the one in
+  // force or the staged one (PrepareMetric), else FAILED_PRECONDITION.
   absl::StatusOr<SearchResults> Search(absl::Span<const absl::Span<const float>> queries,
                                        const SearchOptions& options) const override;
 
@@ -114,9 +107,10 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   // a millisecond, so a server may run it on the thread that received it:
   // at most kMaxScanQueries queries, on an approximate index (HNSW, trained
   // IVF) or an exact one holding fewer than 2^20 values.
-  bool IsQuickSearch(int64_t queries) const;
+  bool IsQuickSearch(int64_t queries) const override;
 
   CollectionStats Stats() const;
+  absl::StatusOr<CollectionStats> ReadStats() const override { return Stats(); }
 
   // Builds a new index from the stored records beside the current one and
   // swaps it in; searches keep answering from the old index meanwhile,
@@ -124,7 +118,7 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   // schema is updated durably); without, the current index is rebuilt, and an
   // IVF index is trained now on what the collection holds (FAILED_PRECONDITION
   // if that is too little).
-  absl::Status BuildIndex(const std::optional<IndexSpec>& spec);
+  absl::Status BuildIndex(const std::optional<IndexSpec>& spec) override;
 
   // Checks `vectors` like Search checks queries (errors name `field`[i]) and
   // returns them in metric space (n x space->dim), under the metric in force.
@@ -145,6 +139,11 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
                                              const std::vector<std::string>& labels, int64_t max,
                                              uint64_t seed) const override;
+  // Positions [offset, offset + limit) of that sample (reading only those
+  // records), for callers that page through a large one.
+  absl::StatusOr<RecordSample> SamplePage(LabelScope scope, const std::vector<std::string>& labels,
+                                          int64_t max, uint64_t seed, int64_t offset,
+                                          int64_t limit) const;
 
   // Metric versions (stored in Store, numbered from 1).
   absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) override;
@@ -163,7 +162,19 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   // meanwhile, writers wait. NOT_FOUND for an unknown version;
   // INVALID_ARGUMENT if the index spec does not fit the map's d_out (IVF_PQ
   // m must divide it). On any error the metric in force is unchanged.
+  // A version staged by PrepareMetric is swapped in at once.
   absl::Status ActivateMetric(int32_t version) override;
+
+  // The first phase of a two-phase activation (a cluster's shards): builds
+  // the index of metric version `version` beside the current one and keeps
+  // both, writes going to both, until ActivateMetric(version) swaps it in
+  // (or another PrepareMetric replaces it). Searches choose between them by
+  // SearchOptions::metric_version, so no query mixes two metrics while the
+  // shards switch one by one. Errors as ActivateMetric; the staged index is
+  // not in snapshots (a restart forgets it).
+  absl::Status PrepareMetric(int32_t version);
+  // The staged version, 0 if none.
+  int32_t staged_metric_version() const;
 
   // Removes the collection from Store; afterwards every call is NOT_FOUND.
   // A background rebuild is cancelled and waited for first.
@@ -209,6 +220,17 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   // schema when it changes. `train`: train an IVF index now.
   absl::Status RebuildIndex(IndexSpec spec, int32_t metric_version,
                             std::shared_ptr<const LinearMap> map, bool train);
+  // Builds an index of `spec` (resolved in place) over the stored records
+  // under `map` (requires write_mu_); sets *seconds to the build's wall time.
+  absl::StatusOr<std::unique_ptr<VectorIndex>> BuildBeside(IndexSpec* spec, const LinearMap* map,
+                                                           bool train, double* seconds);
+  // Adds the rows of `ids` not in `superseded` to the staged index (requires
+  // write_mu_ and mu_).
+  absl::Status AddToStaged(const std::vector<int64_t>& ids,
+                           const std::unordered_set<int64_t>& superseded,
+                           const std::vector<float>& rows);
+  // The map of stored metric version `version` (null for 0), validated.
+  absl::StatusOr<std::shared_ptr<const LinearMap>> LoadMap(int32_t version) const;
   // Validates one upsert batch; fills `prepared` with its raw vectors
   // (rows x dim).
   absl::Status ValidateBatch(const std::vector<Record>& records,
@@ -243,6 +265,14 @@ class Collection final : public RecordSource, public std::enable_shared_from_thi
   std::shared_ptr<const LinearMap> map_;  // of metric_version_; also under write_mu_
   double last_build_seconds_ = 0;         // under mu_
   std::unique_ptr<VectorIndex> index_;
+  // A metric version staged by PrepareMetric (its map and index); also
+  // under write_mu_.
+  struct Staged {
+    int32_t version = 0;
+    std::shared_ptr<const LinearMap> map;
+    std::unique_ptr<VectorIndex> index;
+  };
+  std::unique_ptr<Staged> staged_;
   RecordCatalogue catalogue_;                       // changed under write_mu_ and mu_
   std::shared_ptr<const StoreReadView> read_view_;  // matches the index
 };

@@ -17,39 +17,79 @@ absl::Status Collection::BuildIndex(const std::optional<IndexSpec>& requested) {
                       /*train=*/true);
 }
 
-absl::Status Collection::ActivateMetric(int32_t version) {
+absl::StatusOr<std::shared_ptr<const LinearMap>> Collection::LoadMap(int32_t version) const {
   if (version < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "version: must be 0 (the creation metric) or a metric version, got ", version));
   }
-  std::shared_ptr<const LinearMap> map;
-  if (version > 0) {
-    auto v = store_->GetMetricVersion(id_, version);
-    if (!v.ok()) return v.status();
-    if (auto s = v->map.Validate(schema_.dim, "map"); !s.ok()) {
-      return absl::DataLossError(absl::StrCat("metric version ", version, ": ", s.message()));
-    }
-    map = std::make_shared<const LinearMap>(std::move(v->map));
+  if (version == 0) return std::shared_ptr<const LinearMap>();
+  auto v = store_->GetMetricVersion(id_, version);
+  if (!v.ok()) return v.status();
+  if (auto s = v->map.Validate(schema_.dim, "map"); !s.ok()) {
+    return absl::DataLossError(absl::StrCat("metric version ", version, ": ", s.message()));
   }
+  return std::make_shared<const LinearMap>(std::move(v->map));
+}
+
+absl::Status Collection::ActivateMetric(int32_t version) {
+  auto map = LoadMap(version);
+  if (!map.ok()) return map.status();
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return NotFound();
   const CollectionSchema current = schema();
   if (current.metric_version == version) return absl::OkStatus();
-  return RebuildIndex(current.index, version, std::move(map), /*train=*/false);
+  if (staged_ && staged_->version == version) {
+    CollectionSchema next = current;
+    next.metric_version = version;
+    if (auto s = store_->UpdateSchema(id_, next); !s.ok()) return s;
+    std::unique_lock<WriterPriorityMutex> lock(mu_);
+    index_ = std::move(staged_->index);
+    map_ = std::move(staged_->map);
+    metric_version_ = version;
+    staged_.reset();
+    ++changes_since_snapshot_;
+    return absl::OkStatus();
+  }
+  return RebuildIndex(current.index, version, std::move(*map), /*train=*/false);
 }
 
-absl::Status Collection::RebuildIndex(IndexSpec spec, int32_t metric_version,
-                                      std::shared_ptr<const LinearMap> map, bool train) {
+absl::Status Collection::PrepareMetric(int32_t version) {
+  auto map = LoadMap(version);
+  if (!map.ok()) return map.status();
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (dropped_) return NotFound();
+  if (staged_ && staged_->version == version) return absl::OkStatus();
+  IndexSpec spec = schema().index;
+  double seconds = 0;
+  auto index = BuildBeside(&spec, map->get(), /*train=*/false, &seconds);
+  if (!index.ok()) return index.status();
+  auto staged = std::make_unique<Staged>();
+  staged->version = version;
+  staged->map = std::move(*map);
+  staged->index = std::move(*index);
+  std::unique_lock<WriterPriorityMutex> lock(mu_);
+  staged_ = std::move(staged);
+  return absl::OkStatus();
+}
+
+int32_t Collection::staged_metric_version() const {
+  std::shared_lock<WriterPriorityMutex> lock(mu_);
+  return staged_ ? staged_->version : 0;
+}
+
+absl::StatusOr<std::unique_ptr<VectorIndex>> Collection::BuildBeside(IndexSpec* spec,
+                                                                     const LinearMap* map,
+                                                                     bool train, double* seconds) {
   // Requires write_mu_: writers wait while the new index is built from the
-  // store; searches keep using the old one until the swap.
-  const CollectionSchema index_schema = IndexSchema(spec, map.get());
-  if (auto s = ResolveIndexSpec(index_schema.dim, &spec); !s.ok()) {
+  // store; searches keep using the old one.
+  const CollectionSchema index_schema = IndexSchema(*spec, map);
+  if (auto s = ResolveIndexSpec(index_schema.dim, spec); !s.ok()) {
     if (map == nullptr) return s;
     return absl::Status(s.code(), absl::StrCat(s.message(), " (the index holds vectors of the ",
                                                "metric's d_out = ", map->d_out, ")"));
   }
   const auto start = std::chrono::steady_clock::now();
-  auto index = MakeVectorIndex(IndexSchema(spec, map.get()));
+  auto index = MakeVectorIndex(IndexSchema(*spec, map));
   if (!index.ok()) return index.status();
   building_ = true;
   struct Done {
@@ -57,13 +97,23 @@ absl::Status Collection::RebuildIndex(IndexSpec spec, int32_t metric_version,
     ~Done() { flag = false; }
   } done{building_};
   if (auto s = ScanIntoIndex(
-          index->get(), map.get(), [](int64_t) { return true; }, [](int64_t, Record&&) {});
+          index->get(), map, [](int64_t) { return true; }, [](int64_t, Record&&) {});
       !s.ok()) {
     return s;
   }
   if (train) {
     if (auto s = (*index)->Train(); !s.ok()) return s;
   }
+  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return index;
+}
+
+absl::Status Collection::RebuildIndex(IndexSpec spec, int32_t metric_version,
+                                      std::shared_ptr<const LinearMap> map, bool train) {
+  // Requires write_mu_.
+  double seconds = 0;
+  auto index = BuildBeside(&spec, map.get(), train, &seconds);
+  if (!index.ok()) return index.status();
   const CollectionSchema before = schema();
   CollectionSchema next = before;
   next.index = spec;
@@ -76,8 +126,7 @@ absl::Status Collection::RebuildIndex(IndexSpec spec, int32_t metric_version,
   index_spec_ = spec;
   metric_version_ = metric_version;
   map_ = std::move(map);
-  last_build_seconds_ =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  last_build_seconds_ = seconds;
   ++changes_since_snapshot_;
   return absl::OkStatus();
 }

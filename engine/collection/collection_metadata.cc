@@ -10,6 +10,13 @@ namespace metricdb {
 absl::StatusOr<RecordSample> Collection::SampleRecords(LabelScope scope,
                                                        const std::vector<std::string>& labels,
                                                        int64_t max, uint64_t seed) const {
+  return SamplePage(scope, labels, max, seed, 0, max);
+}
+
+absl::StatusOr<RecordSample> Collection::SamplePage(LabelScope scope,
+                                                    const std::vector<std::string>& labels,
+                                                    int64_t max, uint64_t seed, int64_t offset,
+                                                    int64_t limit) const {
   std::vector<int64_t> ids;
   std::shared_ptr<const StoreReadView> view;
   {
@@ -19,16 +26,21 @@ absl::StatusOr<RecordSample> Collection::SampleRecords(LabelScope scope,
     view = read_view_;
   }
   std::sort(ids.begin(), ids.end());
+  const int64_t population = int64_t(ids.size());
   if (int64_t(ids.size()) > max) {
     std::mt19937_64 rng(seed);
     std::shuffle(ids.begin(), ids.end(), rng);
     ids.resize(max);
     std::sort(ids.begin(), ids.end());
   }
+  const int64_t from = std::min(int64_t(ids.size()), std::max<int64_t>(0, offset));
+  const int64_t to = std::min(int64_t(ids.size()), from + std::max<int64_t>(0, limit));
+  ids = std::vector<int64_t>(ids.begin() + from, ids.begin() + to);
   auto stored = store_->GetRecords(id_, ids, view.get());
   if (!stored.ok()) return stored.status();
   RecordSample out;
   out.dim = schema_.dim;
+  out.population = population;
   out.x.reserve(ids.size() * size_t(out.dim));
   for (auto& rec : *stored) {
     if (!rec) return absl::InternalError("indexed record missing from store");

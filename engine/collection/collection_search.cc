@@ -76,15 +76,28 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
     bool none = false;
     const std::unique_ptr<IdFilter> filter =
         catalogue_.SearchFilter(options.scope, options.labels, &none);
+    // The index and map of the metric version asked for: the one in force,
+    // or the staged one of a two-phase activation.
+    const VectorIndex* index = index_.get();
+    const LinearMap* map = map_.get();
+    if (options.metric_version && *options.metric_version != metric_version_) {
+      if (!staged_ || staged_->version != *options.metric_version) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "metric_version: ", *options.metric_version, " is neither in force (",
+            metric_version_, ") nor staged on collection \"", schema_.name, "\""));
+      }
+      index = staged_->index.get();
+      map = staged_->map.get();
+    }
     if (none) return results;  // no record is in scope
-    ToIndexForm(map_.get(), &prepared);
-    if (map_ != nullptr) {
-      if (auto o = FirstOverflow(prepared.data(), n, size_t(map_->d_out))) {
+    ToIndexForm(map, &prepared);
+    if (map != nullptr) {
+      if (auto o = FirstOverflow(prepared.data(), n, size_t(map->d_out))) {
         return absl::InvalidArgumentError(OverflowMessage(absl::StrCat("queries[", o->row, "]"),
                                                           "the active metric's map", o->norm));
       }
     }
-    const Metric index_metric = map_ ? Metric::kL2 : schema_.metric;
+    const Metric index_metric = map ? Metric::kL2 : schema_.metric;
     const size_t index_dim = prepared.size() / size_t(n);
     const int64_t chunk = options.cancelled ? kCancelCheckQueries : n;
     std::vector<float> chunk_raw;
@@ -95,7 +108,7 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
             absl::StrCat("search cancelled after ", first, " of ", n, " queries"));
       }
       const int64_t m = std::min(chunk, n - first);
-      if (auto s = index_->Search(prepared.data() + size_t(first) * index_dim, m, k, filter.get(),
+      if (auto s = index->Search(prepared.data() + size_t(first) * index_dim, m, k, filter.get(),
                                   options.tuning, &chunk_raw, &chunk_ids);
           !s.ok()) {
         return s;

@@ -34,6 +34,12 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
 
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return {{}, NotFound()};
+  // A staged metric's index (PrepareMetric) gets the rows in its own form.
+  std::vector<std::vector<float>> staged_rows;
+  if (staged_) {
+    staged_rows = prepared;
+    for (auto& rows : staged_rows) ToIndexForm(staged_->map.get(), &rows);
+  }
   // The rows in index form under the map in force (map_ changes only under
   // write_mu_, which this writer holds); a batch the map sends beyond float
   // range is refused with those after it.
@@ -95,10 +101,12 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
   const size_t index_dim = map_ ? size_t(map_->d_out) : dim;
   std::unique_lock<WriterPriorityMutex> lock(mu_);
   absl::Status s = index_->Remove(old_ids);
+  if (staged_ && s.ok()) s = staged_->index->Remove(old_ids);
   for (int64_t id : old_ids) catalogue_.Remove(id);
   for (size_t b = 0; b < valid; ++b) {
     std::vector<int64_t>& ids = new_ids[b];
     std::vector<float>& rows = prepared[b];
+    if (staged_ && s.ok()) s = AddToStaged(ids, superseded, staged_rows[b]);
     if (!superseded.empty()) {  // drop rows replaced later in the group
       size_t kept = 0;
       for (size_t i = 0; i < ids.size(); ++i) {
@@ -129,6 +137,21 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
   return out;
 }
 
+absl::Status Collection::AddToStaged(const std::vector<int64_t>& ids,
+                                     const std::unordered_set<int64_t>& superseded,
+                                     const std::vector<float>& rows) {
+  const size_t d = size_t(staged_->map ? staged_->map->d_out : schema_.dim);
+  if (superseded.empty()) return staged_->index->Add(ids, rows.data());
+  std::vector<int64_t> kept_ids;
+  std::vector<float> kept_rows;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (superseded.count(ids[i])) continue;
+    kept_ids.push_back(ids[i]);
+    kept_rows.insert(kept_rows.end(), rows.begin() + i * d, rows.begin() + (i + 1) * d);
+  }
+  return staged_->index->Add(kept_ids, kept_rows.data());
+}
+
 absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
                                            absl::Span<const std::string> labels) {
   if (keys.empty() && labels.empty()) {
@@ -156,6 +179,7 @@ absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
 
   std::unique_lock<WriterPriorityMutex> lock(mu_);
   absl::Status s = index_->Remove(ids);
+  if (staged_ && s.ok()) s = staged_->index->Remove(ids);
   for (int64_t id : ids) catalogue_.Remove(id);
   read_view_ = std::move(view);
   MaybeScheduleRebuildLocked();

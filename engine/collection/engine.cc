@@ -111,7 +111,12 @@ absl::Status Engine::SnapshotAll() {
 absl::StatusOr<std::shared_ptr<Collection>> Engine::CreateCollection(
     const CollectionSchema& requested) {
   CollectionSchema schema = requested;
-  if (auto s = ValidateSchema(&schema); !s.ok()) return s;
+  if (auto s = ValidateSchema(&schema, /*shard_names=*/true); !s.ok()) return s;
+  if (schema.shards != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("schema.shards: a single node serves a collection as 1 shard, got ",
+                     schema.shards, " (start the servers with --cluster-etcd to shard)"));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (collections_.count(schema.name)) {
     return absl::AlreadyExistsError(
@@ -126,7 +131,7 @@ absl::StatusOr<std::shared_ptr<Collection>> Engine::CreateCollection(
 }
 
 absl::StatusOr<std::shared_ptr<Collection>> Engine::GetCollection(std::string_view name) const {
-  if (auto s = ValidateCollectionName(name, "collection"); !s.ok()) return s;
+  if (auto s = ValidateLocalCollectionName(name, "collection"); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {
@@ -144,7 +149,7 @@ std::vector<std::shared_ptr<Collection>> Engine::ListCollections() const {
 }
 
 absl::Status Engine::DropCollection(std::string_view name) {
-  if (auto s = ValidateCollectionName(name); !s.ok()) return s;
+  if (auto s = ValidateLocalCollectionName(name, "name"); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {

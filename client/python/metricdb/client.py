@@ -42,6 +42,8 @@ class CollectionInfo:
     records: int
     labels: int
     index_memory_bytes: int
+    shards: int = 1
+
 
 
 @dataclasses.dataclass
@@ -206,14 +208,15 @@ class Client:
         return CollectionInfo(s.name, s.dim, _METRIC_NAMES.get(s.metric, "?"),
                               _METRIC_NAMES.get(s.active_metric, "?"), s.metric_version,
                               s.index.WhichOneof("kind") or "flat", st.record_count,
-                              st.label_count, st.index_memory_bytes)
+                              st.label_count, st.index_memory_bytes, s.shards or 1)
 
     def create_collection(self, name: str, dim: int, metric: str = "l2",
-                          index: Optional[dict] = None) -> CollectionInfo:
-        """index: None (flat) or e.g. {"hnsw": {"m": 32}}, {"ivf_flat": {"nlist": 256}}."""
+                          index: Optional[dict] = None, shards: int = 1) -> CollectionInfo:
+        """index: None (flat) or e.g. {"hnsw": {"m": 32}}, {"ivf_flat": {"nlist": 256}}.
+        shards > 1 needs a cluster (servers started with --cluster-etcd)."""
         if metric not in _METRICS:
             raise ValueError("metric must be one of %s" % sorted(_METRICS))
-        schema = pb.CollectionSchema(name=name, dim=dim, metric=_METRICS[metric])
+        schema = pb.CollectionSchema(name=name, dim=dim, metric=_METRICS[metric], shards=shards)
         for kind, params in (index or {}).items():
             getattr(schema.index, kind).SetInParent()
             for k, v in params.items():
@@ -231,6 +234,17 @@ class Client:
 
     def drop_collection(self, name: str) -> None:
         self._call(self._stub.DropCollection, pb.DropCollectionRequest(name=name))
+
+    def cluster_status(self) -> dict:
+        """Nodes (with their leases) and where each shard lives; {"cluster": False}
+        on a single node."""
+        r = self._call(self._stub.ClusterStatus, pb.ClusterStatusRequest())
+        return {"cluster": r.cluster, "node_id": r.node_id, "prefix": r.prefix,
+                "nodes": [{"id": n.id, "address": n.address, "lease_id": n.lease_id,
+                           "lease_ttl_seconds": n.lease_ttl_seconds, "self": n.self}
+                          for n in r.nodes],
+                "shards": [{"collection": s.collection, "shard": s.shard, "node": s.node,
+                            "node_alive": s.node_alive} for s in r.shards]}
 
     # ---- records -----------------------------------------------------------
 

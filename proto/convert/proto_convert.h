@@ -1,13 +1,14 @@
-// Conversions between metricdb.v1 messages and engine types. Shape checks
+// Conversions between metricdb.v1 messages and engine types (used by the
+// server's adapters and by the cluster's node-to-node calls). Shape checks
 // that only the wire format can get wrong (an unknown enum value) happen
 // here; everything else is validated once, by the engine.
-#ifndef METRICDB_SERVER_PROTO_CONVERT_H_
-#define METRICDB_SERVER_PROTO_CONVERT_H_
+#ifndef METRICDB_PROTO_CONVERT_PROTO_CONVERT_H_
+#define METRICDB_PROTO_CONVERT_PROTO_CONVERT_H_
 
 #include "absl/status/statusor.h"
 #include "engine/base/collection_schema.h"
 #include "engine/base/record.h"
-#include "engine/collection/collection.h"
+#include "engine/collection/collection_handle.h"
 #include "metricdb/v1/metricdb.pb.h"
 
 namespace metricdb {
@@ -20,11 +21,15 @@ void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto);
 // A collection as clients see it: its schema in force and its stats.
 void ToProto(const CollectionSchema& schema, const CollectionStats& stats,
              v1::CollectionInfo* proto);
+// The same for `collection` now (its stats can fail in a cluster).
+absl::Status ToProto(const CollectionHandle& collection, v1::CollectionInfo* proto);
 
 Record FromProto(const v1::Record& proto);
 void ToProto(const Record& record, v1::Record* proto);
 void ToProto(SearchHit&& hit, v1::Hit* proto);
+SearchHit FromProto(v1::Hit&& proto);
+CollectionStats FromProto(const v1::CollectionStats& proto);
 
 }  // namespace metricdb
 
-#endif  // METRICDB_SERVER_PROTO_CONVERT_H_
+#endif  // METRICDB_PROTO_CONVERT_PROTO_CONVERT_H_

@@ -1,4 +1,4 @@
-#include "server/proto_convert.h"
+#include "proto/convert/proto_convert.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -8,6 +8,7 @@ absl::StatusOr<CollectionSchema> FromProto(const v1::CollectionSchema& proto) {
   CollectionSchema schema;
   schema.name = proto.name();
   schema.dim = proto.dim();
+  schema.shards = proto.shards() == 0 ? 1 : proto.shards();
   switch (proto.metric()) {
     case v1::L2:
       schema.metric = Metric::kL2;
@@ -90,6 +91,7 @@ void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto) {
   proto->set_active_metric(schema.metric_version > 0 ? v1::MAHALANOBIS
                                                      : static_cast<v1::Metric>(schema.metric));
   proto->set_metric_version(schema.metric_version);
+  proto->set_shards(schema.shards);
   ToProto(schema.index, proto->mutable_index());
 }
 
@@ -128,6 +130,36 @@ void ToProto(SearchHit&& hit, v1::Hit* proto) {
   proto->set_distance(hit.distance);
   proto->mutable_vector()->Add(hit.vector.begin(), hit.vector.end());
   proto->mutable_attributes()->insert(hit.attributes.begin(), hit.attributes.end());
+}
+
+absl::Status ToProto(const CollectionHandle& collection, v1::CollectionInfo* proto) {
+  auto stats = collection.ReadStats();
+  if (!stats.ok()) return stats.status();
+  ToProto(collection.schema(), *stats, proto);
+  return absl::OkStatus();
+}
+
+CollectionStats FromProto(const v1::CollectionStats& proto) {
+  CollectionStats stats;
+  stats.record_count = proto.record_count();
+  stats.label_count = proto.label_count();
+  stats.index_memory_bytes = proto.index_memory_bytes();
+  stats.index.trained = proto.index_trained();
+  stats.index.trained_on = proto.index_trained_on();
+  stats.index.tombstones = proto.index_tombstones();
+  stats.index_building = proto.index_building();
+  stats.last_index_build_seconds = proto.last_index_build_seconds();
+  return stats;
+}
+
+SearchHit FromProto(v1::Hit&& proto) {
+  SearchHit hit;
+  hit.key = std::move(*proto.mutable_key());
+  if (proto.has_label()) hit.label = std::move(*proto.mutable_label());
+  hit.distance = proto.distance();
+  hit.vector.assign(proto.vector().begin(), proto.vector().end());
+  hit.attributes.insert(proto.attributes().begin(), proto.attributes().end());
+  return hit;
 }
 
 }  // namespace metricdb

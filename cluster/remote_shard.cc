@@ -1,0 +1,242 @@
+#include "cluster/remote_shard.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "proto/convert/proto_convert.h"
+#include "proto/convert/status_convert.h"
+
+namespace metricdb {
+
+namespace cv1 = cluster::v1;
+
+std::shared_ptr<grpc::Channel> NodeChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<grpc::ClientContext> RemoteShard::Context(int timeout_ms) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+  return context;
+}
+
+absl::Status RemoteShard::Failed(const grpc::Status& s) const {
+  absl::StatusCode code = static_cast<absl::StatusCode>(s.error_code());
+  // A node that is gone or too slow: the shard is unavailable, whatever the
+  // transport called it.
+  if (code == absl::StatusCode::kDeadlineExceeded || code == absl::StatusCode::kCancelled) {
+    code = absl::StatusCode::kUnavailable;
+  }
+  // The caller's own mistakes read as on a single node; anything else names
+  // the shard and its node.
+  if (code == absl::StatusCode::kInvalidArgument) return absl::Status(code, s.error_message());
+  return absl::Status(code, absl::StrCat(where_, ": ", s.error_message()));
+}
+
+absl::StatusOr<CollectionSchema> RemoteShard::ReadSchema() const {
+  cv1::ShardRef request;
+  request.set_collection(collection_);
+  v1::CollectionInfo info;
+  auto context = Context(options_.read_timeout_ms);
+  if (auto s = stub_->GetShard(context.get(), request, &info); !s.ok()) return Failed(s);
+  return FromProto(info.schema());
+}
+
+absl::StatusOr<CollectionStats> RemoteShard::ReadStats() const {
+  cv1::ShardRef request;
+  request.set_collection(collection_);
+  v1::CollectionInfo info;
+  auto context = Context(options_.read_timeout_ms);
+  if (auto s = stub_->GetShard(context.get(), request, &info); !s.ok()) return Failed(s);
+  return FromProto(info.stats());
+}
+
+absl::StatusOr<SearchResults> RemoteShard::Search(absl::Span<const absl::Span<const float>> queries,
+                                                  const SearchOptions& options) const {
+  cv1::ShardSearchRequest request;
+  v1::SearchRequest* r = request.mutable_request();
+  r->set_collection(collection_);
+  for (const auto& q : queries) r->add_queries()->mutable_values()->Add(q.begin(), q.end());
+  r->set_k(options.k);
+  for (const auto& l : options.labels) r->add_labels(l);
+  r->set_include_vectors(options.include_vectors);
+  r->set_include_attributes(options.include_attributes);
+  r->mutable_params()->set_ef_search(options.tuning.ef_search);
+  r->mutable_params()->set_nprobe(options.tuning.nprobe);
+  request.set_scope(int(options.scope));
+  if (options.metric_version) request.set_metric_version(*options.metric_version);
+  v1::SearchResponse response;
+  auto context = Context(options_.read_timeout_ms);
+  if (auto s = stub_->Search(context.get(), request, &response); !s.ok()) return Failed(s);
+  SearchResults results(response.results_size());
+  for (int q = 0; q < response.results_size(); ++q) {
+    for (auto& hit : *response.mutable_results(q)->mutable_hits()) {
+      results[q].push_back(FromProto(std::move(hit)));
+    }
+  }
+  return results;
+}
+
+absl::StatusOr<GetResult> RemoteShard::Get(absl::Span<const std::string> keys,
+                                           bool include_vectors) const {
+  v1::GetRequest request;
+  request.set_collection(collection_);
+  for (const auto& k : keys) request.add_keys(k);
+  request.set_include_vectors(include_vectors);
+  v1::GetResponse response;
+  auto context = Context(options_.read_timeout_ms);
+  if (auto s = stub_->Get(context.get(), request, &response); !s.ok()) return Failed(s);
+  GetResult result;
+  for (const auto& r : response.records()) result.records.push_back(FromProto(r));
+  result.missing_keys.assign(response.missing_keys().begin(), response.missing_keys().end());
+  return result;
+}
+
+GroupUpsertResult RemoteShard::UpsertGroup(std::vector<std::vector<Record>> batches) {
+  cv1::UpsertGroupRequest request;
+  request.set_collection(collection_);
+  for (const auto& batch : batches) {
+    auto* b = request.add_batches();
+    for (const Record& r : batch) ToProto(r, b->add_records());
+  }
+  cv1::UpsertGroupResponse response;
+  auto context = Context(options_.write_timeout_ms);
+  if (auto s = stub_->UpsertGroup(context.get(), request, &response); !s.ok()) {
+    return {{}, Failed(s)};
+  }
+  GroupUpsertResult out;
+  for (const auto& r : response.results()) out.results.push_back({r.inserted(), r.replaced()});
+  if (response.error_code() != 0) {
+    out.error = absl::Status(static_cast<absl::StatusCode>(response.error_code()),
+                             absl::StrCat(where_, ": ", response.error_message()));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> RemoteShard::Delete(absl::Span<const std::string> keys,
+                                            absl::Span<const std::string> labels) {
+  v1::DeleteRequest request;
+  request.set_collection(collection_);
+  for (const auto& k : keys) request.add_keys(k);
+  for (const auto& l : labels) request.add_labels(l);
+  v1::DeleteResponse response;
+  auto context = Context(options_.write_timeout_ms);
+  if (auto s = stub_->Delete(context.get(), request, &response); !s.ok()) return Failed(s);
+  return response.deleted();
+}
+
+absl::Status RemoteShard::BuildIndex(const std::optional<IndexSpec>& spec) {
+  v1::BuildIndexRequest request;
+  request.set_name(collection_);
+  if (spec) ToProto(*spec, request.mutable_index());
+  cv1::Empty response;
+  auto context = Context(options_.long_timeout_ms);
+  if (auto s = stub_->BuildIndex(context.get(), request, &response); !s.ok()) return Failed(s);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RecordSample> RemoteShard::SampleRecords(LabelScope scope,
+                                                        const std::vector<std::string>& labels,
+                                                        int64_t max, uint64_t seed,
+                                                        int64_t offset, int64_t limit) const {
+  cv1::SampleRequest request;
+  request.set_collection(collection_);
+  request.set_scope(int(scope));
+  for (const auto& l : labels) request.add_labels(l);
+  request.set_max(max);
+  request.set_seed(seed);
+  request.set_offset(offset);
+  request.set_limit(limit);
+  cv1::SampleResponse response;
+  auto context = Context(options_.read_timeout_ms);
+  if (auto s = stub_->SampleRecords(context.get(), request, &response); !s.ok()) {
+    return Failed(s);
+  }
+  RecordSample sample;
+  sample.dim = response.dim();
+  sample.population = response.population();
+  sample.keys.assign(response.keys().begin(), response.keys().end());
+  sample.x.assign(response.x().begin(), response.x().end());
+  for (int i = 0; i < response.labels_size(); ++i) {
+    if (response.has_label(i)) {
+      sample.labels.emplace_back(response.labels(i));
+    } else {
+      sample.labels.emplace_back();
+    }
+  }
+  return sample;
+}
+
+absl::StatusOr<int32_t> RemoteShard::AddMetricVersion(StoredMetricVersion version) {
+  cv1::MetricVersionBytes request;
+  request.set_collection(collection_);
+  request.set_encoded(EncodeStoredMetricVersion(version));
+  cv1::MetricVersionRef response;
+  auto context = Context(options_.write_timeout_ms);
+  if (auto s = stub_->AddMetricVersion(context.get(), request, &response); !s.ok()) {
+    return Failed(s);
+  }
+  return response.version();
+}
+
+absl::StatusOr<std::vector<StoredMetricVersion>> RemoteShard::ListMetricVersions(
+    bool include_maps) const {
+  cv1::ListVersionsRequest request;
+  request.set_collection(collection_);
+  request.set_include_maps(include_maps);
+  cv1::ListVersionsResponse response;
+  auto context = Context(options_.read_timeout_ms);
+  if (auto s = stub_->ListMetricVersions(context.get(), request, &response); !s.ok()) {
+    return Failed(s);
+  }
+  std::vector<StoredMetricVersion> out;
+  for (const auto& bytes : response.encoded()) {
+    auto v = DecodeStoredMetricVersion(bytes);
+    if (!v.ok()) return v.status();
+    out.push_back(std::move(*v));
+  }
+  return out;
+}
+
+absl::StatusOr<StoredMetricVersion> RemoteShard::GetMetricVersion(int32_t version) const {
+  cv1::MetricVersionRef request;
+  request.set_collection(collection_);
+  request.set_version(version);
+  cv1::MetricVersionBytes response;
+  auto context = Context(options_.read_timeout_ms);
+  if (auto s = stub_->GetMetricVersion(context.get(), request, &response); !s.ok()) {
+    return Failed(s);
+  }
+  return DecodeStoredMetricVersion(response.encoded());
+}
+
+absl::Status RemoteShard::PrepareMetric(int32_t version) {
+  cv1::MetricVersionRef request;
+  request.set_collection(collection_);
+  request.set_version(version);
+  cv1::Empty response;
+  auto context = Context(options_.long_timeout_ms);
+  if (auto s = stub_->PrepareMetric(context.get(), request, &response); !s.ok()) return Failed(s);
+  return absl::OkStatus();
+}
+
+absl::Status RemoteShard::ActivateMetric(int32_t version) {
+  cv1::MetricVersionRef request;
+  request.set_collection(collection_);
+  request.set_version(version);
+  cv1::Empty response;
+  auto context = Context(options_.long_timeout_ms);
+  if (auto s = stub_->ActivateMetric(context.get(), request, &response); !s.ok()) {
+    return Failed(s);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace metricdb

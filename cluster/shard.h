@@ -1,0 +1,103 @@
+// Shard: one shard of a cluster collection as its coordinator sees it — the
+// local collection that holds it on this node (LocalShard), or the same
+// calls made to the node that holds it (RemoteShard, cluster/remote_shard.h).
+// Methods have the contracts of the Collection methods of the same name;
+// RemoteShard adds UNAVAILABLE naming the shard and its node when that node
+// cannot be reached.
+#ifndef METRICDB_CLUSTER_SHARD_H_
+#define METRICDB_CLUSTER_SHARD_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/collection/collection.h"
+#include "engine/collection/engine.h"
+
+namespace metricdb {
+
+class Shard {
+ public:
+  virtual ~Shard() = default;
+  // "shard 2 of faces on node n3 (127.0.0.1:7002)", for errors.
+  virtual const std::string& where() const = 0;
+
+  virtual absl::StatusOr<CollectionSchema> ReadSchema() const = 0;
+  virtual absl::StatusOr<CollectionStats> ReadStats() const = 0;
+  virtual absl::StatusOr<SearchResults> Search(absl::Span<const absl::Span<const float>> queries,
+                                               const SearchOptions& options) const = 0;
+  virtual absl::StatusOr<GetResult> Get(absl::Span<const std::string> keys,
+                                        bool include_vectors) const = 0;
+  virtual GroupUpsertResult UpsertGroup(std::vector<std::vector<Record>> batches) = 0;
+  virtual absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
+                                         absl::Span<const std::string> labels) = 0;
+  virtual absl::Status BuildIndex(const std::optional<IndexSpec>& spec) = 0;
+  // The records of the shard's deterministic seeded sample (as
+  // Collection::SampleRecords with `max`) at positions [offset, offset +
+  // limit): a caller pages through a large sample.
+  virtual absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
+                                                     const std::vector<std::string>& labels,
+                                                     int64_t max, uint64_t seed, int64_t offset,
+                                                     int64_t limit) const = 0;
+  virtual absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) = 0;
+  virtual absl::StatusOr<std::vector<StoredMetricVersion>> ListMetricVersions(
+      bool include_maps) const = 0;
+  virtual absl::StatusOr<StoredMetricVersion> GetMetricVersion(int32_t version) const = 0;
+  virtual absl::Status PrepareMetric(int32_t version) = 0;
+  virtual absl::Status ActivateMetric(int32_t version) = 0;
+};
+
+// A shard held by this node: a collection of its Engine.
+class LocalShard final : public Shard {
+ public:
+  LocalShard(std::shared_ptr<Collection> collection, std::string where)
+      : c_(std::move(collection)), where_(std::move(where)) {}
+
+  const std::string& where() const override { return where_; }
+  absl::StatusOr<CollectionSchema> ReadSchema() const override { return c_->schema(); }
+  absl::StatusOr<CollectionStats> ReadStats() const override { return c_->Stats(); }
+  absl::StatusOr<SearchResults> Search(absl::Span<const absl::Span<const float>> queries,
+                                       const SearchOptions& options) const override {
+    return c_->Search(queries, options);
+  }
+  absl::StatusOr<GetResult> Get(absl::Span<const std::string> keys,
+                                bool include_vectors) const override {
+    return c_->Get(keys, include_vectors);
+  }
+  GroupUpsertResult UpsertGroup(std::vector<std::vector<Record>> batches) override {
+    return c_->UpsertGroup(std::move(batches));
+  }
+  absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
+                                 absl::Span<const std::string> labels) override {
+    return c_->Delete(keys, labels);
+  }
+  absl::Status BuildIndex(const std::optional<IndexSpec>& spec) override {
+    return c_->BuildIndex(spec);
+  }
+  absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
+                                             const std::vector<std::string>& labels, int64_t max,
+                                             uint64_t seed, int64_t offset,
+                                             int64_t limit) const override;
+  absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) override {
+    return c_->AddMetricVersion(std::move(version));
+  }
+  absl::StatusOr<std::vector<StoredMetricVersion>> ListMetricVersions(
+      bool include_maps) const override {
+    return c_->ListMetricVersions(include_maps);
+  }
+  absl::StatusOr<StoredMetricVersion> GetMetricVersion(int32_t version) const override {
+    return c_->GetMetricVersion(version);
+  }
+  absl::Status PrepareMetric(int32_t version) override { return c_->PrepareMetric(version); }
+  absl::Status ActivateMetric(int32_t version) override { return c_->ActivateMetric(version); }
+
+ private:
+  const std::shared_ptr<Collection> c_;
+  const std::string where_;
+};
+
+}  // namespace metricdb
+
+#endif  // METRICDB_CLUSTER_SHARD_H_

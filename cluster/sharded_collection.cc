@@ -1,0 +1,369 @@
+// ShardedCollection: reads, writes and stats across shards.
+#include "cluster/sharded_collection.h"
+
+#include <algorithm>
+#include <future>
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/collection/vector_form.h"
+
+namespace metricdb {
+
+absl::StatusOr<std::shared_ptr<ShardedCollection>> ShardedCollection::Make(
+    ClusterCollection record, std::vector<absl::StatusOr<std::shared_ptr<Shard>>> shards,
+    const CollectionLimits& limits, ClusterControl* control) {
+  std::shared_ptr<ShardedCollection> c(
+      new ShardedCollection(std::move(record), std::move(shards), limits, control));
+  c->metric_version_ = c->record_.schema.metric_version;
+  if (c->metric_version_ > 0) {
+    auto v = c->AnyShardVersion(c->metric_version_);
+    if (!v.ok()) return v.status();
+    c->map_ = std::make_shared<const LinearMap>(std::move(v->map));
+  }
+  return c;
+}
+
+CollectionSchema ShardedCollection::schema() const {
+  CollectionSchema schema = record_.schema;
+  schema.metric_version = metric_version();
+  return schema;
+}
+
+int32_t ShardedCollection::metric_version() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return metric_version_;
+}
+
+absl::StatusOr<Shard*> ShardedCollection::At(int32_t i) const {
+  if (!shards_[i].ok()) return shards_[i].status();
+  return shards_[i]->get();
+}
+
+std::vector<int32_t> ShardedCollection::AllShards() const {
+  std::vector<int32_t> all(shards_.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = int32_t(i);
+  return all;
+}
+
+absl::Status ShardedCollection::ForEach(const std::vector<int32_t>& which,
+                                        const std::function<absl::Status(int32_t)>& fn) {
+  if (which.empty()) return absl::OkStatus();
+  std::vector<std::future<absl::Status>> others;
+  for (size_t j = 0; j + 1 < which.size(); ++j) {
+    others.push_back(std::async(std::launch::async, fn, which[j]));
+  }
+  absl::Status last = fn(which.back());
+  absl::Status first;
+  for (auto& f : others) {
+    absl::Status s = f.get();
+    if (first.ok()) first = s;
+  }
+  return first.ok() ? last : first;
+}
+
+absl::StatusOr<SearchResults> ShardedCollection::Search(
+    absl::Span<const absl::Span<const float>> queries, const SearchOptions& options) const {
+  // The checks of a single node, once here rather than once per shard.
+  if (queries.empty()) {
+    return absl::InvalidArgumentError("queries: at least one query is needed");
+  }
+  if (queries.size() > size_t(limits_.max_queries)) {
+    return absl::InvalidArgumentError(absl::StrCat("queries: ", queries.size(),
+                                                   " queries, at most ", limits_.max_queries,
+                                                   " allowed per request"));
+  }
+  if (options.k < 1 || options.k > limits_.max_k) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("k: must be in [1, ", limits_.max_k, "], got ", options.k));
+  }
+  std::vector<float> checked(record_.schema.dim);
+  for (size_t q = 0; q < queries.size(); ++q) {
+    if (auto s = CheckVector(record_.schema, queries[q], checked.data(),
+                             [&] { return absl::StrCat("queries[", q, "]"); });
+        !s.ok()) {
+      return s;
+    }
+  }
+  SearchOptions shard_options = options;
+  // Every shard answers under the version in force when this call began.
+  shard_options.metric_version = metric_version();
+  std::vector<SearchResults> parts(shards_.size());
+  absl::Status s = ForEach(AllShards(), [&](int32_t i) -> absl::Status {
+    auto shard = At(i);
+    if (!shard.ok()) return shard.status();
+    auto r = (*shard)->Search(queries, shard_options);
+    if (!r.ok()) return r.status();
+    parts[i] = std::move(*r);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) {
+    if (s.code() == absl::StatusCode::kFailedPrecondition &&
+        absl::StrContains(s.message(), "metric_version")) {
+      return absl::AbortedError(absl::StrCat("collection \"", record_.schema.name,
+                                             "\": the metric in force changed during the "
+                                             "call; retry it (",
+                                             s.message(), ")"));
+    }
+    return s;
+  }
+  SearchResults merged(queries.size());
+  for (size_t q = 0; q < queries.size(); ++q) {
+    std::vector<SearchHit>& out = merged[q];
+    for (auto& part : parts) {
+      if (q < part.size()) {
+        for (auto& hit : part[q]) out.push_back(std::move(hit));
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const SearchHit& a, const SearchHit& b) {
+      return a.distance != b.distance ? a.distance < b.distance : a.key < b.key;
+    });
+    if (out.size() > size_t(options.k)) out.resize(options.k);
+  }
+  return merged;
+}
+
+absl::StatusOr<GetResult> ShardedCollection::Get(absl::Span<const std::string> keys,
+                                                 bool include_vectors) const {
+  if (keys.size() > size_t(limits_.max_keys)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("keys: ", keys.size(), " keys, at most ", limits_.max_keys, " allowed"));
+  }
+  const int32_t n = int32_t(shards_.size());
+  std::vector<std::vector<std::string>> by_shard(n);
+  for (const auto& k : keys) by_shard[ShardOfKey(k, n)].push_back(k);
+  std::vector<int32_t> which;
+  for (int32_t i = 0; i < n; ++i) {
+    if (!by_shard[i].empty()) which.push_back(i);
+  }
+  std::vector<GetResult> parts(n);
+  absl::Status s = ForEach(which, [&](int32_t i) -> absl::Status {
+    auto shard = At(i);
+    if (!shard.ok()) return shard.status();
+    auto r = (*shard)->Get(by_shard[i], include_vectors);
+    if (!r.ok()) return r.status();
+    parts[i] = std::move(*r);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  std::map<std::string_view, Record*> found;
+  for (auto& part : parts) {
+    for (auto& r : part.records) found[r.key] = &r;
+  }
+  GetResult result;
+  for (const auto& k : keys) {
+    auto it = found.find(k);
+    if (it == found.end()) {
+      result.missing_keys.push_back(k);
+    } else {
+      result.records.push_back(*it->second);
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<std::vector<float>>> ShardedCollection::StoredVectors(
+    absl::Span<const std::string> keys, const std::string& field) const {
+  auto got = Get(keys, true);
+  if (!got.ok()) return got.status();
+  if (!got->missing_keys.empty()) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == got->missing_keys.front()) {
+        return absl::NotFoundError(
+            absl::StrCat(field, "[", i, "]: key \"", keys[i], "\" does not exist"));
+      }
+    }
+  }
+  std::vector<std::vector<float>> out;
+  for (auto& r : got->records) out.push_back(std::move(r.vector));
+  return out;
+}
+
+absl::StatusOr<UpsertResult> ShardedCollection::Upsert(std::vector<Record> records) {
+  std::vector<std::vector<Record>> batches;
+  batches.push_back(std::move(records));
+  GroupUpsertResult group = UpsertGroup(std::move(batches));
+  if (!group.error.ok()) return group.error;
+  return group.results[0];
+}
+
+GroupUpsertResult ShardedCollection::UpsertGroup(std::vector<std::vector<Record>> batches) {
+  GroupUpsertResult out;
+  // Every batch is checked whole first, so an invalid record rejects its
+  // batch on every shard (and the error names its place in the batch).
+  size_t valid = 0;
+  std::vector<float> scratch;
+  for (; valid < batches.size(); ++valid) {
+    if (auto s = CheckBatch(record_.schema, limits_, batches[valid], &scratch); !s.ok()) {
+      out.error = s;
+      break;
+    }
+  }
+  const int32_t n = int32_t(shards_.size());
+  // Per shard: its non-empty parts of the valid batches, and which batch
+  // each part came from.
+  std::vector<std::vector<std::vector<Record>>> parts(n);
+  std::vector<std::vector<size_t>> origin(n);
+  for (size_t b = 0; b < valid; ++b) {
+    std::vector<std::vector<Record>> split(n);
+    for (Record& r : batches[b]) {
+      const int32_t shard = ShardOfKey(r.key, n);
+      split[shard].push_back(std::move(r));
+    }
+    for (int32_t i = 0; i < n; ++i) {
+      if (split[i].empty()) continue;
+      parts[i].push_back(std::move(split[i]));
+      origin[i].push_back(b);
+    }
+  }
+  std::vector<int32_t> which;
+  for (int32_t i = 0; i < n; ++i) {
+    if (!parts[i].empty()) which.push_back(i);
+  }
+  std::vector<GroupUpsertResult> results(n);
+  ForEach(which, [&](int32_t i) -> absl::Status {
+    auto shard = At(i);
+    if (!shard.ok()) {
+      results[i].error = shard.status();
+    } else {
+      results[i] = (*shard)->UpsertGroup(std::move(parts[i]));
+    }
+    return absl::OkStatus();
+  }).IgnoreError();
+  // A batch counts as stored when every shard stored its part; the first
+  // batch some shard did not store ends the group's results (its error).
+  std::vector<UpsertResult> sums(valid);
+  size_t stored = valid;
+  absl::Status first_error;
+  for (int32_t i : which) {
+    const GroupUpsertResult& r = results[i];
+    for (size_t j = 0; j < r.results.size(); ++j) {
+      sums[origin[i][j]].inserted += r.results[j].inserted;
+      sums[origin[i][j]].replaced += r.results[j].replaced;
+    }
+    if (r.results.size() < origin[i].size()) {
+      const size_t failed = origin[i][r.results.size()];
+      if (failed < stored) {
+        stored = failed;
+        first_error = r.error.ok() ? absl::InternalError("shard stored too few batches") : r.error;
+      }
+    }
+  }
+  if (stored < valid) {
+    sums.resize(stored);
+    out.error = first_error;
+  }
+  out.results = std::move(sums);
+  return out;
+}
+
+absl::StatusOr<int64_t> ShardedCollection::Delete(absl::Span<const std::string> keys,
+                                                  absl::Span<const std::string> labels) {
+  if (keys.empty() && labels.empty()) {
+    return absl::InvalidArgumentError("keys, labels: nothing to delete");
+  }
+  if (keys.size() + labels.size() > size_t(limits_.max_keys)) {
+    return absl::InvalidArgumentError(absl::StrCat("keys, labels: ", keys.size() + labels.size(),
+                                                   " given, at most ", limits_.max_keys,
+                                                   " allowed"));
+  }
+  const int32_t n = int32_t(shards_.size());
+  std::vector<std::vector<std::string>> by_shard(n);
+  for (const auto& k : keys) by_shard[ShardOfKey(k, n)].push_back(k);
+  std::vector<int32_t> which;
+  for (int32_t i = 0; i < n; ++i) {
+    if (!labels.empty() || !by_shard[i].empty()) which.push_back(i);
+  }
+  std::vector<int64_t> deleted(n, 0);
+  absl::Status s = ForEach(which, [&](int32_t i) -> absl::Status {
+    auto shard = At(i);
+    if (!shard.ok()) return shard.status();
+    auto d = (*shard)->Delete(by_shard[i], labels);
+    if (!d.ok()) return d.status();
+    deleted[i] = *d;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  int64_t total = 0;
+  for (int64_t d : deleted) total += d;
+  return total;
+}
+
+absl::StatusOr<CollectionStats> ShardedCollection::ReadStats() const {
+  std::vector<CollectionStats> parts(shards_.size());
+  absl::Status s = ForEach(AllShards(), [&](int32_t i) -> absl::Status {
+    auto shard = At(i);
+    if (!shard.ok()) return shard.status();
+    auto st = (*shard)->ReadStats();
+    if (!st.ok()) return st.status();
+    parts[i] = *st;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  CollectionStats total;
+  for (const CollectionStats& p : parts) {
+    total.record_count += p.record_count;
+    total.label_count += p.label_count;
+    total.index_memory_bytes += p.index_memory_bytes;
+    total.index.trained = total.index.trained && p.index.trained;
+    total.index.trained_on += p.index.trained_on;
+    total.index.tombstones += p.index.tombstones;
+    total.index_building = total.index_building || p.index_building;
+    total.last_index_build_seconds =
+        std::max(total.last_index_build_seconds, p.last_index_build_seconds);
+  }
+  return total;
+}
+
+absl::Status ShardedCollection::BuildIndex(const std::optional<IndexSpec>& spec) {
+  auto lock = control_->LockCollection(record_.schema.name, "BuildIndex");
+  if (!lock.ok()) return lock.status();
+  if (auto s = ForEach(AllShards(),
+                       [&](int32_t i) -> absl::Status {
+                         auto shard = At(i);
+                         if (!shard.ok()) return shard.status();
+                         return (*shard)->BuildIndex(spec);
+                       });
+      !s.ok()) {
+    return s;
+  }
+  if (!spec) return absl::OkStatus();
+  // The spec as the shards resolved it.
+  auto shard = At(0);
+  if (!shard.ok()) return shard.status();
+  auto schema = (*shard)->ReadSchema();
+  if (!schema.ok()) return schema.status();
+  return control_->UpdateCollection(
+      record_.schema.name, [&](ClusterCollection* c) { c->schema.index = schema->index; });
+}
+
+absl::StatusOr<std::vector<float>> ShardedCollection::ToMetricSpace(
+    absl::Span<const absl::Span<const float>> vectors, const std::string& field,
+    MetricSpace* space) const {
+  const size_t dim = record_.schema.dim;
+  std::vector<float> raw(vectors.size() * dim);
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    if (auto s = CheckVector(record_.schema, vectors[i], raw.data() + i * dim,
+                             [&] { return absl::StrCat(field, "[", i, "]"); });
+        !s.ok()) {
+      return s;
+    }
+  }
+  return RowsToMetricSpace(raw, space);
+}
+
+std::vector<float> ShardedCollection::RowsToMetricSpace(const std::vector<float>& rows,
+                                                        MetricSpace* space) const {
+  std::shared_ptr<const LinearMap> map;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    map = map_;
+  }
+  std::vector<float> out = rows;
+  ToIndexForm(record_.schema, map.get(), &out);
+  *space = SpaceOf(record_.schema, map.get());
+  return out;
+}
+
+}  // namespace metricdb

@@ -1,0 +1,74 @@
+// CollectionHandle and CollectionDirectory: what the server asks of
+// collections, narrow enough that two kinds implement it — the local
+// Collection over this node's store (through LocalDirectory), and a
+// cluster's sharded collection (cluster/), which scatters each call over the
+// shards' nodes and merges the answers with single-node semantics.
+//
+// Every method has the contract of the local Collection method of the same
+// name (collection.h). A sharded implementation adds UNAVAILABLE (naming the
+// shard and its node) when a node that holds a needed shard cannot be reached.
+#ifndef METRICDB_ENGINE_COLLECTION_COLLECTION_HANDLE_H_
+#define METRICDB_ENGINE_COLLECTION_COLLECTION_HANDLE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "engine/base/collection_schema.h"
+#include "engine/base/record.h"
+#include "engine/base/search_types.h"
+#include "engine/collection/record_source.h"
+#include "engine/index/vector_index.h"
+
+namespace metricdb {
+
+struct CollectionStats {
+  int64_t record_count = 0;
+  // Distinct labels. Summed over shards in a cluster: an identity whose
+  // records lie on several shards counts once per shard.
+  int64_t label_count = 0;
+  int64_t index_memory_bytes = 0;
+  IndexStatus index;
+  bool index_building = false;  // a BuildIndex (or tombstone rebuild) is running
+  // Wall time of the last index build: at open (snapshot restore + replay,
+  // or a rebuild from the store), BuildIndex, a tombstone rebuild, or a
+  // metric activation. The longest shard's in a cluster.
+  double last_index_build_seconds = 0;
+};
+
+class CollectionHandle : public RecordSource {
+ public:
+  // One atomic batch on a single node; atomic per shard in a cluster.
+  virtual absl::StatusOr<UpsertResult> Upsert(std::vector<Record> records) = 0;
+  virtual absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
+                                         absl::Span<const std::string> labels) = 0;
+  virtual absl::StatusOr<CollectionStats> ReadStats() const = 0;
+  virtual absl::Status BuildIndex(const std::optional<IndexSpec>& spec) = 0;
+  // Whether a server may answer a search of `queries` vectors on the thread
+  // that received it (it is expected to take well under a millisecond).
+  virtual bool IsQuickSearch(int64_t queries) const = 0;
+};
+
+class CollectionDirectory {
+ public:
+  virtual ~CollectionDirectory() = default;
+  // ALREADY_EXISTS if the name is taken; INVALID_ARGUMENT naming the field.
+  virtual absl::StatusOr<std::shared_ptr<CollectionHandle>> CreateCollection(
+      const CollectionSchema& schema) = 0;
+  // NOT_FOUND if there is no such collection.
+  virtual absl::StatusOr<std::shared_ptr<CollectionHandle>> GetCollection(
+      std::string_view name) const = 0;
+  // Sorted by name.
+  virtual absl::StatusOr<std::vector<std::shared_ptr<CollectionHandle>>> ListCollections()
+      const = 0;
+  virtual absl::Status DropCollection(std::string_view name) = 0;
+};
+
+}  // namespace metricdb
+
+#endif  // METRICDB_ENGINE_COLLECTION_COLLECTION_HANDLE_H_
