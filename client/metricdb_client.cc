@@ -135,6 +135,10 @@ absl::Status Client::DropCollection(const std::string& name) {
   return Unary(&v1::MetricDB::Stub::DropCollection, req).status();
 }
 
+absl::StatusOr<v1::ClusterStatusResponse> Client::ClusterStatus() {
+  return Unary(&v1::MetricDB::Stub::ClusterStatus, v1::ClusterStatusRequest());
+}
+
 absl::StatusOr<v1::CollectionInfo> Client::BuildIndex(const v1::BuildIndexRequest& request) {
   auto resp = Unary(&v1::MetricDB::Stub::BuildIndex, request);
   if (!resp.ok()) return resp.status();

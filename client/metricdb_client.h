@@ -103,6 +103,9 @@ class Client {
   absl::StatusOr<v1::CollectionInfo> GetCollection(const std::string& name);
   absl::StatusOr<std::vector<v1::CollectionInfo>> ListCollections();
   absl::Status DropCollection(const std::string& name);
+  // Nodes, leases and shard placement of a cluster (cluster() false on a
+  // single node).
+  absl::StatusOr<v1::ClusterStatusResponse> ClusterStatus();
   absl::StatusOr<v1::CollectionInfo> BuildIndex(const v1::BuildIndexRequest& request);
 
   std::unique_ptr<UpsertStream> OpenUpsertStream(int max_in_flight = 4);

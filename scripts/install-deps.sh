@@ -15,9 +15,10 @@ packages=(
   clang-format git  # scripts/check-format.sh and check-layout.sh, run by the tests
   python3-numpy python3-sklearn  # the tests export scikit-learn's datasets
   python3-grpcio python3-protobuf python3-pytest python3-matplotlib  # Python client, examples
+  etcd-server dataset-fashion-mnist  # the cluster tests: a throwaway etcd, real data
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(dataset-fashion-mnist python3-hnswlib)
+  packages+=(python3-hnswlib)
 fi
 if [[ "${1:-}" == "--sanitizers" ]]; then
   packages+=(clang)  # with libclang-common: the sanitizer runtimes and libFuzzer

@@ -1,4 +1,4 @@
-// create, list, info, drop, get, delete.
+// create, list, info, drop, get, delete, cluster-status.
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +28,7 @@ void PrintInfo(const CliContext& ctx, const v1::CollectionInfo& info) {
     std::cout << ", trained on " << info.stats().index_trained_on() << " records";
   }
   if (info.stats().index_building()) std::cout << ", building a new index";
+  if (info.schema().shards() > 1) std::cout << ", " << info.schema().shards() << " shards";
   if (info.stats().index_tombstones() > 0) {
     std::cout << ", " << info.stats().index_tombstones() << " tombstones";
   }
@@ -78,6 +79,7 @@ int RunCreate(CliContext& ctx, const CreateArgs& args) {
                                            args.metric));
   }
   if (auto s = ToIndexSpec(args.index, schema.mutable_index()); !s.ok()) return Fail(s);
+  schema.set_shards(args.shards);
   auto info = ctx.client->CreateCollection(schema);
   if (!info.ok()) return Fail(info.status());
   PrintInfo(ctx, *info);
@@ -157,6 +159,51 @@ int RunDelete(CliContext& ctx, const DeleteArgs& args) {
     std::cout << nlohmann::json{{"deleted", *deleted}}.dump() << "\n";
   } else {
     std::cout << "deleted " << *deleted << " records\n";
+  }
+  return 0;
+}
+
+int RunClusterStatus(CliContext& ctx) {
+  auto status = ctx.client->ClusterStatus();
+  if (!status.ok()) return Fail(status.status());
+  nlohmann::json nodes = nlohmann::json::array(), shards = nlohmann::json::array();
+  for (const auto& n : status->nodes()) {
+    nodes.push_back({{"id", n.id()},
+                     {"address", n.address()},
+                     {"lease_id", n.lease_id()},
+                     {"lease_ttl_seconds", n.lease_ttl_seconds()},
+                     {"self", n.self()}});
+  }
+  for (const auto& s : status->shards()) {
+    shards.push_back({{"collection", s.collection()},
+                      {"shard", s.shard()},
+                      {"node", s.node()},
+                      {"node_alive", s.node_alive()}});
+  }
+  if (ctx.json) {
+    std::cout << nlohmann::json{{"cluster", status->cluster()},
+                                {"node_id", status->node_id()},
+                                {"prefix", status->prefix()},
+                                {"nodes", nodes},
+                                {"shards", shards}}
+                     .dump()
+              << "\n";
+    return 0;
+  }
+  if (!status->cluster()) {
+    std::cout << "not a cluster: an embedded single node\n";
+    return 0;
+  }
+  std::cout << "cluster " << status->prefix() << ", answered by node " << status->node_id()
+            << "\nnodes:\n";
+  for (const auto& n : status->nodes()) {
+    std::cout << "  " << n.id() << "\t" << n.address() << "\tlease " << n.lease_id() << " ("
+              << n.lease_ttl_seconds() << "s left)" << (n.self() ? "\tself" : "") << "\n";
+  }
+  std::cout << "shards:\n";
+  for (const auto& s : status->shards()) {
+    std::cout << "  " << s.collection() << "/" << s.shard() << "\ton " << s.node()
+              << (s.node_alive() ? "" : "\tDOWN") << "\n";
   }
   return 0;
 }

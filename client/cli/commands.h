@@ -41,8 +41,12 @@ struct CreateArgs {
   int dim = 0;
   std::string metric = "l2";
   IndexArgs index;
+  int shards = 1;  // > 1 needs a cluster
 };
 int RunCreate(CliContext& ctx, const CreateArgs& args);
+
+// Nodes with their leases and where each shard lives.
+int RunClusterStatus(CliContext& ctx);
 
 // Rebuilds a collection's index, switching to `index` when its type is given.
 struct BuildIndexArgs {

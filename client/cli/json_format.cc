@@ -1,5 +1,7 @@
 #include "client/cli/json_format.h"
 
+#include <algorithm>
+
 #include <google/protobuf/util/json_util.h>
 
 namespace metricdb {
@@ -59,6 +61,7 @@ nlohmann::json ToJson(const v1::CollectionInfo& info) {
           {"active_metric", MetricToString(s.active_metric())},
           {"metric_version", s.metric_version()},
           {"index", index},
+          {"shards", std::max(1, s.shards())},
           {"records", info.stats().record_count()},
           {"labels", info.stats().label_count()},
           {"index_memory_bytes", info.stats().index_memory_bytes()},

@@ -85,6 +85,11 @@ int main(int argc, char** argv) {
   c->add_option("--dim", create.dim, "Vector dimension")->required();
   c->add_option("--metric", create.metric, "l2|cosine|inner_product")->capture_default_str();
   AddIndexOptions(c, &create.index);
+  c->add_option("--shards", create.shards,
+                "Shards to split the records over (a cluster: servers with --cluster-etcd)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  auto* cs = app.add_subcommand("cluster-status", "Cluster nodes, their leases and shards");
 
   metricdb::BuildIndexArgs build;
   auto* b = app.add_subcommand(
@@ -317,5 +322,7 @@ int main(int argc, char** argv) {
     code = metricdb::RunCalibrate(ctx, calibrate);
   else if (cl->parsed())
     code = metricdb::RunCluster(ctx, cluster);
+  else if (cs->parsed())
+    code = metricdb::RunClusterStatus(ctx);
   return code;
 }

@@ -109,3 +109,25 @@ class Cluster:
                 pass
         self.etcd.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def fashion_mnist(records: int, queries: int):
+    """The first `records` training images and `queries` test images of
+    Debian's dataset-fashion-mnist, scaled to [0, 1], with class labels."""
+    import gzip
+    import numpy as np
+    src = "/usr/share/datasets/fashion-mnist"
+
+    def images(name, n):
+        with gzip.open(os.path.join(src, name), "rb") as f:
+            data = np.frombuffer(f.read(), dtype=np.uint8, offset=16)
+        return data.reshape(-1, 784)[:n].astype(np.float32) / 255.0
+
+    def labels(name, n):
+        with gzip.open(os.path.join(src, name), "rb") as f:
+            return np.frombuffer(f.read(), dtype=np.uint8, offset=8)[:n]
+
+    x = images("train-images-idx3-ubyte.gz", records)
+    y = labels("train-labels-idx1-ubyte.gz", records)
+    q = images("t10k-images-idx3-ubyte.gz", queries)
+    return x, [f"class{c}" for c in y], q
