@@ -44,16 +44,15 @@ absl::StatusOr<IndexSpec> IndexFromJson(const json& j) {
 
 }  // namespace
 
-std::string EncodeNode(const NodeRecord& node) {
-  return json{{"address", node.address}}.dump();
-}
+std::string EncodeNode(const NodeRecord& node) { return json{{"address", node.address}}.dump(); }
 
 absl::StatusOr<NodeRecord> DecodeNode(std::string_view id, std::string_view text) {
   try {
     const json j = json::parse(text);
     return NodeRecord{std::string(id), j.at("address").get<std::string>(), 0};
   } catch (const std::exception& e) {
-    return absl::DataLossError(absl::StrCat("etcd record of node ", std::string(id), ": ", e.what()));
+    return absl::DataLossError(
+        absl::StrCat("etcd record of node ", std::string(id), ": ", e.what()));
   }
 }
 

@@ -26,9 +26,7 @@ struct ClusterKeys {
   std::string Nodes() const { return prefix + "/nodes/"; }
   std::string Node(std::string_view id) const { return Nodes() + std::string(id); }
   std::string Collections() const { return prefix + "/collections/"; }
-  std::string Collection(std::string_view name) const {
-    return Collections() + std::string(name);
-  }
+  std::string Collection(std::string_view name) const { return Collections() + std::string(name); }
   std::string Metrics(std::string_view name) const {
     return prefix + "/metrics/" + std::string(name) + "/";
   }

@@ -166,8 +166,8 @@ absl::Status ClusterNode::Refresh() const {
   collections_ = std::move(collection_map);
   for (auto it = handles_.begin(); it != handles_.end();) {
     auto c = collections_.find(it->first);
-    const bool stale = nodes_changed || c == collections_.end() ||
-                       c->second.revision != it->second->revision();
+    const bool stale =
+        nodes_changed || c == collections_.end() || c->second.revision != it->second->revision();
     it = stale ? handles_.erase(it) : std::next(it);
   }
   return absl::OkStatus();
@@ -237,8 +237,8 @@ absl::StatusOr<std::shared_ptr<void>> ClusterNode::LockCollection(const std::str
   });
 }
 
-absl::Status ClusterNode::UpdateCollection(
-    const std::string& name, const std::function<void(ClusterCollection*)>& change) {
+absl::Status ClusterNode::UpdateCollection(const std::string& name,
+                                           const std::function<void(ClusterCollection*)>& change) {
   for (int attempt = 0; attempt < 10; ++attempt) {
     auto current = ReadCollection(name);
     if (!current.ok()) return current.status();
@@ -247,8 +247,8 @@ absl::Status ClusterNode::UpdateCollection(
     }
     ClusterCollection updated = **current;
     change(&updated);
-    auto done = etcd_->PutIfRevision(keys_.Collection(name), EncodeCollection(updated),
-                                     updated.revision);
+    auto done =
+        etcd_->PutIfRevision(keys_.Collection(name), EncodeCollection(updated), updated.revision);
     if (!done.ok()) return done.status();
     if (*done) {
       std::lock_guard<std::mutex> lock(mu_);

@@ -29,12 +29,12 @@
 namespace metricdb {
 
 struct ClusterNodeOptions {
-  std::string etcd;           // comma-separated http://HOST:PORT; empty: a single node
-  std::string node_id;        // unique in the cluster, [A-Za-z0-9_-]{1,64}
-  std::string advertise;      // HOST:PORT other nodes and clients reach this node at
+  std::string etcd;       // comma-separated http://HOST:PORT; empty: a single node
+  std::string node_id;    // unique in the cluster, [A-Za-z0-9_-]{1,64}
+  std::string advertise;  // HOST:PORT other nodes and clients reach this node at
   std::string prefix = "/metricdb/default";  // the cluster's keys in etcd
-  int lease_ttl_seconds = 10;  // a node silent this long is down
-  ShardCallOptions calls;      // deadlines and token of node-to-node calls
+  int lease_ttl_seconds = 10;                // a node silent this long is down
+  ShardCallOptions calls;                    // deadlines and token of node-to-node calls
 };
 
 class ClusterNode final : public CollectionDirectory, public ClusterControl {
@@ -90,7 +90,7 @@ class ClusterNode final : public CollectionDirectory, public ClusterControl {
   const std::unique_ptr<EtcdClient> etcd_;
   std::atomic<int64_t> lease_{0};  // this node's membership lease
 
-  mutable std::mutex mu_;  // guards everything below
+  mutable std::mutex mu_;                                         // guards everything below
   mutable std::map<std::string, NodeRecord> nodes_;               // live nodes by id
   mutable std::map<std::string, ClusterCollection> collections_;  // by name
   mutable std::map<std::string, std::shared_ptr<ShardedCollection>> handles_;

@@ -24,8 +24,8 @@ std::shared_ptr<Shard> ClusterNode::MakeShard(const std::string& collection, int
                                               const std::string& node_id,
                                               const std::string& address) const {
   const std::string local = ShardCollectionName(collection, shard);
-  const std::string where =
-      absl::StrCat("shard ", shard, " of \"", collection, "\" on node ", node_id, " (", address, ")");
+  const std::string where = absl::StrCat("shard ", shard, " of \"", collection, "\" on node ",
+                                         node_id, " (", address, ")");
   if (node_id == options_.node_id) {
     auto c = engine_->GetCollection(local);
     if (c.ok()) return std::make_shared<LocalShard>(std::move(*c), where);
@@ -54,9 +54,9 @@ absl::StatusOr<std::shared_ptr<ShardedCollection>> ClusterNode::Handle(
     const std::string& node = c.placement[s];
     auto it = nodes.find(node);
     if (it == nodes.end()) {
-      shards.push_back(absl::UnavailableError(
-          absl::StrCat("shard ", s, " of \"", c.schema.name, "\": its node ", node,
-                       " is down (no live lease in etcd)")));
+      shards.push_back(
+          absl::UnavailableError(absl::StrCat("shard ", s, " of \"", c.schema.name, "\": its node ",
+                                              node, " is down (no live lease in etcd)")));
     } else {
       shards.push_back(MakeShard(c.schema.name, s, node, it->second.address));
     }
@@ -116,8 +116,8 @@ absl::StatusOr<std::shared_ptr<CollectionHandle>> ClusterNode::CreateCollection(
       }
       auto s2 = StubFor(nodes.at(node).address)->CreateShard(&context, proto, &info);
       if (!s2.ok()) {
-        return absl::UnavailableError(absl::StrCat("creating shard ", s, " on node ", node, ": ",
-                                                   s2.error_message()));
+        return absl::UnavailableError(
+            absl::StrCat("creating shard ", s, " on node ", node, ": ", s2.error_message()));
       }
       return absl::OkStatus();
     }));
@@ -185,7 +185,8 @@ absl::Status ClusterNode::DropCollection(std::string_view name_view) {
   if (auto s = ValidateCollectionName(name, "name"); !s.ok()) return s;
   auto record = ReadCollection(name);
   if (!record.ok()) return record.status();
-  if (!*record) return absl::NotFoundError(absl::StrCat("collection \"", name, "\" does not exist"));
+  if (!*record)
+    return absl::NotFoundError(absl::StrCat("collection \"", name, "\" does not exist"));
   // The record goes first (one transaction): no call finds the collection
   // afterwards. Shards on nodes that are down now are dropped when those
   // nodes next join (ClusterNode::Reconcile).
@@ -217,7 +218,8 @@ absl::Status ClusterNode::DropCollection(std::string_view name_view) {
       if (!options_.calls.token.empty()) {
         context.AddMetadata("authorization", "Bearer " + options_.calls.token);
       }
-      dropped = FromGrpcStatus(StubFor(it->second.address)->DropShard(&context, request, &response));
+      dropped =
+          FromGrpcStatus(StubFor(it->second.address)->DropShard(&context, request, &response));
     }
     if (!dropped.ok() && dropped.code() != absl::StatusCode::kNotFound) {
       spdlog::warn("dropping shard {} on node {}: {} (dropped when that node next joins)", local,

@@ -20,7 +20,7 @@ std::string PrefixEnd(const std::string& prefix) {
 }
 
 absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const std::string& endpoints,
-                                                                 int timeout_ms) {
+                                                                int timeout_ms) {
   std::vector<std::string> hosts;
   for (absl::string_view e : absl::StrSplit(endpoints, ',', absl::SkipWhitespace())) {
     absl::ConsumePrefix(&e, "http://");
@@ -55,8 +55,7 @@ EtcdClient::EtcdClient(std::string endpoints, std::shared_ptr<grpc::Channel> cha
       watch_(etcdserverpb::Watch::NewStub(channel_)) {}
 
 void EtcdClient::SetDeadline(grpc::ClientContext* context) const {
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(timeout_ms_));
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms_));
 }
 
 absl::Status EtcdClient::Failed(const char* what, const grpc::Status& s) const {
@@ -142,9 +141,10 @@ absl::StatusOr<bool> EtcdClient::PutIfRevision(const std::string& key, const std
   return Txn(std::move(compare), key, value, 0);
 }
 
-absl::Status EtcdClient::Delete(const std::string& key) {
+absl::Status EtcdClient::DeleteRange(const std::string& key, const std::string& range_end) {
   etcdserverpb::DeleteRangeRequest request;
   request.set_key(key);
+  request.set_range_end(range_end);
   etcdserverpb::DeleteRangeResponse response;
   grpc::ClientContext context;
   SetDeadline(&context);
@@ -154,17 +154,10 @@ absl::Status EtcdClient::Delete(const std::string& key) {
   return absl::OkStatus();
 }
 
+absl::Status EtcdClient::Delete(const std::string& key) { return DeleteRange(key, ""); }
+
 absl::Status EtcdClient::DeletePrefix(const std::string& prefix) {
-  etcdserverpb::DeleteRangeRequest request;
-  request.set_key(prefix);
-  request.set_range_end(PrefixEnd(prefix));
-  etcdserverpb::DeleteRangeResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  if (auto s = kv_->DeleteRange(&context, request, &response); !s.ok()) {
-    return Failed("delete", s);
-  }
-  return absl::OkStatus();
+  return DeleteRange(prefix, PrefixEnd(prefix));
 }
 
 absl::StatusOr<int64_t> EtcdClient::GrantLease(int64_t ttl_seconds) {
@@ -232,14 +225,12 @@ std::unique_ptr<EtcdClient::Watch> EtcdClient::WatchPrefix(const std::string& pr
   auto watch = std::unique_ptr<Watch>(new Watch);
   watch->on_change_ = std::move(on_change);
   Watch* w = watch.get();
-  watch->thread_ = std::thread([w, stub = watch_.get(), prefix, revision] {
-    w->Run(stub, prefix, revision);
-  });
+  watch->thread_ =
+      std::thread([w, stub = watch_.get(), prefix, revision] { w->Run(stub, prefix, revision); });
   return watch;
 }
 
-void EtcdClient::Watch::Run(etcdserverpb::Watch::Stub* stub, std::string prefix,
-                            int64_t revision) {
+void EtcdClient::Watch::Run(etcdserverpb::Watch::Stub* stub, std::string prefix, int64_t revision) {
   int64_t next = revision + 1;
   bool reconnected = false;
   while (!stop_) {

@@ -38,7 +38,7 @@ class EtcdClient {
   // out); calls go to the first that answers. Connects lazily: a wrong
   // address shows on the first call.
   static absl::StatusOr<std::unique_ptr<EtcdClient>> Connect(const std::string& endpoints,
-                                                              int timeout_ms = 5000);
+                                                             int timeout_ms = 5000);
   const std::string& endpoints() const { return endpoints_; }
 
   absl::StatusOr<std::optional<EtcdKv>> Get(const std::string& key) const;
@@ -88,6 +88,7 @@ class EtcdClient {
   EtcdClient(std::string endpoints, std::shared_ptr<grpc::Channel> channel, int timeout_ms);
   void SetDeadline(grpc::ClientContext* context) const;
   absl::Status Failed(const char* what, const grpc::Status& s) const;
+  absl::Status DeleteRange(const std::string& key, const std::string& range_end);
   absl::StatusOr<bool> Txn(etcdserverpb::Compare compare, const std::string& key,
                            const std::string& value, int64_t lease);
 

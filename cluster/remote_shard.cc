@@ -144,8 +144,8 @@ absl::Status RemoteShard::BuildIndex(const std::optional<IndexSpec>& spec) {
 
 absl::StatusOr<RecordSample> RemoteShard::SampleRecords(LabelScope scope,
                                                         const std::vector<std::string>& labels,
-                                                        int64_t max, uint64_t seed,
-                                                        int64_t offset, int64_t limit) const {
+                                                        int64_t max, uint64_t seed, int64_t offset,
+                                                        int64_t limit) const {
   cv1::SampleRequest request;
   request.set_collection(collection_);
   request.set_scope(int(scope));

@@ -18,10 +18,10 @@ namespace metricdb {
 
 // Deadlines of node-to-node calls.
 struct ShardCallOptions {
-  int read_timeout_ms = 30000;      // search, get, stats, sampling pages
-  int write_timeout_ms = 60000;     // upserts, deletes
-  int long_timeout_ms = 3600000;    // index builds, metric preparation
-  std::string token;                // bearer token of node-to-node calls; empty: none
+  int read_timeout_ms = 30000;    // search, get, stats, sampling pages
+  int write_timeout_ms = 60000;   // upserts, deletes
+  int long_timeout_ms = 3600000;  // index builds, metric preparation
+  std::string token;              // bearer token of node-to-node calls; empty: none
 };
 
 class RemoteShard final : public Shard {

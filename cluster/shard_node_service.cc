@@ -28,14 +28,13 @@ grpc::Status ShardNodeService::CreateShard(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status ShardNodeService::DropShard(grpc::ServerContext* context,
-                                         const cv1::ShardRef* request, cv1::Empty*) {
+grpc::Status ShardNodeService::DropShard(grpc::ServerContext* context, const cv1::ShardRef* request,
+                                         cv1::Empty*) {
   if (auto s = authorize_(context); !s.ok()) return s;
   return ToGrpcStatus(engine_->DropCollection(request->collection()));
 }
 
-grpc::Status ShardNodeService::GetShard(grpc::ServerContext* context,
-                                        const cv1::ShardRef* request,
+grpc::Status ShardNodeService::GetShard(grpc::ServerContext* context, const cv1::ShardRef* request,
                                         v1::CollectionInfo* response) {
   std::shared_ptr<Collection> c;
   if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
@@ -131,8 +130,8 @@ grpc::Status ShardNodeService::SampleRecords(grpc::ServerContext* context,
   std::shared_ptr<Collection> c;
   if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
   std::vector<std::string> labels(request->labels().begin(), request->labels().end());
-  auto sample = c->SamplePage(LabelScope(request->scope()), labels, request->max(),
-                              request->seed(), request->offset(), request->limit());
+  auto sample = c->SamplePage(LabelScope(request->scope()), labels, request->max(), request->seed(),
+                              request->offset(), request->limit());
   if (!sample.ok()) return ToGrpcStatus(sample.status());
   response->set_dim(sample->dim);
   response->set_population(sample->population);
@@ -190,8 +189,7 @@ grpc::Status ShardNodeService::PrepareMetric(grpc::ServerContext* context,
 }
 
 grpc::Status ShardNodeService::ActivateMetric(grpc::ServerContext* context,
-                                              const cv1::MetricVersionRef* request,
-                                              cv1::Empty*) {
+                                              const cv1::MetricVersionRef* request, cv1::Empty*) {
   std::shared_ptr<Collection> c;
   if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
   return ToGrpcStatus(c->ActivateMetric(request->version()));

@@ -33,8 +33,7 @@ class ShardNodeService final : public cluster::v1::ShardNode::Service {
   grpc::Status UpsertGroup(grpc::ServerContext*, const cluster::v1::UpsertGroupRequest*,
                            cluster::v1::UpsertGroupResponse*) override;
   grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse*) override;
-  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*,
-                      v1::DeleteResponse*) override;
+  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
   grpc::Status Search(grpc::ServerContext*, const cluster::v1::ShardSearchRequest*,
                       v1::SearchResponse*) override;
   grpc::Status SampleRecords(grpc::ServerContext*, const cluster::v1::SampleRequest*,

@@ -66,18 +66,7 @@ absl::Status ShardedCollection::ForEach(const std::vector<int32_t>& which,
 absl::StatusOr<SearchResults> ShardedCollection::Search(
     absl::Span<const absl::Span<const float>> queries, const SearchOptions& options) const {
   // The checks of a single node, once here rather than once per shard.
-  if (queries.empty()) {
-    return absl::InvalidArgumentError("queries: at least one query is needed");
-  }
-  if (queries.size() > size_t(limits_.max_queries)) {
-    return absl::InvalidArgumentError(absl::StrCat("queries: ", queries.size(),
-                                                   " queries, at most ", limits_.max_queries,
-                                                   " allowed per request"));
-  }
-  if (options.k < 1 || options.k > limits_.max_k) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("k: must be in [1, ", limits_.max_k, "], got ", options.k));
-  }
+  if (auto s = CheckSearchShape(limits_, queries.size(), options.k); !s.ok()) return s;
   std::vector<float> checked(record_.schema.dim);
   for (size_t q = 0; q < queries.size(); ++q) {
     if (auto s = CheckVector(record_.schema, queries[q], checked.data(),
@@ -163,31 +152,6 @@ absl::StatusOr<GetResult> ShardedCollection::Get(absl::Span<const std::string> k
   return result;
 }
 
-absl::StatusOr<std::vector<std::vector<float>>> ShardedCollection::StoredVectors(
-    absl::Span<const std::string> keys, const std::string& field) const {
-  auto got = Get(keys, true);
-  if (!got.ok()) return got.status();
-  if (!got->missing_keys.empty()) {
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (keys[i] == got->missing_keys.front()) {
-        return absl::NotFoundError(
-            absl::StrCat(field, "[", i, "]: key \"", keys[i], "\" does not exist"));
-      }
-    }
-  }
-  std::vector<std::vector<float>> out;
-  for (auto& r : got->records) out.push_back(std::move(r.vector));
-  return out;
-}
-
-absl::StatusOr<UpsertResult> ShardedCollection::Upsert(std::vector<Record> records) {
-  std::vector<std::vector<Record>> batches;
-  batches.push_back(std::move(records));
-  GroupUpsertResult group = UpsertGroup(std::move(batches));
-  if (!group.error.ok()) return group.error;
-  return group.results[0];
-}
-
 GroupUpsertResult ShardedCollection::UpsertGroup(std::vector<std::vector<Record>> batches) {
   GroupUpsertResult out;
   // Every batch is checked whole first, so an invalid record rejects its
@@ -260,14 +224,7 @@ GroupUpsertResult ShardedCollection::UpsertGroup(std::vector<std::vector<Record>
 
 absl::StatusOr<int64_t> ShardedCollection::Delete(absl::Span<const std::string> keys,
                                                   absl::Span<const std::string> labels) {
-  if (keys.empty() && labels.empty()) {
-    return absl::InvalidArgumentError("keys, labels: nothing to delete");
-  }
-  if (keys.size() + labels.size() > size_t(limits_.max_keys)) {
-    return absl::InvalidArgumentError(absl::StrCat("keys, labels: ", keys.size() + labels.size(),
-                                                   " given, at most ", limits_.max_keys,
-                                                   " allowed"));
-  }
+  if (auto s = CheckDeleteShape(limits_, keys.size(), labels.size()); !s.ok()) return s;
   const int32_t n = int32_t(shards_.size());
   std::vector<std::vector<std::string>> by_shard(n);
   for (const auto& k : keys) by_shard[ShardOfKey(k, n)].push_back(k);
@@ -334,8 +291,8 @@ absl::Status ShardedCollection::BuildIndex(const std::optional<IndexSpec>& spec)
   if (!shard.ok()) return shard.status();
   auto schema = (*shard)->ReadSchema();
   if (!schema.ok()) return schema.status();
-  return control_->UpdateCollection(
-      record_.schema.name, [&](ClusterCollection* c) { c->schema.index = schema->index; });
+  return control_->UpdateCollection(record_.schema.name,
+                                    [&](ClusterCollection* c) { c->schema.index = schema->index; });
 }
 
 absl::StatusOr<std::vector<float>> ShardedCollection::ToMetricSpace(

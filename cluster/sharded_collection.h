@@ -69,7 +69,6 @@ class ShardedCollection final : public CollectionHandle {
                                        const SearchOptions& options) const override;
   absl::StatusOr<GetResult> Get(absl::Span<const std::string> keys,
                                 bool include_vectors) const override;
-  absl::StatusOr<UpsertResult> Upsert(std::vector<Record> records) override;
   GroupUpsertResult UpsertGroup(std::vector<std::vector<Record>> batches) override;
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
                                  absl::Span<const std::string> labels) override;
@@ -82,8 +81,6 @@ class ShardedCollection final : public CollectionHandle {
   absl::StatusOr<std::vector<float>> ToMetricSpace(
       absl::Span<const absl::Span<const float>> vectors, const std::string& field,
       MetricSpace* space) const override;
-  absl::StatusOr<std::vector<std::vector<float>>> StoredVectors(
-      absl::Span<const std::string> keys, const std::string& field) const override;
   std::vector<float> RowsToMetricSpace(const std::vector<float>& rows,
                                        MetricSpace* space) const override;
   absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
@@ -97,7 +94,6 @@ class ShardedCollection final : public CollectionHandle {
   absl::Status ActivateMetric(int32_t version) override;
   absl::Status PutEntry(std::string_view name, std::string_view value) override;
   absl::StatusOr<std::optional<std::string>> GetEntry(std::string_view name) const override;
-
 
  private:
   // Shard `i`, or UNAVAILABLE naming it and its node.
@@ -122,7 +118,7 @@ class ShardedCollection final : public CollectionHandle {
   const std::vector<absl::StatusOr<std::shared_ptr<Shard>>> shards_;
   const CollectionLimits limits_;
   ClusterControl* const control_;
-  mutable std::mutex mu_;  // guards the two below (ActivateMetric changes them)
+  mutable std::mutex mu_;                 // guards the two below (ActivateMetric changes them)
   int32_t metric_version_ = 0;            // in force when this call began
   std::shared_ptr<const LinearMap> map_;  // its map; null: the creation metric
 };

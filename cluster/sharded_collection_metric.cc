@@ -133,8 +133,7 @@ absl::StatusOr<int32_t> ShardedCollection::AddMetricVersion(StoredMetricVersion 
       !s.ok()) {
     return s;
   }
-  if (std::adjacent_find(numbers.begin(), numbers.end(), std::not_equal_to<>()) !=
-      numbers.end()) {
+  if (std::adjacent_find(numbers.begin(), numbers.end(), std::not_equal_to<>()) != numbers.end()) {
     return absl::DataLossError(absl::StrCat("collection \"", record_.schema.name,
                                             "\": its shards numbered the new metric version "
                                             "differently (",

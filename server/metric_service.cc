@@ -2,9 +2,9 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/metric/learn_metric.h"
+#include "proto/convert/proto_convert.h"
 #include "server/metric_convert.h"
 #include "server/metricdb_service.h"
-#include "proto/convert/proto_convert.h"
 #include "server/status_util.h"
 
 namespace metricdb {

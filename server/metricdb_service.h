@@ -29,7 +29,10 @@ class MetricDbService final : public v1::MetricDB::WithCallbackMethod_Search<
   // Calibrate and ActivateMetric run at once.
   MetricDbService(CollectionDirectory* collections, const TokenAuth* auth,
                   const SearchPoolOptions& pool = {}, int max_long_operations = 2)
-      : collections_(collections), auth_(auth), search_pool_(pool), long_ops_(max_long_operations) {}
+      : collections_(collections),
+        auth_(auth),
+        search_pool_(pool),
+        long_ops_(max_long_operations) {}
 
   grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest*,
                                 v1::CreateCollectionResponse*) override;

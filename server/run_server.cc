@@ -115,8 +115,7 @@ int RunServer(const ServerOptions& o) {
   }
   CollectionDirectory* directory = cluster ? static_cast<CollectionDirectory*>(cluster.get())
                                            : static_cast<CollectionDirectory*>(&local);
-  MetricDbService service(directory, auth ? &*auth : nullptr, o.search_pool,
-                          o.max_long_operations);
+  MetricDbService service(directory, auth ? &*auth : nullptr, o.search_pool, o.max_long_operations);
   service.set_cluster(cluster.get());
   // Node-to-node calls need the admin role when authentication is on.
   const TokenAuth* node_auth = auth ? &*auth : nullptr;

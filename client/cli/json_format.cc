@@ -1,8 +1,8 @@
 #include "client/cli/json_format.h"
 
-#include <algorithm>
-
 #include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
 
 namespace metricdb {
 

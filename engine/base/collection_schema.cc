@@ -57,8 +57,8 @@ absl::Status ValidateSchema(CollectionSchema* schema, bool shard_names) {
     return s;
   }
   if (schema->shards < 1 || schema->shards > kMaxShards) {
-    return absl::InvalidArgumentError(absl::StrCat("schema.shards: must be in [1, ", kMaxShards,
-                                                   "], got ", schema->shards));
+    return absl::InvalidArgumentError(
+        absl::StrCat("schema.shards: must be in [1, ", kMaxShards, "], got ", schema->shards));
   }
   if (schema->dim < 1 || schema->dim > kMaxDim) {
     return absl::InvalidArgumentError(

@@ -47,9 +47,7 @@
 
 namespace metricdb {
 
-
-class Collection final : public CollectionHandle,
-                         public std::enable_shared_from_this<Collection> {
+class Collection final : public CollectionHandle, public std::enable_shared_from_this<Collection> {
  public:
   // Opens collection `id` of `store`. Its index comes from the snapshot at
   // `snapshot_path` when that is usable, plus a replay of what the store
@@ -79,9 +77,9 @@ class Collection final : public CollectionHandle,
   uint32_t id() const { return id_; }
   const CollectionLimits& limits() const override { return limits_; }
 
-  // Stores the batch atomically; an existing key is replaced. Rejects an
-  // empty batch, a key repeated in the batch, wrong dimensions, NaN/Inf.
-  absl::StatusOr<UpsertResult> Upsert(std::vector<Record> records) override;
+  // Upsert (CollectionHandle): stores one batch atomically; an existing key
+  // is replaced. Rejects an empty batch, a key repeated in the batch, wrong
+  // dimensions, NaN/Inf.
 
   // Group commit: stores several batches with one durable write, each batch
   // still all or nothing. Batches are validated in order; the first invalid
@@ -125,10 +123,6 @@ class Collection final : public CollectionHandle,
   absl::StatusOr<std::vector<float>> ToMetricSpace(
       absl::Span<const absl::Span<const float>> vectors, const std::string& field,
       MetricSpace* space) const override;
-  // The stored (raw) vectors of `keys`, in order; NOT_FOUND naming the first
-  // unknown key as `field`[i].
-  absl::StatusOr<std::vector<std::vector<float>>> StoredVectors(
-      absl::Span<const std::string> keys, const std::string& field) const override;
   // The same for stored (already checked) raw rows, n x dim.
   std::vector<float> RowsToMetricSpace(const std::vector<float>& rows,
                                        MetricSpace* space) const override;

@@ -43,8 +43,9 @@ struct CollectionStats {
 
 class CollectionHandle : public RecordSource {
  public:
-  // One atomic batch on a single node; atomic per shard in a cluster.
-  virtual absl::StatusOr<UpsertResult> Upsert(std::vector<Record> records) = 0;
+  // One atomic batch on a single node; atomic per shard in a cluster
+  // (UpsertGroup of one batch).
+  absl::StatusOr<UpsertResult> Upsert(std::vector<Record> records);
   virtual absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
                                          absl::Span<const std::string> labels) = 0;
   virtual absl::StatusOr<CollectionStats> ReadStats() const = 0;

@@ -10,23 +10,6 @@ void Collection::ToIndexForm(const LinearMap* map, std::vector<float>* rows) con
   metricdb::ToIndexForm(schema_, map, rows);
 }
 
-absl::StatusOr<std::vector<std::vector<float>>> Collection::StoredVectors(
-    absl::Span<const std::string> keys, const std::string& field) const {
-  auto got = Get(keys, true);
-  if (!got.ok()) return got.status();
-  if (!got->missing_keys.empty()) {
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (keys[i] == got->missing_keys.front()) {
-        return absl::NotFoundError(
-            absl::StrCat(field, "[", i, "]: key \"", keys[i], "\" does not exist"));
-      }
-    }
-  }
-  std::vector<std::vector<float>> out;
-  for (auto& r : got->records) out.push_back(std::move(r.vector));
-  return out;
-}
-
 std::vector<float> Collection::RowsToMetricSpace(const std::vector<float>& rows,
                                                  MetricSpace* space) const {
   std::shared_ptr<const LinearMap> map;

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/collection/collection.h"
 #include "engine/collection/vector_checks.h"
+#include "engine/collection/vector_form.h"
 #include "engine/index/exact_scan.h"
 
 namespace metricdb {
@@ -41,18 +42,7 @@ absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,
 
 absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<const float>> queries,
                                                  const SearchOptions& options) const {
-  if (queries.empty()) {
-    return absl::InvalidArgumentError("queries: at least one query is needed");
-  }
-  if (queries.size() > size_t(limits_.max_queries)) {
-    return absl::InvalidArgumentError(absl::StrCat("queries: ", queries.size(),
-                                                   " queries, at most ", limits_.max_queries,
-                                                   " allowed per request"));
-  }
-  if (options.k < 1 || options.k > limits_.max_k) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("k: must be in [1, ", limits_.max_k, "], got ", options.k));
-  }
+  if (auto s = CheckSearchShape(limits_, queries.size(), options.k); !s.ok()) return s;
   if (auto s = CheckTuning(options.tuning); !s.ok()) return s;
   const size_t dim = schema_.dim;
   const int64_t n = queries.size();
@@ -82,9 +72,9 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
     const LinearMap* map = map_.get();
     if (options.metric_version && *options.metric_version != metric_version_) {
       if (!staged_ || staged_->version != *options.metric_version) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "metric_version: ", *options.metric_version, " is neither in force (",
-            metric_version_, ") nor staged on collection \"", schema_.name, "\""));
+        return absl::FailedPreconditionError(
+            absl::StrCat("metric_version: ", *options.metric_version, " is neither in force (",
+                         metric_version_, ") nor staged on collection \"", schema_.name, "\""));
       }
       index = staged_->index.get();
       map = staged_->map.get();
@@ -109,7 +99,7 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
       }
       const int64_t m = std::min(chunk, n - first);
       if (auto s = index->Search(prepared.data() + size_t(first) * index_dim, m, k, filter.get(),
-                                  options.tuning, &chunk_raw, &chunk_ids);
+                                 options.tuning, &chunk_raw, &chunk_ids);
           !s.ok()) {
         return s;
       }

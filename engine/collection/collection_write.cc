@@ -7,16 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "engine/collection/collection.h"
 #include "engine/collection/vector_checks.h"
+#include "engine/collection/vector_form.h"
 
 namespace metricdb {
-
-absl::StatusOr<UpsertResult> Collection::Upsert(std::vector<Record> records) {
-  std::vector<std::vector<Record>> batches;
-  batches.push_back(std::move(records));
-  GroupUpsertResult group = UpsertGroup(std::move(batches));
-  if (!group.error.ok()) return group.error;
-  return group.results[0];
-}
 
 GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batches) {
   GroupUpsertResult out;
@@ -154,14 +147,7 @@ absl::Status Collection::AddToStaged(const std::vector<int64_t>& ids,
 
 absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
                                            absl::Span<const std::string> labels) {
-  if (keys.empty() && labels.empty()) {
-    return absl::InvalidArgumentError("keys, labels: nothing to delete");
-  }
-  if (keys.size() + labels.size() > size_t(limits_.max_keys)) {
-    return absl::InvalidArgumentError(absl::StrCat("keys, labels: ", keys.size() + labels.size(),
-                                                   " given, at most ", limits_.max_keys,
-                                                   " allowed"));
-  }
+  if (auto s = CheckDeleteShape(limits_, keys.size(), labels.size()); !s.ok()) return s;
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return NotFound();
   std::unordered_set<int64_t> doomed;

@@ -47,9 +47,10 @@ class RecordSource {
   virtual absl::StatusOr<std::vector<float>> ToMetricSpace(
       absl::Span<const absl::Span<const float>> vectors, const std::string& field,
       MetricSpace* space) const = 0;
-  // Stored raw vectors of `keys`, in order.
-  virtual absl::StatusOr<std::vector<std::vector<float>>> StoredVectors(
-      absl::Span<const std::string> keys, const std::string& field) const = 0;
+  // Stored raw vectors of `keys`, in order (through Get); NOT_FOUND naming
+  // the first unknown key as `field`[i].
+  absl::StatusOr<std::vector<std::vector<float>>> StoredVectors(absl::Span<const std::string> keys,
+                                                                const std::string& field) const;
   // Stored (already checked) raw rows, n x dim, mapped into the metric space.
   virtual std::vector<float> RowsToMetricSpace(const std::vector<float>& rows,
                                                MetricSpace* space) const = 0;

@@ -75,8 +75,8 @@ absl::Status CheckBatch(const CollectionSchema& schema, const CollectionLimits& 
       return absl::InvalidArgumentError(
           absl::StrCat(field(i), ".label: must not be empty (omit it for an unlabelled record)"));
     }
-    if (auto s =
-            CheckVector(schema, r.vector, prepared->data() + i * dim, [&] { return field(i) + ".vector"; });
+    if (auto s = CheckVector(schema, r.vector, prepared->data() + i * dim,
+                             [&] { return field(i) + ".vector"; });
         !s.ok()) {
       return s;
     }
@@ -97,6 +97,32 @@ void ToIndexForm(const CollectionSchema& schema, const LinearMap* map, std::vect
       PrepareVector(schema.metric, rows->data() + at, dim).IgnoreError();
     }
   }
+}
+
+absl::Status CheckSearchShape(const CollectionLimits& limits, size_t queries, int32_t k) {
+  if (queries == 0) {
+    return absl::InvalidArgumentError("queries: at least one query is needed");
+  }
+  if (queries > size_t(limits.max_queries)) {
+    return absl::InvalidArgumentError(absl::StrCat("queries: ", queries, " queries, at most ",
+                                                   limits.max_queries, " allowed per request"));
+  }
+  if (k < 1 || k > limits.max_k) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("k: must be in [1, ", limits.max_k, "], got ", k));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDeleteShape(const CollectionLimits& limits, size_t keys, size_t labels) {
+  if (keys == 0 && labels == 0) {
+    return absl::InvalidArgumentError("keys, labels: nothing to delete");
+  }
+  if (keys + labels > size_t(limits.max_keys)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "keys, labels: ", keys + labels, " given, at most ", limits.max_keys, " allowed"));
+  }
+  return absl::OkStatus();
 }
 
 MetricSpace SpaceOf(const CollectionSchema& schema, const LinearMap* map) {

@@ -33,6 +33,14 @@ absl::Status CheckVector(const CollectionSchema& schema, absl::Span<const float>
 absl::Status CheckBatch(const CollectionSchema& schema, const CollectionLimits& limits,
                         const std::vector<Record>& records, std::vector<float>* prepared);
 
+// Checks the shape of a search: 1..limits.max_queries queries, k in
+// [1, limits.max_k]; INVALID_ARGUMENT naming `queries` or `k`.
+absl::Status CheckSearchShape(const CollectionLimits& limits, size_t queries, int32_t k);
+
+// Checks the shape of a delete: some keys or labels, at most
+// limits.max_keys of them together.
+absl::Status CheckDeleteShape(const CollectionLimits& limits, size_t keys, size_t labels);
+
 // Turns checked raw rows (n x dim) into what the index holds: L x under
 // `map` (n x d_out), else normalised for cosine or unchanged.
 void ToIndexForm(const CollectionSchema& schema, const LinearMap* map, std::vector<float>* rows);

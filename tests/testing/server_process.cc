@@ -14,6 +14,21 @@
 
 namespace metricdb::testing {
 
+pid_t SpawnLogged(std::vector<std::string> args, const std::string& log_file) {
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  const int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd >= 0) {
+    dup2(fd, 1);
+    dup2(fd, 2);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(argv[0], argv.data());
+  _exit(127);
+}
+
 const char* ServerBinary() {
   const char* env = std::getenv("METRICDB_SERVER_BIN");
   return env != nullptr && *env != '\0' ? env : METRICDB_SERVER_BIN;
@@ -39,20 +54,8 @@ absl::Status ServerProcess::Start(std::chrono::seconds timeout) {
   if (std::find(args.begin(), args.end(), "--auth-tokens") == args.end()) {
     args.push_back("--no-auth");
   }
-  const pid_t pid = fork();
+  const pid_t pid = SpawnLogged(std::move(args), log_file_);
   if (pid < 0) return absl::InternalError("fork failed");
-  if (pid == 0) {
-    const int fd = open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
   pid_ = pid;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -13,6 +13,10 @@
 
 namespace metricdb::testing {
 
+// Forks and execs args[0] with `args`, its stdout and stderr appended to
+// `log_file`; returns the child's pid (-1 if fork failed).
+pid_t SpawnLogged(std::vector<std::string> args, const std::string& log_file);
+
 // Path of the server binary: $METRICDB_SERVER_BIN when set (benchmarks run a
 // copy so that rebuilding does not change it mid-run), else the one CMake built.
 const char* ServerBinary();
