@@ -56,8 +56,11 @@ class Node:
     """One metricdb-server; in cluster mode when `etcd` is given."""
 
     def __init__(self, root: str, name: str, etcd: Etcd = None, lease_s: int = 3,
-                 extra=()):
+                 extra=(), wrapper=(), env=None):
+        """wrapper: a command the server runs under (e.g. taskset -c 0); env:
+        variables added to its environment."""
         self.name, self.etcd, self.lease_s, self.extra = name, etcd, lease_s, list(extra)
+        self.wrapper, self.env = list(wrapper), dict(os.environ, **(env or {}))
         self.data = os.path.join(root, name)
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
@@ -66,14 +69,14 @@ class Node:
         self.start()
 
     def start(self):
-        cmd = [os.environ["METRICDB_SERVER_BIN"], "--listen", self.addr, "--data-dir", self.data,
+        cmd = self.wrapper + [os.environ["METRICDB_SERVER_BIN"], "--listen", self.addr, "--data-dir", self.data,
                "--log-level", "info", "--shutdown-grace-ms", "500", "--no-auth",
                "--snapshot-interval-s", "0"] + self.extra
         if self.etcd:
             cmd += ["--cluster-etcd", self.etcd.url, "--node-id", self.name,
                     "--cluster-lease-s", str(self.lease_s)]
         self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         wait_port(self.port, self.proc, f"node {self.name}", timeout=60)
 
     def kill(self):
