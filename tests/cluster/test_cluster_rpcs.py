@@ -1,0 +1,94 @@
+"""The rest of the API across shards, against a single node holding the same
+records: deletes by key and label, label-filtered search, k-means clustering
+(with label write-back), uploaded metrics, listing and dropping, errors."""
+import numpy as np
+import pytest
+
+import metricdb
+from cluster_harness import Cluster
+
+
+@pytest.fixture(scope="module")
+def pair():
+    cluster = Cluster(3, single=True)
+    rng = np.random.default_rng(3)
+    centers = rng.standard_normal((20, 16)).astype(np.float32) * 4
+    labels = [f"id{i % 20:02d}" for i in range(2000)]
+    x = centers[np.arange(2000) % 20] + rng.standard_normal((2000, 16)).astype(np.float32)
+    keys = [f"k{i:05d}" for i in range(2000)]
+    db = cluster.nodes[0].client()
+    single = cluster.single.client()
+    for client, shards in ((db, 3), (single, 1)):
+        client.create_collection("g", 16, shards=shards)
+        client.upsert("g", keys, x, labels=labels)
+    yield cluster, db, single, x, keys, labels
+    cluster.close()
+
+
+def test_deletes_by_key_and_label_match_a_single_node(pair):
+    cluster, db, single, x, keys, labels = pair
+    for client in (db, single):
+        assert client.delete("g", keys=keys[:30]) == 30
+        assert client.delete("g", labels=["id05", "id06"]) == 200 - 4  # 4 were in keys[:30]
+    assert db.get_collection("g").records == single.get_collection("g").records == 2000 - 30 - 196
+    got = cluster.nodes[1].client().search("g", x[:50], k=7, labels=["id01", "id02"])
+    want = single.search("g", x[:50], k=7, labels=["id01", "id02"])
+    for a, b in zip(got, want):
+        assert a.keys == b.keys and a.labels == b.labels
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.delete("g")
+    assert e.value.code.name == "INVALID_ARGUMENT" and "nothing to delete" in str(e.value)
+
+
+def test_kmeans_through_the_cluster_equals_a_single_node(pair):
+    cluster, db, single, *_ = pair
+    got = db.cluster("g", method="kmeans", k=20, seed=5)
+    want = single.cluster("g", method="kmeans", k=20, seed=5)
+    assert got.keys == want.keys
+    assert list(got.assignment) == list(want.assignment)
+    assert got.inertia == pytest.approx(want.inertia, rel=1e-5)
+    assert got.quality["nmi"] == pytest.approx(want.quality["nmi"], abs=1e-9)
+
+
+def test_uploaded_metric_is_stored_on_every_shard_and_activated(pair):
+    cluster, db, single, x, *_ = pair
+    l_map = np.random.default_rng(9).standard_normal((8, 16)).astype(np.float32)
+    for client in (db, single):
+        v = client.set_metric("g", l_map, activate=True)
+        assert v.version == 1 and v.active
+    versions, active = cluster.nodes[2].client().list_metrics("g")
+    assert active == 1 and [v.version for v in versions] == [1]
+    np.testing.assert_allclose(db.get_metric("g", 1).map, l_map)
+    for a, b in zip(db.search("g", x[:40], k=5), single.search("g", x[:40], k=5)):
+        assert a.keys == b.keys
+        np.testing.assert_allclose(a.distances, b.distances, rtol=1e-5, atol=1e-5)
+    # Back to the creation metric, in two phases as well.
+    assert db.activate_metric("g", 0).metric_version == 0
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.activate_metric("g", 7)
+    assert e.value.code.name == "NOT_FOUND"
+
+
+def test_names_errors_listing_and_drop(pair):
+    cluster, db, *_ = pair
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.create_collection("g", 16, shards=2)
+    assert e.value.code.name == "ALREADY_EXISTS"
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.create_collection("bad.name", 16, shards=2)
+    assert e.value.code.name == "INVALID_ARGUMENT" and "schema.name" in str(e.value)
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.create_collection("many", 16, shards=5000)
+    assert e.value.code.name == "INVALID_ARGUMENT" and "schema.shards" in str(e.value)
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.search("g", np.zeros((1, 15), np.float32), k=3)
+    assert e.value.code.name == "INVALID_ARGUMENT" and "queries[0]" in str(e.value)
+    db.create_collection("tmp", 4, shards=4)
+    assert "tmp" in [c.name for c in cluster.nodes[1].client().list_collections()]
+    db.drop_collection("tmp")
+    for node in cluster.nodes:
+        assert "tmp" not in [c.name for c in node.client().list_collections()]
+        with pytest.raises(metricdb.MetricDBError) as e:
+            node.client().get_collection("tmp")
+        assert e.value.code.name == "NOT_FOUND"
+    assert not [s for s in db.cluster_status()["shards"] if s["collection"] == "tmp"]
