@@ -16,6 +16,7 @@
 #include <string>
 
 #include "engine/collection/engine.h"
+#include "engine/collection/local_directory.h"
 #include "server/metricdb_service.h"
 
 namespace {
@@ -24,6 +25,7 @@ using metricdb::v1::MetricDB;
 
 struct World {
   std::unique_ptr<metricdb::Engine> engine;
+  std::unique_ptr<metricdb::LocalDirectory> collections;
   std::unique_ptr<metricdb::MetricDbService> service;
 };
 
@@ -41,7 +43,8 @@ World& TheWorld() {
     auto engine = metricdb::Engine::Open(options);
     if (!engine.ok()) std::abort();
     w->engine = std::move(*engine);
-    w->service = std::make_unique<metricdb::MetricDbService>(w->engine.get(), nullptr);
+    w->collections = std::make_unique<metricdb::LocalDirectory>(w->engine.get());
+    w->service = std::make_unique<metricdb::MetricDbService>(w->collections.get(), nullptr);
     grpc::ServerContext ctx;
     metricdb::v1::CreateCollectionRequest create;
     create.mutable_schema()->set_name("c");
