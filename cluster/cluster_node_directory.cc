@@ -16,7 +16,7 @@ std::shared_ptr<cluster::v1::ShardNode::Stub> ClusterNode::StubFor(
     const std::string& address) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto& stub = stubs_[address];
-  if (!stub) stub = cluster::v1::ShardNode::NewStub(NodeChannel(address));
+  if (!stub) stub = cluster::v1::ShardNode::NewStub(NodeChannel(address, options_.calls));
   return stub;
 }
 

@@ -22,6 +22,9 @@ struct ShardCallOptions {
   int write_timeout_ms = 60000;   // upserts, deletes
   int long_timeout_ms = 3600000;  // index builds, metric preparation
   std::string token;              // bearer token of node-to-node calls; empty: none
+  // TLS of node-to-node calls (PEM); empty root: plaintext. With a cert and
+  // key the node presents them (servers that require client certificates).
+  std::string tls_root_pem, tls_cert_pem, tls_key_pem;
 };
 
 class RemoteShard final : public Shard {
@@ -67,8 +70,10 @@ class RemoteShard final : public Shard {
 };
 
 // A channel to a node for node-to-node calls: no message size limit (shards
-// send samples of records), reconnecting within a second of a node's return.
-std::shared_ptr<grpc::Channel> NodeChannel(const std::string& address);
+// send samples of records), reconnecting within a second of a node's return,
+// over TLS when `options` has a root certificate.
+std::shared_ptr<grpc::Channel> NodeChannel(const std::string& address,
+                                           const ShardCallOptions& options);
 
 }  // namespace metricdb
 

@@ -102,11 +102,19 @@ int RunServer(const ServerOptions& o) {
   LocalDirectory local(engine->get());
   std::unique_ptr<ClusterNode> cluster;
   if (!o.cluster.etcd.empty()) {
+    ClusterNodeOptions cluster_options = o.cluster;
     if (!o.tls_cert.empty()) {
-      spdlog::critical("cluster mode does not support TLS yet (node-to-node calls are plaintext)");
-      return 1;
+      // Other nodes serve TLS too: verify them against the cluster CA, and
+      // present this node's certificate where client certificates are required.
+      if (o.cluster_tls_ca.empty()) {
+        spdlog::critical("--tls-cert in cluster mode needs --cluster-tls-ca (the CA of the nodes)");
+        return 2;
+      }
+      cluster_options.calls.tls_root_pem = ReadFile(o.cluster_tls_ca);
+      cluster_options.calls.tls_cert_pem = ReadFile(o.tls_cert);
+      cluster_options.calls.tls_key_pem = ReadFile(o.tls_key);
     }
-    auto joined = ClusterNode::Join(o.cluster, engine->get());
+    auto joined = ClusterNode::Join(cluster_options, engine->get());
     if (!joined.ok()) {
       spdlog::critical("cannot join the cluster: {}", joined.status().ToString());
       return 1;

@@ -33,6 +33,8 @@ struct ServerOptions {
   // TLS: certificate chain and key (both or neither); with client_ca, client
   // certificates signed by it are required.
   std::string tls_cert, tls_key, tls_client_ca;
+  // Cluster mode with TLS: the CA that signed the other nodes' certificates.
+  std::string cluster_tls_ca;
   int max_long_operations = 2;  // LearnMetric, Cluster, BuildIndex, ... at once
   EngineOptions engine;
   // Cluster mode when cluster.etcd is set (with node_id and advertise): the

@@ -103,6 +103,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(2, 3600))
       ->needs(etcd_opt);
+  app.add_option("--cluster-tls-ca", o.cluster_tls_ca,
+                 "With --tls-cert: CA certificates (PEM) of the other nodes' certificates")
+      ->check(CLI::ExistingFile)
+      ->needs(etcd_opt)
+      ->needs(cert_opt);
   std::string token_file;
   app.add_option("--cluster-token-file", token_file,
                  "File holding the bearer token this node presents to other nodes (an admin "

@@ -56,11 +56,12 @@ class Node:
     """One metricdb-server; in cluster mode when `etcd` is given."""
 
     def __init__(self, root: str, name: str, etcd: Etcd = None, lease_s: int = 3,
-                 extra=(), wrapper=(), env=None):
+                 extra=(), wrapper=(), env=None, no_auth=True):
         """wrapper: a command the server runs under (e.g. taskset -c 0); env:
         variables added to its environment."""
         self.name, self.etcd, self.lease_s, self.extra = name, etcd, lease_s, list(extra)
         self.wrapper, self.env = list(wrapper), dict(os.environ, **(env or {}))
+        self.no_auth = no_auth
         self.data = os.path.join(root, name)
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
@@ -70,8 +71,8 @@ class Node:
 
     def start(self):
         cmd = self.wrapper + [os.environ["METRICDB_SERVER_BIN"], "--listen", self.addr, "--data-dir", self.data,
-               "--log-level", "info", "--shutdown-grace-ms", "500", "--no-auth",
-               "--snapshot-interval-s", "0"] + self.extra
+               "--log-level", "info", "--shutdown-grace-ms", "500",
+               "--snapshot-interval-s", "0"] + (["--no-auth"] if self.no_auth else []) + self.extra
         if self.etcd:
             cmd += ["--cluster-etcd", self.etcd.url, "--node-id", self.name,
                     "--cluster-lease-s", str(self.lease_s)]
