@@ -237,6 +237,14 @@ absl::StatusOr<std::shared_ptr<void>> ClusterNode::LockCollection(const std::str
   });
 }
 
+absl::StatusOr<int32_t> ClusterNode::ActiveMetricVersion(const std::string& name) const {
+  auto record = ReadCollection(name);
+  if (!record.ok()) return record.status();
+  if (!*record)
+    return absl::NotFoundError(absl::StrCat("collection \"", name, "\" does not exist"));
+  return (*record)->schema.metric_version;
+}
+
 absl::Status ClusterNode::UpdateCollection(const std::string& name,
                                            const std::function<void(ClusterCollection*)>& change) {
   for (int attempt = 0; attempt < 10; ++attempt) {
@@ -261,14 +269,28 @@ absl::Status ClusterNode::UpdateCollection(const std::string& name,
       absl::StrCat("collection \"", name, "\": its record kept changing; try again"));
 }
 
-absl::Status ClusterNode::PutMetricMetadata(const std::string& name,
-                                            const StoredMetricVersion& version) {
-  return etcd_->Put(keys_.Metrics(name) + std::to_string(version.version),
-                    nlohmann::json{{"version", version.version},
-                                   {"created_unix_ms", version.created_unix_ms},
-                                   {"d_out", version.map.d_out},
-                                   {"dim", version.map.dim}}
-                        .dump());
+absl::StatusOr<int32_t> ClusterNode::ReserveMetricVersion(const std::string& name,
+                                                          const StoredMetricVersion& version) {
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    auto existing = etcd_->GetPrefix(keys_.Metrics(name));
+    if (!existing.ok()) return existing.status();
+    int32_t last = 0;
+    for (const EtcdKv& kv : *existing) {
+      int32_t n = 0;
+      if (absl::SimpleAtoi(kv.key.substr(keys_.Metrics(name).size()), &n)) last = std::max(last, n);
+    }
+    const int32_t number = last + 1;
+    auto reserved = etcd_->PutIfAbsent(keys_.Metrics(name) + std::to_string(number),
+                                       nlohmann::json{{"version", number},
+                                                      {"created_unix_ms", version.created_unix_ms},
+                                                      {"d_out", version.map.d_out},
+                                                      {"dim", version.map.dim}}
+                                           .dump());
+    if (!reserved.ok()) return reserved.status();
+    if (*reserved) return number;
+  }
+  return absl::AbortedError(
+      absl::StrCat("collection \"", name, "\": could not reserve a metric version number"));
 }
 
 absl::Status ClusterNode::PutEntry(const std::string& name, std::string_view entry,

@@ -56,10 +56,11 @@ class ClusterNode final : public CollectionDirectory, public ClusterControl {
 
   absl::StatusOr<std::shared_ptr<void>> LockCollection(const std::string& name,
                                                        const std::string& job) override;
+  absl::StatusOr<int32_t> ActiveMetricVersion(const std::string& name) const override;
   absl::Status UpdateCollection(const std::string& name,
                                 const std::function<void(ClusterCollection*)>& change) override;
-  absl::Status PutMetricMetadata(const std::string& name,
-                                 const StoredMetricVersion& version) override;
+  absl::StatusOr<int32_t> ReserveMetricVersion(const std::string& name,
+                                               const StoredMetricVersion& version) override;
   absl::Status PutEntry(const std::string& name, std::string_view entry,
                         std::string_view value) override;
   absl::StatusOr<std::optional<std::string>> GetEntry(const std::string& name,

@@ -141,23 +141,17 @@ absl::StatusOr<std::shared_ptr<CollectionHandle>> ClusterNode::CreateCollection(
 absl::StatusOr<std::shared_ptr<CollectionHandle>> ClusterNode::GetCollection(
     std::string_view name) const {
   if (auto s = ValidateCollectionName(name, "collection"); !s.ok()) return s;
-  std::optional<ClusterCollection> record;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = collections_.find(std::string(name));
-    if (it != collections_.end()) record = it->second;
-  }
-  if (!record || !record->ready) {
-    // Made on another node a moment ago: the watch may not have told us yet.
-    auto read = ReadCollection(name);
-    if (!read.ok()) return read.status();
-    record = std::move(*read);
-  }
-  if (!record) {
+  // The record is read from etcd on every call (one linearizable read): a
+  // change made through another node a moment ago (a new collection, a
+  // metric put in force) is seen at once. The handle is reused while the
+  // record's revision is unchanged.
+  auto record = ReadCollection(name);
+  if (!record.ok()) return record.status();
+  if (!*record) {
     return absl::NotFoundError(
         absl::StrCat("collection \"", std::string(name), "\" does not exist"));
   }
-  auto handle = Handle(*record);
+  auto handle = Handle(**record);
   if (!handle.ok()) return handle.status();
   return std::shared_ptr<CollectionHandle>(std::move(*handle));
 }

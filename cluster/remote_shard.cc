@@ -1,5 +1,6 @@
 #include "cluster/remote_shard.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,11 @@
 namespace metricdb {
 
 namespace cv1 = cluster::v1;
+using Stub = cv1::ShardNode::Stub;
+
+namespace {
+constexpr int kReconnectWaitMs = 1000;
+}  // namespace
 
 std::shared_ptr<grpc::Channel> NodeChannel(const std::string& address,
                                            const ShardCallOptions& options) {
@@ -35,6 +41,22 @@ std::unique_ptr<grpc::ClientContext> RemoteShard::Context(int timeout_ms) const 
   return context;
 }
 
+template <typename Request, typename Response>
+grpc::Status RemoteShard::Invoke(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                              Response*),
+                                 const Request& request, Response* response, int timeout_ms) const {
+  auto context = Context(timeout_ms);
+  const grpc::Status first = (stub_.get()->*method)(context.get(), request, response);
+  if (first.error_code() != grpc::StatusCode::UNAVAILABLE) return first;
+  // A node that has just come back may find this channel still backing off
+  // from its absence: one more try that waits up to a second for the
+  // connection. (Every node-to-node call is idempotent.)
+  auto retry = Context(std::min(timeout_ms, kReconnectWaitMs));
+  retry->set_wait_for_ready(true);
+  const grpc::Status second = (stub_.get()->*method)(retry.get(), request, response);
+  return second.ok() ? second : first;
+}
+
 absl::Status RemoteShard::Failed(const grpc::Status& s) const {
   absl::StatusCode code = static_cast<absl::StatusCode>(s.error_code());
   // A node that is gone or too slow: the shard is unavailable, whatever the
@@ -52,8 +74,8 @@ absl::StatusOr<CollectionSchema> RemoteShard::ReadSchema() const {
   cv1::ShardRef request;
   request.set_collection(collection_);
   v1::CollectionInfo info;
-  auto context = Context(options_.read_timeout_ms);
-  if (auto s = stub_->GetShard(context.get(), request, &info); !s.ok()) return Failed(s);
+  if (auto s = Invoke(&Stub::GetShard, request, &info, options_.read_timeout_ms); !s.ok())
+    return Failed(s);
   return FromProto(info.schema());
 }
 
@@ -61,8 +83,8 @@ absl::StatusOr<CollectionStats> RemoteShard::ReadStats() const {
   cv1::ShardRef request;
   request.set_collection(collection_);
   v1::CollectionInfo info;
-  auto context = Context(options_.read_timeout_ms);
-  if (auto s = stub_->GetShard(context.get(), request, &info); !s.ok()) return Failed(s);
+  if (auto s = Invoke(&Stub::GetShard, request, &info, options_.read_timeout_ms); !s.ok())
+    return Failed(s);
   return FromProto(info.stats());
 }
 
@@ -81,8 +103,8 @@ absl::StatusOr<SearchResults> RemoteShard::Search(absl::Span<const absl::Span<co
   request.set_scope(int(options.scope));
   if (options.metric_version) request.set_metric_version(*options.metric_version);
   v1::SearchResponse response;
-  auto context = Context(options_.read_timeout_ms);
-  if (auto s = stub_->Search(context.get(), request, &response); !s.ok()) return Failed(s);
+  if (auto s = Invoke(&Stub::Search, request, &response, options_.read_timeout_ms); !s.ok())
+    return Failed(s);
   SearchResults results(response.results_size());
   for (int q = 0; q < response.results_size(); ++q) {
     for (auto& hit : *response.mutable_results(q)->mutable_hits()) {
@@ -99,8 +121,8 @@ absl::StatusOr<GetResult> RemoteShard::Get(absl::Span<const std::string> keys,
   for (const auto& k : keys) request.add_keys(k);
   request.set_include_vectors(include_vectors);
   v1::GetResponse response;
-  auto context = Context(options_.read_timeout_ms);
-  if (auto s = stub_->Get(context.get(), request, &response); !s.ok()) return Failed(s);
+  if (auto s = Invoke(&Stub::Get, request, &response, options_.read_timeout_ms); !s.ok())
+    return Failed(s);
   GetResult result;
   for (const auto& r : response.records()) result.records.push_back(FromProto(r));
   result.missing_keys.assign(response.missing_keys().begin(), response.missing_keys().end());
@@ -115,8 +137,7 @@ GroupUpsertResult RemoteShard::UpsertGroup(std::vector<std::vector<Record>> batc
     for (const Record& r : batch) ToProto(r, b->add_records());
   }
   cv1::UpsertGroupResponse response;
-  auto context = Context(options_.write_timeout_ms);
-  if (auto s = stub_->UpsertGroup(context.get(), request, &response); !s.ok()) {
+  if (auto s = Invoke(&Stub::UpsertGroup, request, &response, options_.write_timeout_ms); !s.ok()) {
     return {{}, Failed(s)};
   }
   GroupUpsertResult out;
@@ -135,8 +156,8 @@ absl::StatusOr<int64_t> RemoteShard::Delete(absl::Span<const std::string> keys,
   for (const auto& k : keys) request.add_keys(k);
   for (const auto& l : labels) request.add_labels(l);
   v1::DeleteResponse response;
-  auto context = Context(options_.write_timeout_ms);
-  if (auto s = stub_->Delete(context.get(), request, &response); !s.ok()) return Failed(s);
+  if (auto s = Invoke(&Stub::Delete, request, &response, options_.write_timeout_ms); !s.ok())
+    return Failed(s);
   return response.deleted();
 }
 
@@ -145,8 +166,8 @@ absl::Status RemoteShard::BuildIndex(const std::optional<IndexSpec>& spec) {
   request.set_name(collection_);
   if (spec) ToProto(*spec, request.mutable_index());
   cv1::Empty response;
-  auto context = Context(options_.long_timeout_ms);
-  if (auto s = stub_->BuildIndex(context.get(), request, &response); !s.ok()) return Failed(s);
+  if (auto s = Invoke(&Stub::BuildIndex, request, &response, options_.long_timeout_ms); !s.ok())
+    return Failed(s);
   return absl::OkStatus();
 }
 
@@ -163,8 +184,8 @@ absl::StatusOr<RecordSample> RemoteShard::SampleRecords(LabelScope scope,
   request.set_offset(offset);
   request.set_limit(limit);
   cv1::SampleResponse response;
-  auto context = Context(options_.read_timeout_ms);
-  if (auto s = stub_->SampleRecords(context.get(), request, &response); !s.ok()) {
+  if (auto s = Invoke(&Stub::SampleRecords, request, &response, options_.read_timeout_ms);
+      !s.ok()) {
     return Failed(s);
   }
   RecordSample sample;
@@ -187,8 +208,8 @@ absl::StatusOr<int32_t> RemoteShard::AddMetricVersion(StoredMetricVersion versio
   request.set_collection(collection_);
   request.set_encoded(EncodeStoredMetricVersion(version));
   cv1::MetricVersionRef response;
-  auto context = Context(options_.write_timeout_ms);
-  if (auto s = stub_->AddMetricVersion(context.get(), request, &response); !s.ok()) {
+  if (auto s = Invoke(&Stub::AddMetricVersion, request, &response, options_.write_timeout_ms);
+      !s.ok()) {
     return Failed(s);
   }
   return response.version();
@@ -200,14 +221,15 @@ absl::StatusOr<std::vector<StoredMetricVersion>> RemoteShard::ListMetricVersions
   request.set_collection(collection_);
   request.set_include_maps(include_maps);
   cv1::ListVersionsResponse response;
-  auto context = Context(options_.read_timeout_ms);
-  if (auto s = stub_->ListMetricVersions(context.get(), request, &response); !s.ok()) {
+  if (auto s = Invoke(&Stub::ListMetricVersions, request, &response, options_.read_timeout_ms);
+      !s.ok()) {
     return Failed(s);
   }
   std::vector<StoredMetricVersion> out;
   for (const auto& bytes : response.encoded()) {
     auto v = DecodeStoredMetricVersion(bytes);
     if (!v.ok()) return v.status();
+    if (!include_maps) v->map.rows.clear();
     out.push_back(std::move(*v));
   }
   return out;
@@ -218,8 +240,8 @@ absl::StatusOr<StoredMetricVersion> RemoteShard::GetMetricVersion(int32_t versio
   request.set_collection(collection_);
   request.set_version(version);
   cv1::MetricVersionBytes response;
-  auto context = Context(options_.read_timeout_ms);
-  if (auto s = stub_->GetMetricVersion(context.get(), request, &response); !s.ok()) {
+  if (auto s = Invoke(&Stub::GetMetricVersion, request, &response, options_.read_timeout_ms);
+      !s.ok()) {
     return Failed(s);
   }
   return DecodeStoredMetricVersion(response.encoded());
@@ -230,8 +252,8 @@ absl::Status RemoteShard::PrepareMetric(int32_t version) {
   request.set_collection(collection_);
   request.set_version(version);
   cv1::Empty response;
-  auto context = Context(options_.long_timeout_ms);
-  if (auto s = stub_->PrepareMetric(context.get(), request, &response); !s.ok()) return Failed(s);
+  if (auto s = Invoke(&Stub::PrepareMetric, request, &response, options_.long_timeout_ms); !s.ok())
+    return Failed(s);
   return absl::OkStatus();
 }
 
@@ -240,8 +262,19 @@ absl::Status RemoteShard::ActivateMetric(int32_t version) {
   request.set_collection(collection_);
   request.set_version(version);
   cv1::Empty response;
-  auto context = Context(options_.long_timeout_ms);
-  if (auto s = stub_->ActivateMetric(context.get(), request, &response); !s.ok()) {
+  if (auto s = Invoke(&Stub::ActivateMetric, request, &response, options_.long_timeout_ms);
+      !s.ok()) {
+    return Failed(s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoteShard::DiscardStagedMetric() {
+  cv1::ShardRef request;
+  request.set_collection(collection_);
+  cv1::Empty response;
+  if (auto s = Invoke(&Stub::DiscardStagedMetric, request, &response, options_.write_timeout_ms);
+      !s.ok()) {
     return Failed(s);
   }
   return absl::OkStatus();

@@ -58,9 +58,17 @@ class RemoteShard final : public Shard {
   absl::StatusOr<StoredMetricVersion> GetMetricVersion(int32_t version) const override;
   absl::Status PrepareMetric(int32_t version) override;
   absl::Status ActivateMetric(int32_t version) override;
+  absl::Status DiscardStagedMetric() override;
 
  private:
   std::unique_ptr<grpc::ClientContext> Context(int timeout_ms) const;
+  // Calls `method` with a deadline of `timeout_ms`; after UNAVAILABLE, once
+  // more, waiting up to a second for the connection.
+  template <typename Request, typename Response>
+  grpc::Status Invoke(grpc::Status (cluster::v1::ShardNode::Stub::*method)(grpc::ClientContext*,
+                                                                           const Request&,
+                                                                           Response*),
+                      const Request& request, Response* response, int timeout_ms) const;
   absl::Status Failed(const grpc::Status& s) const;
 
   const std::shared_ptr<cluster::v1::ShardNode::Stub> stub_;

@@ -41,12 +41,15 @@ class Shard {
                                                      const std::vector<std::string>& labels,
                                                      int64_t max, uint64_t seed, int64_t offset,
                                                      int64_t limit) const = 0;
+  // Stores `version` under its own number (version.version > 0, assigned by
+  // the coordinator), idempotently.
   virtual absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) = 0;
   virtual absl::StatusOr<std::vector<StoredMetricVersion>> ListMetricVersions(
       bool include_maps) const = 0;
   virtual absl::StatusOr<StoredMetricVersion> GetMetricVersion(int32_t version) const = 0;
   virtual absl::Status PrepareMetric(int32_t version) = 0;
   virtual absl::Status ActivateMetric(int32_t version) = 0;
+  virtual absl::Status DiscardStagedMetric() = 0;
 };
 
 // A shard held by this node: a collection of its Engine.
@@ -81,7 +84,8 @@ class LocalShard final : public Shard {
                                              uint64_t seed, int64_t offset,
                                              int64_t limit) const override;
   absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) override {
-    return c_->AddMetricVersion(std::move(version));
+    const int32_t number = version.version;
+    return c_->AddMetricVersionAt(std::move(version), number);
   }
   absl::StatusOr<std::vector<StoredMetricVersion>> ListMetricVersions(
       bool include_maps) const override {
@@ -92,6 +96,10 @@ class LocalShard final : public Shard {
   }
   absl::Status PrepareMetric(int32_t version) override { return c_->PrepareMetric(version); }
   absl::Status ActivateMetric(int32_t version) override { return c_->ActivateMetric(version); }
+  absl::Status DiscardStagedMetric() override {
+    c_->DiscardStagedMetric();
+    return absl::OkStatus();
+  }
 
  private:
   const std::shared_ptr<Collection> c_;

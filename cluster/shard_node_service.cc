@@ -151,7 +151,8 @@ grpc::Status ShardNodeService::AddMetricVersion(grpc::ServerContext* context,
   if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
   auto version = DecodeStoredMetricVersion(request->encoded());
   if (!version.ok()) return ToGrpcStatus(version.status());
-  auto number = c->AddMetricVersion(std::move(*version));
+  const int32_t at = version->version;
+  auto number = c->AddMetricVersionAt(std::move(*version), at);
   if (!number.ok()) return ToGrpcStatus(number.status());
   response->set_collection(request->collection());
   response->set_version(*number);
@@ -163,7 +164,8 @@ grpc::Status ShardNodeService::ListMetricVersions(grpc::ServerContext* context,
                                                   cv1::ListVersionsResponse* response) {
   std::shared_ptr<Collection> c;
   if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
-  auto versions = c->ListMetricVersions(request->include_maps());
+  // With their maps: the encoding carries a map's shape with its rows.
+  auto versions = c->ListMetricVersions(/*include_maps=*/true);
   if (!versions.ok()) return ToGrpcStatus(versions.status());
   for (const auto& v : *versions) response->add_encoded(EncodeStoredMetricVersion(v));
   return grpc::Status::OK;
@@ -193,6 +195,14 @@ grpc::Status ShardNodeService::ActivateMetric(grpc::ServerContext* context,
   std::shared_ptr<Collection> c;
   if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
   return ToGrpcStatus(c->ActivateMetric(request->version()));
+}
+
+grpc::Status ShardNodeService::DiscardStagedMetric(grpc::ServerContext* context,
+                                                   const cv1::ShardRef* request, cv1::Empty*) {
+  std::shared_ptr<Collection> c;
+  if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
+  c->DiscardStagedMetric();
+  return grpc::Status::OK;
 }
 
 }  // namespace metricdb

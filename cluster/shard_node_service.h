@@ -48,6 +48,8 @@ class ShardNodeService final : public cluster::v1::ShardNode::Service {
                              cluster::v1::Empty*) override;
   grpc::Status ActivateMetric(grpc::ServerContext*, const cluster::v1::MetricVersionRef*,
                               cluster::v1::Empty*) override;
+  grpc::Status DiscardStagedMetric(grpc::ServerContext*, const cluster::v1::ShardRef*,
+                                   cluster::v1::Empty*) override;
 
  private:
   // The shard (a local collection) named `name`, after authorizing the call.

@@ -63,6 +63,43 @@ absl::Status ShardedCollection::ForEach(const std::vector<int32_t>& which,
   return first.ok() ? last : first;
 }
 
+bool ShardedCollection::IsVersionMismatch(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kFailedPrecondition &&
+         absl::StrContains(s.message(), "metric_version");
+}
+
+absl::Status ShardedCollection::Scatter(absl::Span<const absl::Span<const float>> queries,
+                                        const SearchOptions& options, int32_t version,
+                                        std::vector<SearchResults>* parts) const {
+  SearchOptions shard_options = options;
+  shard_options.metric_version = version;
+  parts->assign(shards_.size(), {});
+  return ForEach(AllShards(), [&](int32_t i) -> absl::Status {
+    auto shard = At(i);
+    if (!shard.ok()) return shard.status();
+    auto r = (*shard)->Search(queries, shard_options);
+    if (!r.ok()) return r.status();
+    (*parts)[i] = std::move(*r);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ShardedCollection::FollowActiveVersion() const {
+  auto version = control_->ActiveMetricVersion(record_.schema.name);
+  if (!version.ok()) return version.status();
+  if (*version == metric_version()) return absl::OkStatus();
+  std::shared_ptr<const LinearMap> map;
+  if (*version > 0) {
+    auto v = AnyShardVersion(*version);
+    if (!v.ok()) return v.status();
+    map = std::make_shared<const LinearMap>(std::move(v->map));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  metric_version_ = *version;
+  map_ = std::move(map);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<SearchResults> ShardedCollection::Search(
     absl::Span<const absl::Span<const float>> queries, const SearchOptions& options) const {
   // The checks of a single node, once here rather than once per shard.
@@ -75,28 +112,21 @@ absl::StatusOr<SearchResults> ShardedCollection::Search(
       return s;
     }
   }
-  SearchOptions shard_options = options;
-  // Every shard answers under the version in force when this call began.
-  shard_options.metric_version = metric_version();
-  std::vector<SearchResults> parts(shards_.size());
-  absl::Status s = ForEach(AllShards(), [&](int32_t i) -> absl::Status {
-    auto shard = At(i);
-    if (!shard.ok()) return shard.status();
-    auto r = (*shard)->Search(queries, shard_options);
-    if (!r.ok()) return r.status();
-    parts[i] = std::move(*r);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) {
-    if (s.code() == absl::StatusCode::kFailedPrecondition &&
-        absl::StrContains(s.message(), "metric_version")) {
+  // Every shard answers under the version in force when this call began. If
+  // it changed meanwhile (another node flipped it and some shard swapped
+  // already), the call follows the new version once.
+  std::vector<SearchResults> parts;
+  absl::Status s = Scatter(queries, options, metric_version(), &parts);
+  if (IsVersionMismatch(s)) {
+    if (auto followed = FollowActiveVersion(); !followed.ok()) return followed;
+    s = Scatter(queries, options, metric_version(), &parts);
+    if (IsVersionMismatch(s)) {
       return absl::AbortedError(absl::StrCat("collection \"", record_.schema.name,
-                                             "\": the metric in force changed during the "
-                                             "call; retry it (",
+                                             "\": the metric in force is changing; retry (",
                                              s.message(), ")"));
     }
-    return s;
   }
+  if (!s.ok()) return s;
   SearchResults merged(queries.size());
   for (size_t q = 0; q < queries.size(); ++q) {
     std::vector<SearchHit>& out = merged[q];

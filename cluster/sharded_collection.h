@@ -39,12 +39,16 @@ class ClusterControl {
   // object lives; FAILED_PRECONDITION while another job holds it.
   virtual absl::StatusOr<std::shared_ptr<void>> LockCollection(const std::string& name,
                                                                const std::string& job) = 0;
+  // The metric version in force now, read from etcd.
+  virtual absl::StatusOr<int32_t> ActiveMetricVersion(const std::string& name) const = 0;
   // Changes the collection's record in etcd with `change`, in a transaction
   // that compares the record's revision (re-read and retried on a race).
   virtual absl::Status UpdateCollection(const std::string& name,
                                         const std::function<void(ClusterCollection*)>& change) = 0;
-  virtual absl::Status PutMetricMetadata(const std::string& name,
-                                         const StoredMetricVersion& version) = 0;
+  // Reserves the collection's next metric version number in etcd (one
+  // transaction; numbers are never reused, even if storing on a shard fails).
+  virtual absl::StatusOr<int32_t> ReserveMetricVersion(const std::string& name,
+                                                       const StoredMetricVersion& version) = 0;
   virtual absl::Status PutEntry(const std::string& name, std::string_view entry,
                                 std::string_view value) = 0;
   virtual absl::StatusOr<std::optional<std::string>> GetEntry(const std::string& name,
@@ -111,6 +115,13 @@ class ShardedCollection final : public CollectionHandle {
         limits_(limits),
         control_(control) {}
   int32_t metric_version() const;
+  // Every shard's k nearest under metric `version`, into parts[shard].
+  absl::Status Scatter(absl::Span<const absl::Span<const float>> queries,
+                       const SearchOptions& options, int32_t version,
+                       std::vector<SearchResults>* parts) const;
+  static bool IsVersionMismatch(const absl::Status& s);
+  // Takes on the version in force in etcd (and its map) if it changed.
+  absl::Status FollowActiveVersion() const;
   // The stored version from the first shard that answers.
   absl::StatusOr<StoredMetricVersion> AnyShardVersion(int32_t version) const;
 
@@ -118,9 +129,10 @@ class ShardedCollection final : public CollectionHandle {
   const std::vector<absl::StatusOr<std::shared_ptr<Shard>>> shards_;
   const CollectionLimits limits_;
   ClusterControl* const control_;
-  mutable std::mutex mu_;                 // guards the two below (ActivateMetric changes them)
-  int32_t metric_version_ = 0;            // in force when this call began
-  std::shared_ptr<const LinearMap> map_;  // its map; null: the creation metric
+  // Guards the two below (ActivateMetric and FollowActiveVersion change them).
+  mutable std::mutex mu_;
+  mutable int32_t metric_version_ = 0;            // the version in force, as last seen
+  mutable std::shared_ptr<const LinearMap> map_;  // its map; null: the creation metric
 };
 
 }  // namespace metricdb

@@ -120,28 +120,21 @@ absl::StatusOr<StoredMetricVersion> ShardedCollection::AnyShardVersion(int32_t v
 absl::StatusOr<int32_t> ShardedCollection::AddMetricVersion(StoredMetricVersion version) {
   auto lock = control_->LockCollection(record_.schema.name, "AddMetricVersion");
   if (!lock.ok()) return lock.status();
-  std::vector<int32_t> numbers(shards_.size(), 0);
+  // The number comes from etcd, so every shard stores the version under the
+  // same one even if a shard missed an earlier version.
+  auto number = control_->ReserveMetricVersion(record_.schema.name, version);
+  if (!number.ok()) return number.status();
+  version.version = *number;
   if (auto s = ForEach(AllShards(),
                        [&](int32_t i) -> absl::Status {
                          auto shard = At(i);
                          if (!shard.ok()) return shard.status();
-                         auto number = (*shard)->AddMetricVersion(version);
-                         if (!number.ok()) return number.status();
-                         numbers[i] = *number;
-                         return absl::OkStatus();
+                         return (*shard)->AddMetricVersion(version).status();
                        });
       !s.ok()) {
-    return s;
+    return absl::Status(s.code(), absl::StrCat("metric version ", *number,
+                                               " not stored on every shard: ", s.message()));
   }
-  if (std::adjacent_find(numbers.begin(), numbers.end(), std::not_equal_to<>()) != numbers.end()) {
-    return absl::DataLossError(absl::StrCat("collection \"", record_.schema.name,
-                                            "\": its shards numbered the new metric version "
-                                            "differently (",
-                                            numbers.front(), " on shard 0, ", numbers.back(),
-                                            " on the last); a shard missed a version"));
-  }
-  version.version = numbers.front();
-  if (auto s = control_->PutMetricMetadata(record_.schema.name, version); !s.ok()) return s;
   return version.version;
 }
 
@@ -182,6 +175,13 @@ absl::Status ShardedCollection::ActivateMetric(int32_t version) {
                          return (*shard)->PrepareMetric(version);
                        });
       !s.ok()) {
+    // Not all shards are ready: the activation does not go ahead, and the
+    // shards that staged the version forget it (best effort).
+    ForEach(AllShards(), [&](int32_t i) -> absl::Status {
+      auto shard = At(i);
+      if (shard.ok()) (*shard)->DiscardStagedMetric().IgnoreError();
+      return absl::OkStatus();
+    }).IgnoreError();
     return s;
   }
   std::shared_ptr<const LinearMap> map;

@@ -141,6 +141,9 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
 
   // Metric versions (stored in Store, numbered from 1).
   absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) override;
+  // The same under `number` (Store::AddMetricVersion): a cluster's shards
+  // keep the numbers their coordinator assigns.
+  absl::StatusOr<int32_t> AddMetricVersionAt(StoredMetricVersion version, int32_t number);
   absl::StatusOr<std::vector<StoredMetricVersion>> ListMetricVersions(
       bool include_maps) const override;
   absl::StatusOr<StoredMetricVersion> GetMetricVersion(int32_t version) const override;
@@ -167,6 +170,8 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   // shards switch one by one. Errors as ActivateMetric; the staged index is
   // not in snapshots (a restart forgets it).
   absl::Status PrepareMetric(int32_t version);
+  // Forgets a staged version (a two-phase activation that did not go ahead).
+  void DiscardStagedMetric();
   // The staged version, 0 if none.
   int32_t staged_metric_version() const;
 

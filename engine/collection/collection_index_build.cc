@@ -72,6 +72,12 @@ absl::Status Collection::PrepareMetric(int32_t version) {
   return absl::OkStatus();
 }
 
+void Collection::DiscardStagedMetric() {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  std::unique_lock<WriterPriorityMutex> lock(mu_);
+  staged_.reset();
+}
+
 int32_t Collection::staged_metric_version() const {
   std::shared_lock<WriterPriorityMutex> lock(mu_);
   return staged_ ? staged_->version : 0;

@@ -52,9 +52,14 @@ absl::StatusOr<RecordSample> Collection::SamplePage(LabelScope scope,
 }
 
 absl::StatusOr<int32_t> Collection::AddMetricVersion(StoredMetricVersion version) {
+  return AddMetricVersionAt(std::move(version), 0);
+}
+
+absl::StatusOr<int32_t> Collection::AddMetricVersionAt(StoredMetricVersion version,
+                                                       int32_t number) {
   if (auto s = version.map.Validate(schema_.dim, "map"); !s.ok()) return s;
   if (auto s = CheckNotDropped(); !s.ok()) return s;
-  return store_->AddMetricVersion(id_, std::move(version));
+  return store_->AddMetricVersion(id_, std::move(version), number);
 }
 
 absl::StatusOr<std::vector<StoredMetricVersion>> Collection::ListMetricVersions(

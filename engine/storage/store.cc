@@ -239,14 +239,24 @@ absl::Status Store::DropCollection(uint32_t collection_id) {
   return WriteDurably(&batch);
 }
 
-absl::StatusOr<int32_t> Store::AddMetricVersion(uint32_t collection_id,
-                                                StoredMetricVersion version) {
+absl::StatusOr<int32_t> Store::AddMetricVersion(uint32_t collection_id, StoredMetricVersion version,
+                                                int32_t number) {
   std::lock_guard<std::mutex> lock(create_mu_);
   auto existing = ListMetricVersions(collection_id, false);
   if (!existing.ok()) return existing.status();
-  version.version = existing->empty() ? 1 : existing->back().version + 1;
+  version.version = number > 0 ? number : existing->empty() ? 1 : existing->back().version + 1;
   std::string key = CollectionPrefix(collection_id);
   AppendBigEndian(&key, uint32_t(version.version), 4);
+  if (number > 0) {
+    std::string held;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), metrics_, key, &held);
+    if (s.ok()) {
+      if (held == EncodeStoredMetricVersion(version)) return number;
+      return absl::AlreadyExistsError(
+          absl::StrCat("metric version ", number, " already holds another map"));
+    }
+    if (!s.IsNotFound()) return FromRocks(s, "reading metric version");
+  }
   rocksdb::WriteBatch batch;
   batch.Put(metrics_, key, EncodeStoredMetricVersion(version));
   if (auto s = WriteDurably(&batch); !s.ok()) return s;

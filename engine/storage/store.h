@@ -122,7 +122,11 @@ class Store {
 
   // Stores `version` under the next version number of the collection (1 for
   // its first) and returns that number; the number in `version` is ignored.
-  absl::StatusOr<int32_t> AddMetricVersion(uint32_t collection_id, StoredMetricVersion version);
+  // With `number` > 0, stores it under that number instead (a cluster's
+  // shards keep the numbers the coordinator gives): ALREADY_EXISTS if that
+  // number holds other bytes, OK if it holds the same.
+  absl::StatusOr<int32_t> AddMetricVersion(uint32_t collection_id, StoredMetricVersion version,
+                                           int32_t number = 0);
   // NOT_FOUND if the collection has no such version.
   absl::StatusOr<StoredMetricVersion> GetMetricVersion(uint32_t collection_id, int32_t version);
   // Every version, oldest first; their maps left empty unless include_maps.

@@ -64,6 +64,10 @@ def test_kill_and_restart_keeps_every_acknowledged_write(cluster):
         cluster.nodes[2 if victim is cluster.nodes[1] else 1].client(timeout=10).search(
             "g", rng.standard_normal((1, 16)), k=5)
     assert e.value.code.name == "UNAVAILABLE" and victim.name in str(e.value)
+    # A metric cannot be put in force while a shard is missing: nothing flips.
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.set_metric("g", np.eye(16, dtype=np.float32)[:8], activate=True)
+    assert e.value.code.name == "UNAVAILABLE" and victim.name in str(e.value)
     # Keys on live shards stay readable meanwhile.
     live_keys = [k for k in list(acked)[:200]
                  if placement[_shard_of(k, 4)] != victim.name][:20]
@@ -87,6 +91,14 @@ def test_kill_and_restart_keeps_every_acknowledged_write(cluster):
     for _ in range(3):
         write()
     assert len(failed) == 5
+    assert db.get_collection("g").metric_version == 0
+    # The failed attempt stored nothing anywhere; now the version is stored on
+    # every shard under one number and goes in force.
+    v = db.set_metric("g", np.eye(16, dtype=np.float32)[:8], activate=True)
+    assert v.version == 1
+    assert cluster.nodes[2].client().get_collection("g").metric_version == 1
+    assert [m.version for m in cluster.nodes[1].client().list_metrics("g")[0]] == [1]
+    assert _search_ok(db)
 
 
 def _search_ok(db):

@@ -86,6 +86,19 @@ TEST_F(TwoPhaseMetricTest, WritesDuringStagingReachBothIndexesAndTheSwapKeepsThe
   EXPECT_EQ(c_->schema().metric_version, version_);
 }
 
+TEST_F(TwoPhaseMetricTest, ADiscardedStagedVersionIsGone) {
+  ASSERT_OK(c_->PrepareMetric(version_));
+  c_->DiscardStagedMetric();
+  EXPECT_EQ(c_->staged_metric_version(), 0);
+  const float q[2] = {0, 0};
+  SearchOptions options;
+  options.metric_version = version_;
+  EXPECT_EQ(c_->Search({absl::Span<const float>(q, 2)}, options).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK(c_->Upsert({Rec("y7", 0, 7)}));  // writes go to one index again
+  EXPECT_EQ(Nearest(0, 7, 0, 1)[0].key, "y7");
+}
+
 TEST_F(TwoPhaseMetricTest, ShardNamesAreLocalCollectionNamesOnly) {
   CollectionSchema schema;
   schema.name = ShardCollectionName("faces", 3);

@@ -136,6 +136,21 @@ TEST_F(StoreTest, ASecondOpenOfTheSameDirectoryIsRefused) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition) << second.status();
 }
 
+TEST_F(StoreTest, AMetricVersionStoredUnderAGivenNumberIsIdempotent) {
+  ASSERT_OK_AND_ASSIGN(uint32_t id, store_->CreateCollection(Schema("n")));
+  StoredMetricVersion v;
+  v.map = LinearMap{1, 2, {0.5f, 2.0f}};
+  v.report_format = 2;
+  ASSERT_OK_AND_ASSIGN(int32_t at, store_->AddMetricVersion(id, v, 3));
+  EXPECT_EQ(at, 3);
+  v.version = 3;
+  EXPECT_OK(store_->AddMetricVersion(id, v, 3).status());  // the same bytes again
+  v.map.rows[0] = 9.0f;
+  EXPECT_EQ(store_->AddMetricVersion(id, v, 3).status().code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_OK_AND_ASSIGN(int32_t next, store_->AddMetricVersion(id, v));
+  EXPECT_EQ(next, 4);  // numbering goes on after the highest
+}
+
 TEST(StoredMetricVersionTest, DecodesWhatItEncodesAndRefusesDamage) {
   StoredMetricVersion v;
   v.version = 3;
