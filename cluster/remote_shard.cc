@@ -103,8 +103,13 @@ absl::StatusOr<SearchResults> RemoteShard::Search(absl::Span<const absl::Span<co
   request.set_scope(int(options.scope));
   if (options.metric_version) request.set_metric_version(*options.metric_version);
   v1::SearchResponse response;
-  if (auto s = Invoke(&Stub::Search, request, &response, options_.read_timeout_ms); !s.ok())
-    return Failed(s);
+  int timeout_ms = options_.read_timeout_ms;
+  if (options.deadline) {  // the caller's, when sooner
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        *options.deadline - std::chrono::system_clock::now());
+    timeout_ms = int(std::clamp<int64_t>(left.count(), 1, timeout_ms));
+  }
+  if (auto s = Invoke(&Stub::Search, request, &response, timeout_ms); !s.ok()) return Failed(s);
   SearchResults results(response.results_size());
   for (int q = 0; q < response.results_size(); ++q) {
     for (auto& hit : *response.mutable_results(q)->mutable_hits()) {

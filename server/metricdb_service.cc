@@ -187,7 +187,10 @@ grpc::Status MetricDbService::SearchNow(const RecordSource& collection,
   options.include_attributes = request->include_attributes();
   options.tuning.ef_search = request->params().ef_search();
   options.tuning.nprobe = request->params().nprobe();
-  if (context != nullptr) options.cancelled = [context] { return context->IsCancelled(); };
+  if (context != nullptr) {
+    options.cancelled = [context] { return context->IsCancelled(); };
+    options.deadline = context->deadline();
+  }
   auto results = collection.Search(queries, options);
   if (!results.ok()) return Reply("Search", results.status());
   for (auto& hits : *results) {

@@ -4,6 +4,7 @@
 #ifndef METRICDB_ENGINE_BASE_SEARCH_TYPES_H_
 #define METRICDB_ENGINE_BASE_SEARCH_TYPES_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -67,6 +68,9 @@ struct SearchOptions {
   // force. A cluster's coordinator sets it so that every shard of one query
   // answers under the same metric.
   std::optional<int32_t> metric_version;
+  // The caller's deadline, if it has one: a cluster's calls to other nodes
+  // end by it (a local search polls `cancelled` instead).
+  std::optional<std::chrono::system_clock::time_point> deadline;
 };
 
 // Queries searched between two polls of SearchOptions::cancelled.

@@ -116,3 +116,42 @@ def _shard_of(key: str, shards: int) -> int:
         h ^= c
         h = (h * 1099511628211) % (1 << 64)
     return h % shards
+
+
+def test_a_hung_node_holds_a_search_no_longer_than_its_deadline():
+    import signal as sig
+    from cluster_harness import Node
+    c = Cluster(0, lease_s=30)
+    try:
+        # The coordinator has one search thread: a search stuck on a hung node
+        # past its deadline would block the next one.
+        coordinator = Node(c.root, "n0", c.etcd, 30, extra=["--search-threads", "1"])
+        hung = Node(c.root, "n1", c.etcd, 30)
+        c.nodes += [coordinator, hung]
+        db = coordinator.client(timeout=30)
+        db.create_collection("h", 4, shards=2)
+        db.upsert("h", [f"k{i}" for i in range(100)], np.ones((100, 4), np.float32))
+        # A one-shard collection on the coordinator itself, which needs no other node.
+        for i in range(20):
+            db.create_collection(f"own{i}", 4)
+            if [s["node"] for s in db.cluster_status()["shards"]
+                    if s["collection"] == f"own{i}"] == ["n0"]:
+                own = f"own{i}"
+                break
+        db.upsert(own, ["a", "b"], np.ones((2, 4), np.float32))
+        hung.proc.send_signal(sig.SIGSTOP)
+        start = time.time()
+        with pytest.raises(metricdb.MetricDBError) as e:
+            coordinator.client(timeout=1.5).search("h", np.ones((1, 4), np.float32), k=3)
+        assert e.value.code.name in ("DEADLINE_EXCEEDED", "UNAVAILABLE")
+        assert time.time() - start < 5
+        time.sleep(0.5)
+        # The search thread is free again: a search on the coordinator's own
+        # shard is answered while the other node still hangs.
+        assert len(coordinator.client(timeout=5).search(own, np.ones((1, 4), np.float32),
+                                                         k=2)[0].keys) == 2
+    finally:
+        for node in c.nodes:
+            if node.proc.poll() is None:
+                node.proc.send_signal(sig.SIGCONT)
+        c.close()
