@@ -36,8 +36,10 @@ absl::StatusOr<std::unique_ptr<ClusterNode>> ClusterNode::Join(const ClusterNode
   if (!etcd.ok()) return etcd.status();
   std::unique_ptr<ClusterNode> node(new ClusterNode(options, engine, std::move(*etcd)));
   if (auto s = node->Register(); !s.ok()) return s;
+  // The store's revision now (any read carries it): the watch starts after
+  // it, and the cache is read after it, so no change falls between.
   int64_t revision = 0;
-  if (auto s = node->etcd_->GetPrefix(node->keys_.prefix + "/", &revision); !s.ok()) {
+  if (auto s = node->etcd_->GetPrefix(node->keys_.Nodes(), &revision); !s.ok()) {
     return s.status();
   }
   if (auto s = node->Refresh(); !s.ok()) return s;
