@@ -28,7 +28,7 @@ std::shared_ptr<Shard> ClusterNode::MakeShard(const std::string& collection, int
                                          node_id, " (", address, ")");
   if (node_id == options_.node_id) {
     auto c = engine_->GetCollection(local);
-    if (c.ok()) return std::make_shared<LocalShard>(std::move(*c), where);
+    if (c.ok()) return std::make_shared<LocalShard>(std::move(*c));
   }
   return std::make_shared<RemoteShard>(StubFor(address), local, where, options_.calls);
 }
@@ -108,13 +108,8 @@ absl::StatusOr<std::shared_ptr<CollectionHandle>> ClusterNode::CreateCollection(
       v1::CollectionSchema proto;
       ToProto(shard_schema, &proto);
       v1::CollectionInfo info;
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::milliseconds(options_.calls.write_timeout_ms));
-      if (!options_.calls.token.empty()) {
-        context.AddMetadata("authorization", "Bearer " + options_.calls.token);
-      }
-      auto s2 = StubFor(nodes.at(node).address)->CreateShard(&context, proto, &info);
+      auto context = NodeCallContext(options_.calls, options_.calls.write_timeout_ms);
+      auto s2 = StubFor(nodes.at(node).address)->CreateShard(context.get(), proto, &info);
       if (!s2.ok()) {
         return absl::UnavailableError(
             absl::StrCat("creating shard ", s, " on node ", node, ": ", s2.error_message()));
@@ -143,15 +138,23 @@ absl::StatusOr<std::shared_ptr<CollectionHandle>> ClusterNode::GetCollection(
   if (auto s = ValidateCollectionName(name, "collection"); !s.ok()) return s;
   // The record is read from etcd on every call (one linearizable read): a
   // change made through another node a moment ago (a new collection, a
-  // metric put in force) is seen at once. The handle is reused while the
-  // record's revision is unchanged.
-  auto record = ReadCollection(name);
-  if (!record.ok()) return record.status();
-  if (!*record) {
+  // metric put in force) is seen at once. While the record's revision is
+  // unchanged the handle made from it serves, without decoding it again.
+  auto kv = etcd_->Get(keys_.Collection(name));
+  if (!kv.ok()) return kv.status();
+  if (!*kv) {
     return absl::NotFoundError(
         absl::StrCat("collection \"", std::string(name), "\" does not exist"));
   }
-  auto handle = Handle(**record);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = handles_.find(std::string(name));
+    if (it != handles_.end() && it->second->revision() == (*kv)->mod_revision) return it->second;
+  }
+  auto record = DecodeCollection((*kv)->value);
+  if (!record.ok()) return record.status();
+  record->revision = (*kv)->mod_revision;
+  auto handle = Handle(*record);
   if (!handle.ok()) return handle.status();
   return std::shared_ptr<CollectionHandle>(std::move(*handle));
 }
@@ -206,14 +209,9 @@ absl::Status ClusterNode::DropCollection(std::string_view name_view) {
       cluster::v1::ShardRef request;
       request.set_collection(local);
       cluster::v1::Empty response;
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::milliseconds(options_.calls.write_timeout_ms));
-      if (!options_.calls.token.empty()) {
-        context.AddMetadata("authorization", "Bearer " + options_.calls.token);
-      }
+      auto context = NodeCallContext(options_.calls, options_.calls.write_timeout_ms);
       dropped =
-          FromGrpcStatus(StubFor(it->second.address)->DropShard(&context, request, &response));
+          FromGrpcStatus(StubFor(it->second.address)->DropShard(context.get(), request, &response));
     }
     if (!dropped.ok() && dropped.code() != absl::StatusCode::kNotFound) {
       spdlog::warn("dropping shard {} on node {}: {} (dropped when that node next joins)", local,

@@ -34,10 +34,11 @@ std::shared_ptr<grpc::Channel> NodeChannel(const std::string& address,
   return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
 }
 
-std::unique_ptr<grpc::ClientContext> RemoteShard::Context(int timeout_ms) const {
+std::unique_ptr<grpc::ClientContext> NodeCallContext(const ShardCallOptions& options,
+                                                     int timeout_ms) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
-  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+  if (!options.token.empty()) context->AddMetadata("authorization", "Bearer " + options.token);
   return context;
 }
 
@@ -70,22 +71,26 @@ absl::Status RemoteShard::Failed(const grpc::Status& s) const {
   return absl::Status(code, absl::StrCat(where_, ": ", s.error_message()));
 }
 
-absl::StatusOr<CollectionSchema> RemoteShard::ReadSchema() const {
+absl::StatusOr<v1::CollectionInfo> RemoteShard::Info() const {
   cv1::ShardRef request;
   request.set_collection(collection_);
   v1::CollectionInfo info;
-  if (auto s = Invoke(&Stub::GetShard, request, &info, options_.read_timeout_ms); !s.ok())
+  if (auto s = Invoke(&Stub::GetShard, request, &info, options_.read_timeout_ms); !s.ok()) {
     return Failed(s);
-  return FromProto(info.schema());
+  }
+  return info;
+}
+
+absl::StatusOr<CollectionSchema> RemoteShard::ReadSchema() const {
+  auto info = Info();
+  if (!info.ok()) return info.status();
+  return FromProto(info->schema());
 }
 
 absl::StatusOr<CollectionStats> RemoteShard::ReadStats() const {
-  cv1::ShardRef request;
-  request.set_collection(collection_);
-  v1::CollectionInfo info;
-  if (auto s = Invoke(&Stub::GetShard, request, &info, options_.read_timeout_ms); !s.ok())
-    return Failed(s);
-  return FromProto(info.stats());
+  auto info = Info();
+  if (!info.ok()) return info.status();
+  return FromProto(info->stats());
 }
 
 absl::StatusOr<SearchResults> RemoteShard::Search(absl::Span<const absl::Span<const float>> queries,

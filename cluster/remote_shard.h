@@ -27,9 +27,22 @@ struct ShardCallOptions {
   std::string tls_root_pem, tls_cert_pem, tls_key_pem;
 };
 
+// The context of a node-to-node call: a deadline `timeout_ms` from now and
+// the cluster token, if any.
+std::unique_ptr<grpc::ClientContext> NodeCallContext(const ShardCallOptions& options,
+                                                     int timeout_ms);
+
+// A channel to a node for node-to-node calls: no message size limit (shards
+// send samples of records), reconnecting within a second of a node's return,
+// over TLS when `options` has a root certificate.
+std::shared_ptr<grpc::Channel> NodeChannel(const std::string& address,
+                                           const ShardCallOptions& options);
+
 class RemoteShard final : public Shard {
  public:
-  // `collection`: the shard's local collection name on that node.
+  // `collection`: the shard's local collection name on that node; `where`
+  // names the shard and node in errors ("shard 2 of \"faces\" on node n3
+  // (127.0.0.1:7002)").
   RemoteShard(std::shared_ptr<cluster::v1::ShardNode::Stub> stub, std::string collection,
               std::string where, const ShardCallOptions& options)
       : stub_(std::move(stub)),
@@ -37,7 +50,6 @@ class RemoteShard final : public Shard {
         where_(std::move(where)),
         options_(options) {}
 
-  const std::string& where() const override { return where_; }
   absl::StatusOr<CollectionSchema> ReadSchema() const override;
   absl::StatusOr<CollectionStats> ReadStats() const override;
   absl::StatusOr<SearchResults> Search(absl::Span<const absl::Span<const float>> queries,
@@ -61,7 +73,11 @@ class RemoteShard final : public Shard {
   absl::Status DiscardStagedMetric() override;
 
  private:
-  std::unique_ptr<grpc::ClientContext> Context(int timeout_ms) const;
+  std::unique_ptr<grpc::ClientContext> Context(int timeout_ms) const {
+    return NodeCallContext(options_, timeout_ms);
+  }
+  // The shard's schema and stats (GetShard).
+  absl::StatusOr<v1::CollectionInfo> Info() const;
   // Calls `method` with a deadline of `timeout_ms`; after UNAVAILABLE, once
   // more, waiting up to a second for the connection.
   template <typename Request, typename Response>
@@ -76,12 +92,6 @@ class RemoteShard final : public Shard {
   const std::string where_;
   const ShardCallOptions options_;
 };
-
-// A channel to a node for node-to-node calls: no message size limit (shards
-// send samples of records), reconnecting within a second of a node's return,
-// over TLS when `options` has a root certificate.
-std::shared_ptr<grpc::Channel> NodeChannel(const std::string& address,
-                                           const ShardCallOptions& options);
 
 }  // namespace metricdb
 

@@ -21,9 +21,6 @@ namespace metricdb {
 class Shard {
  public:
   virtual ~Shard() = default;
-  // "shard 2 of faces on node n3 (127.0.0.1:7002)", for errors.
-  virtual const std::string& where() const = 0;
-
   virtual absl::StatusOr<CollectionSchema> ReadSchema() const = 0;
   virtual absl::StatusOr<CollectionStats> ReadStats() const = 0;
   virtual absl::StatusOr<SearchResults> Search(absl::Span<const absl::Span<const float>> queries,
@@ -55,10 +52,8 @@ class Shard {
 // A shard held by this node: a collection of its Engine.
 class LocalShard final : public Shard {
  public:
-  LocalShard(std::shared_ptr<Collection> collection, std::string where)
-      : c_(std::move(collection)), where_(std::move(where)) {}
+  explicit LocalShard(std::shared_ptr<Collection> collection) : c_(std::move(collection)) {}
 
-  const std::string& where() const override { return where_; }
   absl::StatusOr<CollectionSchema> ReadSchema() const override { return c_->schema(); }
   absl::StatusOr<CollectionStats> ReadStats() const override { return c_->Stats(); }
   absl::StatusOr<SearchResults> Search(absl::Span<const absl::Span<const float>> queries,
@@ -103,7 +98,6 @@ class LocalShard final : public Shard {
 
  private:
   const std::shared_ptr<Collection> c_;
-  const std::string where_;
 };
 
 }  // namespace metricdb

@@ -79,8 +79,7 @@ grpc::Status ShardNodeService::Get(grpc::ServerContext* context, const v1::GetRe
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
   auto result = c->Get(keys, request->include_vectors());
   if (!result.ok()) return ToGrpcStatus(result.status());
-  for (const Record& r : result->records) ToProto(r, response->add_records());
-  for (const auto& k : result->missing_keys) response->add_missing_keys(k);
+  ToProto(std::move(*result), response);
   return grpc::Status::OK;
 }
 
@@ -103,24 +102,13 @@ grpc::Status ShardNodeService::Search(grpc::ServerContext* context,
   const v1::SearchRequest& r = request->request();
   std::shared_ptr<Collection> c;
   if (auto s = Open(context, r.collection(), &c); !s.ok()) return s;
-  std::vector<absl::Span<const float>> queries;
-  for (const auto& q : r.queries()) queries.emplace_back(q.values().data(), q.values_size());
-  SearchOptions options;
-  options.k = r.k();
-  options.labels.assign(r.labels().begin(), r.labels().end());
+  SearchOptions options = SearchOptionsFromProto(r);
   options.scope = LabelScope(request->scope());
-  options.include_vectors = r.include_vectors();
-  options.include_attributes = r.include_attributes();
-  options.tuning.ef_search = r.params().ef_search();
-  options.tuning.nprobe = r.params().nprobe();
   if (request->has_metric_version()) options.metric_version = request->metric_version();
   options.cancelled = [context] { return context->IsCancelled(); };
-  auto results = c->Search(queries, options);
+  auto results = c->Search(QueriesOf(r), options);
   if (!results.ok()) return ToGrpcStatus(results.status());
-  for (auto& hits : *results) {
-    auto* out = response->add_results();
-    for (auto& hit : hits) ToProto(std::move(hit), out->add_hits());
-  }
+  ToProto(std::move(*results), response);
   return grpc::Status::OK;
 }
 

@@ -63,6 +63,28 @@ absl::Status ShardedCollection::ForEach(const std::vector<int32_t>& which,
   return first.ok() ? last : first;
 }
 
+absl::Status ShardedCollection::ForEachShard(
+    const std::vector<int32_t>& which,
+    const std::function<absl::Status(int32_t, Shard&)>& fn) const {
+  return ForEach(which, [&](int32_t i) -> absl::Status {
+    auto shard = At(i);
+    if (!shard.ok()) return shard.status();
+    return fn(i, **shard);
+  });
+}
+
+std::vector<std::vector<std::string>> ShardedCollection::KeysByShard(
+    absl::Span<const std::string> keys, std::vector<int32_t>* which) const {
+  const int32_t n = int32_t(shards_.size());
+  std::vector<std::vector<std::string>> by_shard(n);
+  for (const auto& k : keys) by_shard[ShardOfKey(k, n)].push_back(k);
+  which->clear();
+  for (int32_t i = 0; i < n; ++i) {
+    if (!by_shard[i].empty()) which->push_back(i);
+  }
+  return by_shard;
+}
+
 bool ShardedCollection::IsVersionMismatch(const absl::Status& s) {
   return s.code() == absl::StatusCode::kFailedPrecondition &&
          absl::StrContains(s.message(), "metric_version");
@@ -74,10 +96,8 @@ absl::Status ShardedCollection::Scatter(absl::Span<const absl::Span<const float>
   SearchOptions shard_options = options;
   shard_options.metric_version = version;
   parts->assign(shards_.size(), {});
-  return ForEach(AllShards(), [&](int32_t i) -> absl::Status {
-    auto shard = At(i);
-    if (!shard.ok()) return shard.status();
-    auto r = (*shard)->Search(queries, shard_options);
+  return ForEachShard(AllShards(), [&](int32_t i, Shard& shard) -> absl::Status {
+    auto r = shard.Search(queries, shard_options);
     if (!r.ok()) return r.status();
     (*parts)[i] = std::move(*r);
     return absl::OkStatus();
@@ -104,14 +124,8 @@ absl::StatusOr<SearchResults> ShardedCollection::Search(
     absl::Span<const absl::Span<const float>> queries, const SearchOptions& options) const {
   // The checks of a single node, once here rather than once per shard.
   if (auto s = CheckSearchShape(limits_, queries.size(), options.k); !s.ok()) return s;
-  std::vector<float> checked(record_.schema.dim);
-  for (size_t q = 0; q < queries.size(); ++q) {
-    if (auto s = CheckVector(record_.schema, queries[q], checked.data(),
-                             [&] { return absl::StrCat("queries[", q, "]"); });
-        !s.ok()) {
-      return s;
-    }
-  }
+  std::vector<float> checked;
+  if (auto s = CheckVectors(record_.schema, queries, "queries", &checked); !s.ok()) return s;
   // Every shard answers under the version in force when this call began. If
   // it changed meanwhile (another node flipped it and some shard swapped
   // already), the call follows the new version once.
@@ -149,18 +163,11 @@ absl::StatusOr<GetResult> ShardedCollection::Get(absl::Span<const std::string> k
     return absl::InvalidArgumentError(
         absl::StrCat("keys: ", keys.size(), " keys, at most ", limits_.max_keys, " allowed"));
   }
-  const int32_t n = int32_t(shards_.size());
-  std::vector<std::vector<std::string>> by_shard(n);
-  for (const auto& k : keys) by_shard[ShardOfKey(k, n)].push_back(k);
   std::vector<int32_t> which;
-  for (int32_t i = 0; i < n; ++i) {
-    if (!by_shard[i].empty()) which.push_back(i);
-  }
-  std::vector<GetResult> parts(n);
-  absl::Status s = ForEach(which, [&](int32_t i) -> absl::Status {
-    auto shard = At(i);
-    if (!shard.ok()) return shard.status();
-    auto r = (*shard)->Get(by_shard[i], include_vectors);
+  const auto by_shard = KeysByShard(keys, &which);
+  std::vector<GetResult> parts(shards_.size());
+  absl::Status s = ForEachShard(which, [&](int32_t i, Shard& shard) -> absl::Status {
+    auto r = shard.Get(by_shard[i], include_vectors);
     if (!r.ok()) return r.status();
     parts[i] = std::move(*r);
     return absl::OkStatus();
@@ -255,18 +262,13 @@ GroupUpsertResult ShardedCollection::UpsertGroup(std::vector<std::vector<Record>
 absl::StatusOr<int64_t> ShardedCollection::Delete(absl::Span<const std::string> keys,
                                                   absl::Span<const std::string> labels) {
   if (auto s = CheckDeleteShape(limits_, keys.size(), labels.size()); !s.ok()) return s;
-  const int32_t n = int32_t(shards_.size());
-  std::vector<std::vector<std::string>> by_shard(n);
-  for (const auto& k : keys) by_shard[ShardOfKey(k, n)].push_back(k);
+  // Keys go to their shards; labels to every shard.
   std::vector<int32_t> which;
-  for (int32_t i = 0; i < n; ++i) {
-    if (!labels.empty() || !by_shard[i].empty()) which.push_back(i);
-  }
-  std::vector<int64_t> deleted(n, 0);
-  absl::Status s = ForEach(which, [&](int32_t i) -> absl::Status {
-    auto shard = At(i);
-    if (!shard.ok()) return shard.status();
-    auto d = (*shard)->Delete(by_shard[i], labels);
+  const auto by_shard = KeysByShard(keys, &which);
+  if (!labels.empty()) which = AllShards();
+  std::vector<int64_t> deleted(shards_.size(), 0);
+  absl::Status s = ForEachShard(which, [&](int32_t i, Shard& shard) -> absl::Status {
+    auto d = shard.Delete(by_shard[i], labels);
     if (!d.ok()) return d.status();
     deleted[i] = *d;
     return absl::OkStatus();
@@ -279,10 +281,8 @@ absl::StatusOr<int64_t> ShardedCollection::Delete(absl::Span<const std::string> 
 
 absl::StatusOr<CollectionStats> ShardedCollection::ReadStats() const {
   std::vector<CollectionStats> parts(shards_.size());
-  absl::Status s = ForEach(AllShards(), [&](int32_t i) -> absl::Status {
-    auto shard = At(i);
-    if (!shard.ok()) return shard.status();
-    auto st = (*shard)->ReadStats();
+  absl::Status s = ForEachShard(AllShards(), [&](int32_t i, Shard& shard) -> absl::Status {
+    auto st = shard.ReadStats();
     if (!st.ok()) return st.status();
     parts[i] = *st;
     return absl::OkStatus();
@@ -306,12 +306,8 @@ absl::StatusOr<CollectionStats> ShardedCollection::ReadStats() const {
 absl::Status ShardedCollection::BuildIndex(const std::optional<IndexSpec>& spec) {
   auto lock = control_->LockCollection(record_.schema.name, "BuildIndex");
   if (!lock.ok()) return lock.status();
-  if (auto s = ForEach(AllShards(),
-                       [&](int32_t i) -> absl::Status {
-                         auto shard = At(i);
-                         if (!shard.ok()) return shard.status();
-                         return (*shard)->BuildIndex(spec);
-                       });
+  if (auto s =
+          ForEachShard(AllShards(), [&](int32_t, Shard& shard) { return shard.BuildIndex(spec); });
       !s.ok()) {
     return s;
   }
@@ -323,21 +319,6 @@ absl::Status ShardedCollection::BuildIndex(const std::optional<IndexSpec>& spec)
   if (!schema.ok()) return schema.status();
   return control_->UpdateCollection(record_.schema.name,
                                     [&](ClusterCollection* c) { c->schema.index = schema->index; });
-}
-
-absl::StatusOr<std::vector<float>> ShardedCollection::ToMetricSpace(
-    absl::Span<const absl::Span<const float>> vectors, const std::string& field,
-    MetricSpace* space) const {
-  const size_t dim = record_.schema.dim;
-  std::vector<float> raw(vectors.size() * dim);
-  for (size_t i = 0; i < vectors.size(); ++i) {
-    if (auto s = CheckVector(record_.schema, vectors[i], raw.data() + i * dim,
-                             [&] { return absl::StrCat(field, "[", i, "]"); });
-        !s.ok()) {
-      return s;
-    }
-  }
-  return RowsToMetricSpace(raw, space);
 }
 
 std::vector<float> ShardedCollection::RowsToMetricSpace(const std::vector<float>& rows,

@@ -82,9 +82,6 @@ class ShardedCollection final : public CollectionHandle {
   // server's callback thread.
   bool IsQuickSearch(int64_t) const override { return false; }
 
-  absl::StatusOr<std::vector<float>> ToMetricSpace(
-      absl::Span<const absl::Span<const float>> vectors, const std::string& field,
-      MetricSpace* space) const override;
   std::vector<float> RowsToMetricSpace(const std::vector<float>& rows,
                                        MetricSpace* space) const override;
   absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
@@ -106,6 +103,17 @@ class ShardedCollection final : public CollectionHandle {
   // returns the first error in shard order.
   static absl::Status ForEach(const std::vector<int32_t>& which,
                               const std::function<absl::Status(int32_t)>& fn);
+  // ForEach over the shards themselves: fn(i, shard i), or shard i's error
+  // when it cannot be reached.
+  absl::Status ForEachShard(const std::vector<int32_t>& which,
+                            const std::function<absl::Status(int32_t, Shard&)>& fn) const;
+  // fn's answer from the first shard that gives one (an answer or an error
+  // other than UNAVAILABLE), in shard order.
+  template <typename T>
+  absl::StatusOr<T> FirstAnswer(const std::function<absl::StatusOr<T>(Shard&)>& fn) const;
+  // `keys` split by their shards, and the shards that got any.
+  std::vector<std::vector<std::string>> KeysByShard(absl::Span<const std::string> keys,
+                                                    std::vector<int32_t>* which) const;
   std::vector<int32_t> AllShards() const;
   ShardedCollection(ClusterCollection record,
                     std::vector<absl::StatusOr<std::shared_ptr<Shard>>> shards,

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "cluster/sharded_collection.h"
@@ -45,30 +44,27 @@ absl::StatusOr<RecordSample> ShardedCollection::SampleRecords(
   auto shard_seed = [seed](int32_t i) { return seed + 0x9e3779b97f4a7c15ull * uint64_t(i); };
   // First the populations (an empty page carries them), then the pages.
   std::vector<int64_t> population(n, 0);
-  if (auto s = ForEach(AllShards(),
-                       [&](int32_t i) -> absl::Status {
-                         auto shard = At(i);
-                         if (!shard.ok()) return shard.status();
-                         auto page = (*shard)->SampleRecords(scope, labels, 0, shard_seed(i), 0, 0);
-                         if (!page.ok()) return page.status();
-                         population[i] = page->population;
-                         return absl::OkStatus();
-                       });
+  if (auto s = ForEachShard(AllShards(),
+                            [&](int32_t i, Shard& shard) -> absl::Status {
+                              auto page =
+                                  shard.SampleRecords(scope, labels, 0, shard_seed(i), 0, 0);
+                              if (!page.ok()) return page.status();
+                              population[i] = page->population;
+                              return absl::OkStatus();
+                            });
       !s.ok()) {
     return s;
   }
   const std::vector<int64_t> quota = Quotas(population, std::max<int64_t>(0, max));
   const int64_t page_records = PageRecords(record_.schema.dim);
   std::vector<RecordSample> parts(n);
-  if (auto s = ForEach(
+  if (auto s = ForEachShard(
           AllShards(),
-          [&](int32_t i) -> absl::Status {
-            auto shard = At(i);
-            if (!shard.ok()) return shard.status();
+          [&](int32_t i, Shard& shard) -> absl::Status {
             RecordSample& part = parts[i];
             for (int64_t offset = 0; offset < quota[i]; offset += page_records) {
-              auto page = (*shard)->SampleRecords(scope, labels, quota[i], shard_seed(i), offset,
-                                                  std::min(page_records, quota[i] - offset));
+              auto page = shard.SampleRecords(scope, labels, quota[i], shard_seed(i), offset,
+                                              std::min(page_records, quota[i] - offset));
               if (!page.ok()) return page.status();
               if (page->keys.empty()) break;  // the shard shrank meanwhile
               part.keys.insert(part.keys.end(), page->keys.begin(), page->keys.end());
@@ -102,7 +98,9 @@ absl::StatusOr<RecordSample> ShardedCollection::SampleRecords(
   return out;
 }
 
-absl::StatusOr<StoredMetricVersion> ShardedCollection::AnyShardVersion(int32_t version) const {
+template <typename T>
+absl::StatusOr<T> ShardedCollection::FirstAnswer(
+    const std::function<absl::StatusOr<T>(Shard&)>& fn) const {
   absl::Status last = absl::UnavailableError("collection has no shards");
   for (int32_t i = 0; i < int32_t(shards_.size()); ++i) {
     auto shard = At(i);
@@ -110,11 +108,16 @@ absl::StatusOr<StoredMetricVersion> ShardedCollection::AnyShardVersion(int32_t v
       last = shard.status();
       continue;
     }
-    auto v = (*shard)->GetMetricVersion(version);
-    if (v.ok() || v.status().code() != absl::StatusCode::kUnavailable) return v;
-    last = v.status();
+    auto answer = fn(**shard);
+    if (answer.ok() || answer.status().code() != absl::StatusCode::kUnavailable) return answer;
+    last = answer.status();
   }
   return last;
+}
+
+absl::StatusOr<StoredMetricVersion> ShardedCollection::AnyShardVersion(int32_t version) const {
+  return FirstAnswer<StoredMetricVersion>(
+      [&](Shard& shard) { return shard.GetMetricVersion(version); });
 }
 
 absl::StatusOr<int32_t> ShardedCollection::AddMetricVersion(StoredMetricVersion version) {
@@ -125,12 +128,9 @@ absl::StatusOr<int32_t> ShardedCollection::AddMetricVersion(StoredMetricVersion 
   auto number = control_->ReserveMetricVersion(record_.schema.name, version);
   if (!number.ok()) return number.status();
   version.version = *number;
-  if (auto s = ForEach(AllShards(),
-                       [&](int32_t i) -> absl::Status {
-                         auto shard = At(i);
-                         if (!shard.ok()) return shard.status();
-                         return (*shard)->AddMetricVersion(version).status();
-                       });
+  if (auto s = ForEachShard(
+          AllShards(),
+          [&](int32_t, Shard& shard) { return shard.AddMetricVersion(version).status(); });
       !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("metric version ", *number,
                                                " not stored on every shard: ", s.message()));
@@ -140,18 +140,8 @@ absl::StatusOr<int32_t> ShardedCollection::AddMetricVersion(StoredMetricVersion 
 
 absl::StatusOr<std::vector<StoredMetricVersion>> ShardedCollection::ListMetricVersions(
     bool include_maps) const {
-  absl::Status last;
-  for (int32_t i = 0; i < int32_t(shards_.size()); ++i) {
-    auto shard = At(i);
-    if (!shard.ok()) {
-      last = shard.status();
-      continue;
-    }
-    auto v = (*shard)->ListMetricVersions(include_maps);
-    if (v.ok() || v.status().code() != absl::StatusCode::kUnavailable) return v;
-    last = v.status();
-  }
-  return last;
+  return FirstAnswer<std::vector<StoredMetricVersion>>(
+      [&](Shard& shard) { return shard.ListMetricVersions(include_maps); });
 }
 
 absl::StatusOr<StoredMetricVersion> ShardedCollection::GetMetricVersion(int32_t version) const {
@@ -168,19 +158,13 @@ absl::Status ShardedCollection::ActivateMetric(int32_t version) {
   if (!lock.ok()) return lock.status();
   // Phase 1: every shard builds the version's index beside its own; queries
   // go on under the version in force.
-  if (auto s = ForEach(AllShards(),
-                       [&](int32_t i) -> absl::Status {
-                         auto shard = At(i);
-                         if (!shard.ok()) return shard.status();
-                         return (*shard)->PrepareMetric(version);
-                       });
+  if (auto s = ForEachShard(AllShards(),
+                            [&](int32_t, Shard& shard) { return shard.PrepareMetric(version); });
       !s.ok()) {
     // Not all shards are ready: the activation does not go ahead, and the
     // shards that staged the version forget it (best effort).
-    ForEach(AllShards(), [&](int32_t i) -> absl::Status {
-      auto shard = At(i);
-      if (shard.ok()) (*shard)->DiscardStagedMetric().IgnoreError();
-      return absl::OkStatus();
+    ForEachShard(AllShards(), [](int32_t, Shard& shard) {
+      return shard.DiscardStagedMetric();
     }).IgnoreError();
     return s;
   }
@@ -204,10 +188,8 @@ absl::Status ShardedCollection::ActivateMetric(int32_t version) {
   }
   // The shards swap the staged index in (a node that misses this does it when
   // it sees the change: ClusterNode reconciles its shards).
-  ForEach(AllShards(), [&](int32_t i) -> absl::Status {
-    auto shard = At(i);
-    if (shard.ok()) (*shard)->ActivateMetric(version).IgnoreError();
-    return absl::OkStatus();
+  ForEachShard(AllShards(), [&](int32_t, Shard& shard) {
+    return shard.ActivateMetric(version);
   }).IgnoreError();
   return absl::OkStatus();
 }

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "cluster/cluster_node.h"
 #include "proto/convert/proto_convert.h"
 #include "server/rpc_roles.h"
 #include "server/status_util.h"
@@ -125,8 +126,7 @@ grpc::Status MetricDbService::Get(grpc::ServerContext* context, const v1::GetReq
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
   auto result = (*collection)->Get(keys, request->include_vectors());
   if (!result.ok()) return Reply("Get", result.status());
-  for (const Record& r : result->records) ToProto(r, response->add_records());
-  for (auto& k : result->missing_keys) response->add_missing_keys(std::move(k));
+  ToProto(std::move(*result), response);
   return grpc::Status::OK;
 }
 
@@ -175,29 +175,14 @@ grpc::Status MetricDbService::SearchNow(const RecordSource& collection,
                                         const v1::SearchRequest* request,
                                         v1::SearchResponse* response,
                                         grpc::CallbackServerContext* context) {
-  std::vector<absl::Span<const float>> queries;
-  queries.reserve(request->queries_size());
-  for (const v1::Vector& q : request->queries()) {
-    queries.emplace_back(q.values().data(), q.values_size());
-  }
-  SearchOptions options;
-  options.k = request->k();
-  options.labels.assign(request->labels().begin(), request->labels().end());
-  options.include_vectors = request->include_vectors();
-  options.include_attributes = request->include_attributes();
-  options.tuning.ef_search = request->params().ef_search();
-  options.tuning.nprobe = request->params().nprobe();
+  SearchOptions options = SearchOptionsFromProto(*request);
   if (context != nullptr) {
     options.cancelled = [context] { return context->IsCancelled(); };
     options.deadline = context->deadline();
   }
-  auto results = collection.Search(queries, options);
+  auto results = collection.Search(QueriesOf(*request), options);
   if (!results.ok()) return Reply("Search", results.status());
-  for (auto& hits : *results) {
-    v1::QueryResult* out = response->add_results();
-    out->mutable_hits()->Reserve(hits.size());
-    for (auto& hit : hits) ToProto(std::move(hit), out->add_hits());
-  }
+  ToProto(std::move(*results), response);
   return grpc::Status::OK;
 }
 

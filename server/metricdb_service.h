@@ -4,7 +4,6 @@
 #ifndef METRICDB_SERVER_METRICDB_SERVICE_H_
 #define METRICDB_SERVER_METRICDB_SERVICE_H_
 
-#include "cluster/cluster_node.h"
 #include "engine/collection/collection_handle.h"
 #include "metricdb/v1/metricdb.grpc.pb.h"
 #include "server/long_operation_limit.h"
@@ -12,6 +11,8 @@
 #include "server/token_auth.h"
 
 namespace metricdb {
+
+class ClusterNode;  // cluster/cluster_node.h
 
 // Upsert (the bidi stream) uses the callback API so that reading, writing to
 // the engine and acknowledging overlap. Search uses it too: a quick search

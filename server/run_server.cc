@@ -125,11 +125,16 @@ int RunServer(const ServerOptions& o) {
                                            : static_cast<CollectionDirectory*>(&local);
   MetricDbService service(directory, auth ? &*auth : nullptr, o.search_pool, o.max_long_operations);
   service.set_cluster(cluster.get());
-  // Node-to-node calls need the admin role when authentication is on.
-  const TokenAuth* node_auth = auth ? &*auth : nullptr;
-  ShardNodeService shard_node(engine->get(), [node_auth](const grpc::ServerContextBase* context) {
-    return node_auth == nullptr ? grpc::Status::OK : node_auth->Check(*context, Role::kAdmin);
-  });
+  // Cluster mode: the node-to-node service, which needs the admin role when
+  // authentication is on.
+  std::unique_ptr<ShardNodeService> shard_node;
+  if (cluster) {
+    const TokenAuth* node_auth = auth ? &*auth : nullptr;
+    shard_node = std::make_unique<ShardNodeService>(
+        engine->get(), [node_auth](const grpc::ServerContextBase* context) {
+          return node_auth == nullptr ? grpc::Status::OK : node_auth->Check(*context, Role::kAdmin);
+        });
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -148,7 +153,7 @@ int RunServer(const ServerOptions& o) {
   builder.SetMaxReceiveMessageSize(o.max_message_mib << 20);
   builder.SetMaxSendMessageSize(o.max_message_mib << 20);
   builder.RegisterService(&service);
-  if (cluster) builder.RegisterService(&shard_node);
+  if (shard_node) builder.RegisterService(shard_node.get());
   ServerMetrics metrics;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RpcMetricsInterceptorFactory>(&metrics));

@@ -31,7 +31,6 @@
 #include <unordered_set>
 #include <vector>
 
-#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "engine/base/collection_limits.h"
@@ -118,12 +117,8 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   // if that is too little).
   absl::Status BuildIndex(const std::optional<IndexSpec>& spec) override;
 
-  // Checks `vectors` like Search checks queries (errors name `field`[i]) and
-  // returns them in metric space (n x space->dim), under the metric in force.
-  absl::StatusOr<std::vector<float>> ToMetricSpace(
-      absl::Span<const absl::Span<const float>> vectors, const std::string& field,
-      MetricSpace* space) const override;
-  // The same for stored (already checked) raw rows, n x dim.
+  // Stored (already checked) raw rows, n x dim, in the metric space in force
+  // (n x space->dim); RecordSource::ToMetricSpace checks input vectors first.
   std::vector<float> RowsToMetricSpace(const std::vector<float>& rows,
                                        MetricSpace* space) const override;
 
@@ -203,17 +198,6 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   // be used.
   absl::StatusOr<std::unique_ptr<VectorIndex>> RestoreSnapshot() const;
   absl::Status CheckTuning(const SearchTuning& tuning) const;
-  // Checks an input vector (dim, finite, not zero under the cosine creation
-  // metric, whichever metric is in force; squared norm small enough that
-  // distances stay finite in float) and copies it to `out` (dim floats).
-  // `field` is called only to name the vector in an error, so the valid path
-  // builds no strings. Under an active map the caller checks the images too,
-  // once it has them in index form (under the lock that keeps the map).
-  absl::Status CheckInput(absl::Span<const float> v, float* out,
-                          absl::FunctionRef<std::string()> field) const;
-  // Turns checked raw rows (n x dim) into what the index holds: L x under
-  // `map` (n x d_out), else normalised for cosine or unchanged.
-  void ToIndexForm(const LinearMap* map, std::vector<float>* rows) const;
   // Builds an index of `spec` over the stored records under `map` beside the
   // current one and swaps both in (with `metric_version`); persists the
   // schema when it changes. `train`: train an IVF index now.
@@ -230,10 +214,6 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
                            const std::vector<float>& rows);
   // The map of stored metric version `version` (null for 0), validated.
   absl::StatusOr<std::shared_ptr<const LinearMap>> LoadMap(int32_t version) const;
-  // Validates one upsert batch; fills `prepared` with its raw vectors
-  // (rows x dim).
-  absl::Status ValidateBatch(const std::vector<Record>& records,
-                             std::vector<float>* prepared) const;
   absl::Status NotFound() const;
   // OK, or NotFound() once dropped (takes mu_ shared).
   absl::Status CheckNotDropped() const;

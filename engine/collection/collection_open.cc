@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/collection/collection.h"
 #include "engine/collection/vector_checks.h"
+#include "engine/collection/vector_form.h"
 #include "engine/storage/index_snapshot_file.h"
 #include "engine/storage/record_codec.h"
 
@@ -28,7 +29,7 @@ absl::Status Collection::ScanIntoIndex(VectorIndex* index, const LinearMap* map,
   std::vector<int64_t> ids;
   std::vector<float> vectors;
   auto flush = [&]() -> absl::Status {
-    ToIndexForm(map, &vectors);
+    ToIndexForm(schema_, map, &vectors);
     // Stored vectors were checked raw at upsert; a map can still blow them up.
     if (map != nullptr) {
       if (auto o = FirstOverflow(vectors.data(), int64_t(ids.size()), size_t(map->d_out))) {

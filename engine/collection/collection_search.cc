@@ -44,16 +44,9 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
                                                  const SearchOptions& options) const {
   if (auto s = CheckSearchShape(limits_, queries.size(), options.k); !s.ok()) return s;
   if (auto s = CheckTuning(options.tuning); !s.ok()) return s;
-  const size_t dim = schema_.dim;
   const int64_t n = queries.size();
-  std::vector<float> prepared(n * dim);
-  for (int64_t q = 0; q < n; ++q) {
-    if (auto s = CheckInput(queries[q], prepared.data() + q * dim,
-                            [&] { return absl::StrCat("queries[", q, "]"); });
-        !s.ok()) {
-      return s;
-    }
-  }
+  std::vector<float> prepared;
+  if (auto s = CheckVectors(schema_, queries, "queries", &prepared); !s.ok()) return s;
 
   const int k = options.k;
   std::vector<float> raw;
@@ -80,7 +73,7 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
       map = staged_->map.get();
     }
     if (none) return results;  // no record is in scope
-    ToIndexForm(map, &prepared);
+    ToIndexForm(schema_, map, &prepared);
     if (map != nullptr) {
       if (auto o = FirstOverflow(prepared.data(), n, size_t(map->d_out))) {
         return absl::InvalidArgumentError(OverflowMessage(absl::StrCat("queries[", o->row, "]"),

@@ -16,7 +16,7 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
   std::vector<std::vector<float>> prepared;
   for (const auto& batch : batches) {
     prepared.emplace_back();
-    if (auto s = ValidateBatch(batch, &prepared.back()); !s.ok()) {
+    if (auto s = CheckBatch(schema_, limits_, batch, &prepared.back()); !s.ok()) {
       out.error = s;
       prepared.pop_back();
       break;
@@ -31,13 +31,13 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
   std::vector<std::vector<float>> staged_rows;
   if (staged_) {
     staged_rows = prepared;
-    for (auto& rows : staged_rows) ToIndexForm(staged_->map.get(), &rows);
+    for (auto& rows : staged_rows) ToIndexForm(schema_, staged_->map.get(), &rows);
   }
   // The rows in index form under the map in force (map_ changes only under
   // write_mu_, which this writer holds); a batch the map sends beyond float
   // range is refused with those after it.
   for (size_t b = 0; b < prepared.size(); ++b) {
-    ToIndexForm(map_.get(), &prepared[b]);
+    ToIndexForm(schema_, map_.get(), &prepared[b]);
     if (map_ == nullptr) continue;
     if (auto o =
             FirstOverflow(prepared[b].data(), int64_t(batches[b].size()), size_t(map_->d_out))) {

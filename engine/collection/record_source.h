@@ -43,10 +43,11 @@ class RecordSource {
                                         bool include_vectors) const = 0;
   virtual GroupUpsertResult UpsertGroup(std::vector<std::vector<Record>> batches) = 0;
 
-  // Input vectors checked and mapped into the metric space in force.
-  virtual absl::StatusOr<std::vector<float>> ToMetricSpace(
+  // Input vectors checked as a search checks queries (errors name
+  // `field`[i]) and mapped into the metric space in force (RowsToMetricSpace).
+  absl::StatusOr<std::vector<float>> ToMetricSpace(
       absl::Span<const absl::Span<const float>> vectors, const std::string& field,
-      MetricSpace* space) const = 0;
+      MetricSpace* space) const;
   // Stored raw vectors of `keys`, in order (through Get); NOT_FOUND naming
   // the first unknown key as `field`[i].
   absl::StatusOr<std::vector<std::vector<float>>> StoredVectors(absl::Span<const std::string> keys,

@@ -45,6 +45,21 @@ absl::Status CheckVector(const CollectionSchema& schema, absl::Span<const float>
   return absl::OkStatus();
 }
 
+absl::Status CheckVectors(const CollectionSchema& schema,
+                          absl::Span<const absl::Span<const float>> vectors, std::string_view field,
+                          std::vector<float>* raw) {
+  const size_t dim = schema.dim;
+  raw->resize(vectors.size() * dim);
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    if (auto s = CheckVector(schema, vectors[i], raw->data() + i * dim,
+                             [&] { return absl::StrCat(std::string(field), "[", i, "]"); });
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckBatch(const CollectionSchema& schema, const CollectionLimits& limits,
                         const std::vector<Record>& records, std::vector<float>* prepared) {
   if (records.empty()) {

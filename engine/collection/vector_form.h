@@ -6,6 +6,7 @@
 #define METRICDB_ENGINE_COLLECTION_VECTOR_FORM_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -25,6 +26,12 @@ namespace metricdb {
 // in an error, so the valid path builds no strings.
 absl::Status CheckVector(const CollectionSchema& schema, absl::Span<const float> v, float* out,
                          absl::FunctionRef<std::string()> field);
+
+// CheckVector for each of `vectors` (errors name `field`[i]), into `raw`
+// (n x dim).
+absl::Status CheckVectors(const CollectionSchema& schema,
+                          absl::Span<const absl::Span<const float>> vectors, std::string_view field,
+                          std::vector<float>* raw);
 
 // Checks one upsert batch (not empty, at most limits.max_batch_records, keys
 // 1..kMaxKeyBytes and unique in the batch, labels not empty, vectors as

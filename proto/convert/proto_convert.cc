@@ -162,4 +162,36 @@ SearchHit FromProto(v1::Hit&& proto) {
   return hit;
 }
 
+std::vector<absl::Span<const float>> QueriesOf(const v1::SearchRequest& proto) {
+  std::vector<absl::Span<const float>> queries;
+  queries.reserve(proto.queries_size());
+  for (const v1::Vector& q : proto.queries())
+    queries.emplace_back(q.values().data(), q.values_size());
+  return queries;
+}
+
+SearchOptions SearchOptionsFromProto(const v1::SearchRequest& proto) {
+  SearchOptions options;
+  options.k = proto.k();
+  options.labels.assign(proto.labels().begin(), proto.labels().end());
+  options.include_vectors = proto.include_vectors();
+  options.include_attributes = proto.include_attributes();
+  options.tuning.ef_search = proto.params().ef_search();
+  options.tuning.nprobe = proto.params().nprobe();
+  return options;
+}
+
+void ToProto(SearchResults&& results, v1::SearchResponse* proto) {
+  for (auto& hits : results) {
+    v1::QueryResult* out = proto->add_results();
+    out->mutable_hits()->Reserve(hits.size());
+    for (auto& hit : hits) ToProto(std::move(hit), out->add_hits());
+  }
+}
+
+void ToProto(GetResult&& result, v1::GetResponse* proto) {
+  for (const Record& r : result.records) ToProto(r, proto->add_records());
+  for (auto& k : result.missing_keys) proto->add_missing_keys(std::move(k));
+}
+
 }  // namespace metricdb

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "engine/base/collection_schema.h"
 #include "engine/base/record.h"
+#include "engine/base/search_types.h"
 #include "engine/collection/collection_handle.h"
 #include "metricdb/v1/metricdb.pb.h"
 
@@ -28,6 +29,13 @@ Record FromProto(const v1::Record& proto);
 void ToProto(const Record& record, v1::Record* proto);
 void ToProto(SearchHit&& hit, v1::Hit* proto);
 SearchHit FromProto(v1::Hit&& proto);
+
+// A search request's queries (views into `proto`) and its options: k,
+// labels, what to include, per-query index parameters.
+std::vector<absl::Span<const float>> QueriesOf(const v1::SearchRequest& proto);
+SearchOptions SearchOptionsFromProto(const v1::SearchRequest& proto);
+void ToProto(SearchResults&& results, v1::SearchResponse* proto);
+void ToProto(GetResult&& result, v1::GetResponse* proto);
 CollectionStats FromProto(const v1::CollectionStats& proto);
 
 }  // namespace metricdb

@@ -27,7 +27,7 @@ class ShardedCollectionTest : public testing::EngineFixture {
     for (int s = 0; s < kShards; ++s) {
       schema.name = ShardCollectionName("c", s);
       ASSERT_OK_AND_ASSIGN(auto c, engine_->CreateCollection(schema));
-      shards_.push_back(std::make_shared<LocalShard>(c, "shard " + std::to_string(s)));
+      shards_.push_back(std::make_shared<LocalShard>(c));
     }
   }
   // The sharded collection, with shard `down` (if any) unreachable.
