@@ -18,7 +18,9 @@ json IndexToJson(const IndexSpec& s) {
           {"ef_search", s.ef_search},
           {"nlist", s.nlist},
           {"nprobe", s.nprobe},
-          {"nbits", s.nbits}};
+          {"nbits", s.nbits},
+          {"quantization", std::string(QuantizationName(s.quantization))},
+          {"rerank", s.rerank}};
 }
 
 absl::StatusOr<IndexSpec> IndexFromJson(const json& j) {
@@ -39,6 +41,18 @@ absl::StatusOr<IndexSpec> IndexFromJson(const json& j) {
   s.nlist = j.at("nlist");
   s.nprobe = j.at("nprobe");
   s.nbits = j.at("nbits");
+  // Absent in records written before quantised indexes.
+  const std::string q = j.value("quantization", std::string("none"));
+  known = false;
+  for (auto k : {IndexSpec::Quantization::kNone, IndexSpec::Quantization::kSq8,
+                 IndexSpec::Quantization::kSq4}) {
+    if (QuantizationName(k) == q) {
+      s.quantization = k;
+      known = true;
+    }
+  }
+  if (!known) return absl::DataLossError(absl::StrCat("unknown quantization \"", q, "\""));
+  s.rerank = j.value("rerank", 0);
   return s;
 }
 

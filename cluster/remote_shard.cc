@@ -105,6 +105,7 @@ absl::StatusOr<SearchResults> RemoteShard::Search(absl::Span<const absl::Span<co
   r->set_include_attributes(options.include_attributes);
   r->mutable_params()->set_ef_search(options.tuning.ef_search);
   r->mutable_params()->set_nprobe(options.tuning.nprobe);
+  r->mutable_params()->set_rerank(options.tuning.rerank);
   request.set_scope(int(options.scope));
   if (options.metric_version) request.set_metric_version(*options.metric_version);
   v1::SearchResponse response;

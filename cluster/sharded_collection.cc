@@ -293,6 +293,10 @@ absl::StatusOr<CollectionStats> ShardedCollection::ReadStats() const {
     total.record_count += p.record_count;
     total.label_count += p.label_count;
     total.index_memory_bytes += p.index_memory_bytes;
+    total.index_graph_bytes += p.index_graph_bytes;
+    total.index_code_bytes += p.index_code_bytes;
+    total.index_vector_bytes += p.index_vector_bytes;
+    total.index_vectors_mapped = total.index_vectors_mapped || p.index_vectors_mapped;
     total.index.trained = total.index.trained && p.index.trained;
     total.index.trained_on += p.index.trained_on;
     total.index.tombstones += p.index.tombstones;

@@ -31,6 +31,7 @@ absl::StatusOr<IdentifyOptions> FromProto(const v1::IdentifyRequest& r) {
   if (r.has_far()) o.calibrated_far = r.far();
   o.tuning.ef_search = r.params().ef_search();
   o.tuning.nprobe = r.params().nprobe();
+  o.tuning.rerank = r.params().rerank();
   return o;
 }
 

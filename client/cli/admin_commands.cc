@@ -22,7 +22,10 @@ void PrintInfo(const CliContext& ctx, const v1::CollectionInfo& info) {
   }
   std::cout << ", " << j["index"].dump() << " index, " << info.stats().record_count()
             << " records, " << info.stats().label_count() << " labels, index "
-            << info.stats().index_memory_bytes() << " bytes";
+            << info.stats().index_memory_bytes() << " bytes (graph "
+            << info.stats().index_graph_bytes() << ", codes " << info.stats().index_code_bytes()
+            << ", full vectors " << info.stats().index_vector_bytes()
+            << (info.stats().index_vectors_mapped() ? " in a mapped file, not counted" : "") << ")";
   if (!info.stats().index_trained()) std::cout << ", not trained yet (exact search)";
   if (info.stats().index_trained_on() > 0) {
     std::cout << ", trained on " << info.stats().index_trained_on() << " records";
@@ -36,12 +39,19 @@ void PrintInfo(const CliContext& ctx, const v1::CollectionInfo& info) {
 }
 
 absl::Status ToIndexSpec(const IndexArgs& a, v1::IndexSpec* spec) {
+  if (a.type != "hnsw" && (a.quantization != "none" || a.rerank != 0)) {
+    return absl::InvalidArgumentError("--quantization and --rerank: only with --index hnsw");
+  }
   if (a.type == "flat") {
     spec->mutable_flat();
   } else if (a.type == "hnsw") {
     spec->mutable_hnsw()->set_m(a.m);
     spec->mutable_hnsw()->set_ef_construction(a.ef_construction);
     spec->mutable_hnsw()->set_ef_search(a.ef_search);
+    spec->mutable_hnsw()->set_quantization(a.quantization == "sq8"   ? v1::SQ8
+                                           : a.quantization == "sq4" ? v1::SQ4
+                                                                     : v1::QUANTIZATION_NONE);
+    spec->mutable_hnsw()->set_rerank(a.rerank);
   } else if (a.type == "ivf_flat") {
     spec->mutable_ivf_flat()->set_nlist(a.nlist);
     spec->mutable_ivf_flat()->set_nprobe(a.nprobe);

@@ -31,6 +31,8 @@ struct IndexArgs {
   int m = 0;                  // HNSW links, or IVF_PQ sub-quantisers
   int ef_construction = 0;
   int ef_search = 0;
+  std::string quantization = "none";  // hnsw: none|sq8|sq4
+  int rerank = 0;                     // quantised hnsw: candidates re-ranked
   int nlist = 0;
   int nprobe = 0;
   int nbits = 0;
@@ -95,6 +97,7 @@ struct SearchArgs {
   int batch_size = 256;  // queries per RPC
   int ef_search = 0;     // per-query overrides, 0 = the index's own
   int nprobe = 0;
+  int rerank = 0;
   bool include_vectors = false;
   bool include_attributes = false;
 };

@@ -38,7 +38,11 @@ nlohmann::json ToJson(const v1::CollectionInfo& info) {
       index = {{"type", "hnsw"},
                {"m", s.index().hnsw().m()},
                {"ef_construction", s.index().hnsw().ef_construction()},
-               {"ef_search", s.index().hnsw().ef_search()}};
+               {"ef_search", s.index().hnsw().ef_search()},
+               {"quantization", s.index().hnsw().quantization() == v1::SQ8   ? "sq8"
+                                : s.index().hnsw().quantization() == v1::SQ4 ? "sq4"
+                                                                             : "none"},
+               {"rerank", s.index().hnsw().rerank()}};
       break;
     case v1::IndexSpec::kIvfFlat:
       index = {{"type", "ivf_flat"},
@@ -65,6 +69,10 @@ nlohmann::json ToJson(const v1::CollectionInfo& info) {
           {"records", info.stats().record_count()},
           {"labels", info.stats().label_count()},
           {"index_memory_bytes", info.stats().index_memory_bytes()},
+          {"index_graph_bytes", info.stats().index_graph_bytes()},
+          {"index_code_bytes", info.stats().index_code_bytes()},
+          {"index_vector_bytes", info.stats().index_vector_bytes()},
+          {"index_vectors_mapped", info.stats().index_vectors_mapped()},
           {"index_trained", info.stats().index_trained()},
           {"index_trained_on", info.stats().index_trained_on()},
           {"index_tombstones", info.stats().index_tombstones()},

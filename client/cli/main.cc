@@ -34,6 +34,11 @@ void AddIndexOptions(CLI::App* cmd, metricdb::IndexArgs* a) {
   cmd->add_option("--m", a->m, "HNSW links per node, or IVF_PQ sub-quantisers");
   cmd->add_option("--ef-construction", a->ef_construction, "HNSW build depth");
   cmd->add_option("--ef-search", a->ef_search, "HNSW search depth");
+  cmd->add_option("--quantization", a->quantization,
+                  "HNSW: none, or walk the graph on sq8 / sq4 codes and re-rank")
+      ->check(CLI::IsMember({"none", "sq8", "sq4"}))
+      ->capture_default_str();
+  cmd->add_option("--rerank", a->rerank, "Quantised HNSW: candidates re-ranked exactly");
   cmd->add_option("--nlist", a->nlist, "IVF lists");
   cmd->add_option("--nprobe", a->nprobe, "IVF lists searched");
   cmd->add_option("--nbits", a->nbits, "IVF_PQ bits per code");
@@ -140,6 +145,8 @@ int main(int argc, char** argv) {
   s->add_option("--batch-size", search.batch_size, "Queries per call")->capture_default_str();
   s->add_option("--ef-search", search.ef_search, "HNSW search depth for these queries");
   s->add_option("--nprobe", search.nprobe, "IVF lists searched for these queries");
+  s->add_option("--rerank", search.rerank,
+                "Quantised HNSW: candidates re-ranked exactly for these queries");
   s->add_flag("--include-vectors", search.include_vectors, "Return stored vectors");
   s->add_flag("--include-attributes", search.include_attributes, "Return attributes");
 

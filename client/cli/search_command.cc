@@ -62,6 +62,7 @@ int RunSearch(CliContext& ctx, const SearchArgs& args) {
     req.set_include_attributes(args.include_attributes);
     req.mutable_params()->set_ef_search(args.ef_search);
     req.mutable_params()->set_nprobe(args.nprobe);
+    req.mutable_params()->set_rerank(args.rerank);
     for (int64_t i = start; i < end; ++i) {
       req.add_queries()->mutable_values()->Add(queries->row(i), queries->row(i) + queries->cols);
     }

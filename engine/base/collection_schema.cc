@@ -22,6 +22,18 @@ std::string_view IndexKindName(IndexSpec::Kind kind) {
   return "unknown";
 }
 
+std::string_view QuantizationName(IndexSpec::Quantization q) {
+  switch (q) {
+    case IndexSpec::Quantization::kNone:
+      return "none";
+    case IndexSpec::Quantization::kSq8:
+      return "sq8";
+    case IndexSpec::Quantization::kSq4:
+      return "sq4";
+  }
+  return "unknown";
+}
+
 absl::Status ValidateCollectionName(std::string_view name, std::string_view field) {
   if (name.empty() || name.size() > 64) {
     return absl::InvalidArgumentError(
@@ -83,6 +95,10 @@ absl::Status Param(const char* name, int32_t* value, int32_t fallback, int32_t l
 
 absl::Status ResolveIndexSpec(int32_t dim, IndexSpec* spec) {
   absl::Status s;
+  if (spec->kind != IndexSpec::Kind::kHnsw &&
+      (spec->quantization != IndexSpec::Quantization::kNone || spec->rerank != 0)) {
+    return absl::InvalidArgumentError("index: quantization and rerank are HNSW parameters");
+  }
   switch (spec->kind) {
     case IndexSpec::Kind::kFlat:
       return absl::OkStatus();
@@ -91,7 +107,21 @@ absl::Status ResolveIndexSpec(int32_t dim, IndexSpec* spec) {
       if (!(s = Param("hnsw.ef_construction", &spec->ef_construction, 200, 1, 4096)).ok()) {
         return s;
       }
-      return Param("hnsw.ef_search", &spec->ef_search, 64, 1, 32768);
+      if (!(s = Param("hnsw.ef_search", &spec->ef_search, 64, 1, 32768)).ok()) return s;
+      if (spec->quantization == IndexSpec::Quantization::kNone) {
+        if (spec->rerank != 0) {
+          return absl::InvalidArgumentError(
+              "index.hnsw.rerank: only for a quantised graph (index.hnsw.quantization sq8 or "
+              "sq4)");
+        }
+        return absl::OkStatus();
+      }
+      if (spec->quantization != IndexSpec::Quantization::kSq8 &&
+          spec->quantization != IndexSpec::Quantization::kSq4) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("index.hnsw.quantization: unknown value ", int(spec->quantization)));
+      }
+      return Param("hnsw.rerank", &spec->rerank, 32, 1, 32768);
     case IndexSpec::Kind::kIvfFlat:
     case IndexSpec::Kind::kIvfPq: {
       const bool pq = spec->kind == IndexSpec::Kind::kIvfPq;

@@ -14,17 +14,24 @@ namespace metricdb {
 // Which index serves a collection, with its parameters. A 0 field means
 // "the default", filled in by ResolveIndexSpec:
 //   HNSW      m 32 (2..256), ef_construction 200 (1..4096), ef_search 64
-//             (1..32768);
+//             (1..32768), quantization none; quantised (sq8, sq4): rerank 32
+//             (1..32768), else rerank must be 0;
 //   IVF_FLAT  nlist 256 (1..65536), nprobe min(16, nlist) (1..nlist);
 //   IVF_PQ    as IVF_FLAT, plus m = dim/4 sub-quantisers if 4 divides dim
 //             (must divide dim), nbits 8 (4..12).
 struct IndexSpec {
   enum class Kind { kFlat = 0, kHnsw = 1, kIvfFlat = 2, kIvfPq = 3 };
+  // How an HNSW graph stores the vectors it walks: full floats, or scalar
+  // codes of 8 or 4 bits per dimension whose best candidates are re-ranked
+  // on the full vectors (QuantizedHnswIndex).
+  enum class Quantization { kNone = 0, kSq8 = 1, kSq4 = 2 };
   Kind kind = Kind::kFlat;
   // HNSW
   int32_t m = 0;
   int32_t ef_construction = 0;
   int32_t ef_search = 0;
+  Quantization quantization = Quantization::kNone;
+  int32_t rerank = 0;  // candidates re-ranked exactly per query (quantised)
   // IVF (m is shared with HNSW's field name: sub-quantisers for IVF_PQ)
   int32_t nlist = 0;
   int32_t nprobe = 0;
@@ -32,6 +39,8 @@ struct IndexSpec {
 };
 
 std::string_view IndexKindName(IndexSpec::Kind kind);
+// "none", "sq8", "sq4".
+std::string_view QuantizationName(IndexSpec::Quantization q);
 
 struct CollectionSchema {
   std::string name;

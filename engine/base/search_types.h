@@ -22,6 +22,7 @@ namespace metricdb {
 struct SearchTuning {
   int32_t ef_search = 0;  // HNSW candidate list size
   int32_t nprobe = 0;     // IVF lists visited
+  int32_t rerank = 0;     // quantised HNSW: candidates re-ranked exactly
 };
 
 struct UpsertResult {

@@ -40,6 +40,13 @@ absl::StatusOr<std::shared_ptr<Collection>> Collection::Open(uint32_t id, Collec
   return c;
 }
 
+IndexPlace Collection::Place() const {
+  IndexPlace place;
+  const size_t slash = snapshot_path_.rfind('/');
+  if (slash != std::string::npos) place.scratch_dir = snapshot_path_.substr(0, slash);
+  return place;
+}
+
 CollectionSchema Collection::IndexSchema(const IndexSpec& spec, const LinearMap* map) const {
   CollectionSchema s = schema_;
   s.index = spec;
@@ -73,6 +80,11 @@ CollectionStats Collection::Stats() const {
   stats.record_count = catalogue_.size();
   stats.label_count = catalogue_.label_count();
   stats.index_memory_bytes = int64_t(index_->MemoryBytes());
+  const IndexMemory memory = index_->Memory();
+  stats.index_graph_bytes = int64_t(memory.graph_bytes);
+  stats.index_code_bytes = int64_t(memory.code_bytes);
+  stats.index_vector_bytes = int64_t(memory.vector_bytes);
+  stats.index_vectors_mapped = memory.vectors_mapped;
   stats.index = index_->status();
   stats.index_building = building_;
   stats.last_index_build_seconds = last_build_seconds_;

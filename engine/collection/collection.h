@@ -188,6 +188,8 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   // The schema an index is made from: the map's d_out and L2 under a map,
   // else the collection's dim and metric.
   CollectionSchema IndexSchema(const IndexSpec& spec, const LinearMap* map) const;
+  // Where indexes keep files: the snapshot directory (none without one).
+  IndexPlace Place() const;
   // Adds the stored records for which `include(id)` holds, in index form
   // (ToIndexForm with `map`), to `index`, and calls `on_record` for every
   // stored record.

@@ -32,7 +32,13 @@ struct CollectionStats {
   // Distinct labels. Summed over shards in a cluster: an identity whose
   // records lie on several shards counts once per shard.
   int64_t label_count = 0;
-  int64_t index_memory_bytes = 0;
+  int64_t index_memory_bytes = 0;  // process memory (IndexMemory)
+  // By part, as VectorIndex::Memory() (in a cluster: summed, mapped if any
+  // shard's are).
+  int64_t index_graph_bytes = 0;
+  int64_t index_code_bytes = 0;
+  int64_t index_vector_bytes = 0;
+  bool index_vectors_mapped = false;
   IndexStatus index;
   bool index_building = false;  // a BuildIndex (or tombstone rebuild) is running
   // Wall time of the last index build: at open (snapshot restore + replay,

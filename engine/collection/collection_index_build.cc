@@ -95,7 +95,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> Collection::BuildBeside(IndexSpec* 
                                                "metric's d_out = ", map->d_out, ")"));
   }
   const auto start = std::chrono::steady_clock::now();
-  auto index = MakeVectorIndex(IndexSchema(*spec, map));
+  auto index = MakeVectorIndex(IndexSchema(*spec, map), Place());
   if (!index.ok()) return index.status();
   building_ = true;
   struct Done {

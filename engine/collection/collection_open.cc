@@ -75,7 +75,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> Collection::RestoreSnapshot() const
       EncodeSchema(snap->schema) != EncodeSchema(current)) {
     return absl::FailedPreconditionError("snapshot was taken under another schema or index");
   }
-  auto index = MakeVectorIndex(IndexSchema(current.index, map_.get()));
+  auto index = MakeVectorIndex(IndexSchema(current.index, map_.get()), Place());
   if (!index.ok()) return index.status();
   if (auto s = (*index)->Deserialize(snap->index_bytes); !s.ok()) return s;
   for (int64_t id : (*index)->Ids()) {
@@ -88,7 +88,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> Collection::RestoreSnapshot() const
 
 absl::Status Collection::LoadFromStore() {
   const auto start = std::chrono::steady_clock::now();
-  auto fresh = MakeVectorIndex(IndexSchema(schema().index, map_.get()));
+  auto fresh = MakeVectorIndex(IndexSchema(schema().index, map_.get()), Place());
   if (!fresh.ok()) return fresh.status();
   std::unique_ptr<VectorIndex> index = std::move(*fresh);
   std::unordered_set<int64_t> in_snapshot;

@@ -159,6 +159,19 @@ absl::Status Collection::CheckTuning(const SearchTuning& tuning) const {
           "params.nprobe: must be in [1, nlist = ", spec.nlist, "], got ", tuning.nprobe));
     }
   }
+  if (tuning.rerank != 0) {
+    if (spec.kind != IndexSpec::Kind::kHnsw ||
+        spec.quantization == IndexSpec::Quantization::kNone) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("params.rerank: only for quantised hnsw indexes, the collection's index is ",
+                       std::string(IndexKindName(spec.kind)), " with quantization ",
+                       std::string(QuantizationName(spec.quantization))));
+    }
+    if (tuning.rerank < 1 || tuning.rerank > 32768) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("params.rerank: must be in [1, 32768], got ", tuning.rerank));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -23,6 +23,7 @@
 #include "engine/base/metric.h"
 #include "engine/index/distance_kernels.h"
 #include "engine/index/huge_pages.h"
+#include "engine/index/query_loop.h"
 
 namespace metricdb {
 namespace {
@@ -219,22 +220,9 @@ absl::Status HnswVectorIndex::Search(const float* queries, int64_t n, int k, con
   ids->assign(n * k, -1);
   if (size() == 0) return absl::OkStatus();
   const size_t ef = size_t(std::max(k, tuning.ef_search > 0 ? tuning.ef_search : spec_.ef_search));
-  std::atomic<bool> failed{false};
-  std::string error;
-  auto one = [&](int64_t q) {
-    absl::Status s = FaissCall("searching HNSW index", [&] {
-      SearchOne(queries + q * dim_, k, ef, filter, distances->data() + q * k, ids->data() + q * k);
-    });
-    if (!s.ok() && !failed.exchange(true)) error = std::string(s.message());
-  };
-  if (n == 1) {
-    one(0);
-  } else {
-#pragma omp parallel for schedule(dynamic, 4)
-    for (int64_t q = 0; q < n; ++q) one(q);
-  }
-  if (failed) return absl::ResourceExhaustedError(error);
-  return absl::OkStatus();
+  return RunQueries(n, "searching HNSW index", [&](int64_t q) {
+    SearchOne(queries + q * dim_, k, ef, filter, distances->data() + q * k, ids->data() + q * k);
+  });
 }
 
 size_t HnswVectorIndex::MemoryBytes() const {

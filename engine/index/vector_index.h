@@ -42,6 +42,16 @@ struct IndexStatus {
   int64_t tombstones = 0;  // deleted entries still in the graph (HNSW)
 };
 
+// The memory an index holds, by part. Parts an index does not have are 0.
+struct IndexMemory {
+  size_t graph_bytes = 0;   // links, record ids, id maps
+  size_t code_bytes = 0;    // compressed vectors (quantised HNSW, IVF-PQ)
+  size_t vector_bytes = 0;  // full vectors
+  // True when the full vectors are in a file mapped from the data directory
+  // (page cache the kernel may reclaim) rather than in process memory.
+  bool vectors_mapped = false;
+};
+
 class VectorIndex {
  public:
   virtual ~VectorIndex() = default;
@@ -70,13 +80,27 @@ class VectorIndex {
   virtual absl::Status Deserialize(std::string_view bytes) = 0;
   virtual std::vector<int64_t> Ids() const = 0;
   virtual int64_t size() const = 0;
-  // Bytes of memory the index holds (vectors and id maps).
+  // Bytes of process memory the index holds (vectors and id maps; not the
+  // mapped full vectors of IndexMemory::vectors_mapped).
   virtual size_t MemoryBytes() const = 0;
+  // The same by part; by default all of it counted as full vectors.
+  virtual IndexMemory Memory() const {
+    IndexMemory m;
+    m.vector_bytes = MemoryBytes();
+    return m;
+  }
+};
+
+// Where an index may keep files: the full vectors of a quantised HNSW go to
+// an unlinked file in `scratch_dir` (anonymous memory when empty).
+struct IndexPlace {
+  std::string scratch_dir;
 };
 
 // Builds an empty index for a schema whose index spec went through
 // ResolveIndexSpec.
-absl::StatusOr<std::unique_ptr<VectorIndex>> MakeVectorIndex(const CollectionSchema& schema);
+absl::StatusOr<std::unique_ptr<VectorIndex>> MakeVectorIndex(const CollectionSchema& schema,
+                                                             const IndexPlace& place = {});
 
 }  // namespace metricdb
 

@@ -10,7 +10,9 @@ namespace {
 
 constexpr uint8_t kRecordFormat = 1;
 // Format 2 added metric_version; format 1 (without it) is still read.
-constexpr uint8_t kSchemaFormat = 2;
+// 3 adds the HNSW quantization and rerank; schemas without them are still
+// written as 2, byte for byte as before.
+constexpr uint8_t kSchemaFormat = 3;
 
 using Reader = ByteReader;
 
@@ -69,7 +71,9 @@ absl::StatusOr<Record> DecodeRecord(std::string_view bytes) {
 
 std::string EncodeSchema(const CollectionSchema& schema) {
   std::string out;
-  out.push_back(static_cast<char>(kSchemaFormat));
+  const bool quantised =
+      schema.index.quantization != IndexSpec::Quantization::kNone || schema.index.rerank != 0;
+  out.push_back(static_cast<char>(quantised ? kSchemaFormat : 2));
   PutString(&out, schema.name);
   PutU32(&out, static_cast<uint32_t>(schema.dim));
   PutU32(&out, static_cast<uint32_t>(schema.metric));
@@ -79,6 +83,10 @@ std::string EncodeSchema(const CollectionSchema& schema) {
     PutU32(&out, static_cast<uint32_t>(v));
   }
   PutU32(&out, static_cast<uint32_t>(schema.metric_version));
+  if (quantised) {
+    PutU32(&out, static_cast<uint32_t>(schema.index.quantization));
+    PutU32(&out, static_cast<uint32_t>(schema.index.rerank));
+  }
   return out;
 }
 
@@ -96,7 +104,12 @@ absl::StatusOr<CollectionSchema> DecodeSchema(std::string_view bytes) {
   }
   uint32_t version = 0;
   if (format >= 2 && !r.U32(&version)) return Corrupt("schema metric version");
-  if (!r.done() || metric < 1 || metric > 3 || f[0] > 3 || version > INT32_MAX) {
+  uint32_t quantization = 0, rerank = 0;
+  if (format >= 3 && (!r.U32(&quantization) || !r.U32(&rerank))) {
+    return Corrupt("schema quantization");
+  }
+  if (!r.done() || metric < 1 || metric > 3 || f[0] > 3 || version > INT32_MAX ||
+      quantization > 2 || rerank > INT32_MAX) {
     return Corrupt("schema");
   }
   s.dim = static_cast<int32_t>(dim);
@@ -109,6 +122,8 @@ absl::StatusOr<CollectionSchema> DecodeSchema(std::string_view bytes) {
   s.index.nprobe = static_cast<int32_t>(f[5]);
   s.index.nbits = static_cast<int32_t>(f[6]);
   s.metric_version = static_cast<int32_t>(version);
+  s.index.quantization = static_cast<IndexSpec::Quantization>(quantization);
+  s.index.rerank = static_cast<int32_t>(rerank);
   return s;
 }
 

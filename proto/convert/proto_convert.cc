@@ -44,6 +44,8 @@ IndexSpec FromProto(const v1::IndexSpec& ix) {
       spec.m = ix.hnsw().m();
       spec.ef_construction = ix.hnsw().ef_construction();
       spec.ef_search = ix.hnsw().ef_search();
+      spec.quantization = static_cast<IndexSpec::Quantization>(ix.hnsw().quantization());
+      spec.rerank = ix.hnsw().rerank();
       break;
     case v1::IndexSpec::kIvfFlat:
       spec.kind = IndexSpec::Kind::kIvfFlat;
@@ -70,6 +72,8 @@ void ToProto(const IndexSpec& ix, v1::IndexSpec* out) {
       out->mutable_hnsw()->set_m(ix.m);
       out->mutable_hnsw()->set_ef_construction(ix.ef_construction);
       out->mutable_hnsw()->set_ef_search(ix.ef_search);
+      out->mutable_hnsw()->set_quantization(static_cast<v1::Quantization>(ix.quantization));
+      out->mutable_hnsw()->set_rerank(ix.rerank);
       break;
     case IndexSpec::Kind::kIvfFlat:
       out->mutable_ivf_flat()->set_nlist(ix.nlist);
@@ -106,6 +110,10 @@ void ToProto(const CollectionSchema& schema, const CollectionStats& stats,
   proto->mutable_stats()->set_index_tombstones(stats.index.tombstones);
   proto->mutable_stats()->set_index_building(stats.index_building);
   proto->mutable_stats()->set_last_index_build_seconds(stats.last_index_build_seconds);
+  proto->mutable_stats()->set_index_graph_bytes(stats.index_graph_bytes);
+  proto->mutable_stats()->set_index_code_bytes(stats.index_code_bytes);
+  proto->mutable_stats()->set_index_vector_bytes(stats.index_vector_bytes);
+  proto->mutable_stats()->set_index_vectors_mapped(stats.index_vectors_mapped);
 }
 
 Record FromProto(const v1::Record& proto) {
@@ -148,6 +156,10 @@ CollectionStats FromProto(const v1::CollectionStats& proto) {
   stats.index.trained_on = proto.index_trained_on();
   stats.index.tombstones = proto.index_tombstones();
   stats.index_building = proto.index_building();
+  stats.index_graph_bytes = proto.index_graph_bytes();
+  stats.index_code_bytes = proto.index_code_bytes();
+  stats.index_vector_bytes = proto.index_vector_bytes();
+  stats.index_vectors_mapped = proto.index_vectors_mapped();
   stats.last_index_build_seconds = proto.last_index_build_seconds();
   return stats;
 }
@@ -178,6 +190,7 @@ SearchOptions SearchOptionsFromProto(const v1::SearchRequest& proto) {
   options.include_attributes = proto.include_attributes();
   options.tuning.ef_search = proto.params().ef_search();
   options.tuning.nprobe = proto.params().nprobe();
+  options.tuning.rerank = proto.params().rerank();
   return options;
 }
 

@@ -228,6 +228,31 @@ TEST_F(CliTest, LoadsEveryFormatAndSearchJsonEqualsBruteForce) {
   r = Run("search npy32 --vector " + vec.str() + " --nprobe 3");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("params.nprobe"), std::string::npos) << r.err;
+  r = Run("search npy32 --vector " + vec.str() + " --rerank 3");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("params.rerank: only for quantised hnsw"), std::string::npos) << r.err;
+  // A quantised graph: walked on codes, re-ranked, its memory shown by part
+  // with the full vectors in a file of the server's data directory.
+  r = Run("build-index npy32 --index hnsw --m 8 --quantization sq8 --rerank 16 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  built = Lines(r.out).at(0);
+  EXPECT_EQ(built["index"]["quantization"], "sq8");
+  EXPECT_EQ(built["index"]["rerank"], 16);
+  EXPECT_EQ(built["index_code_bytes"].get<int64_t>() >= kRows * kDim, true) << built.dump();
+  EXPECT_EQ(built["index_vector_bytes"].get<int64_t>(), int64_t(kRows) * kDim * 4);
+  EXPECT_EQ(built["index_vectors_mapped"], true);
+  EXPECT_EQ(built["index_memory_bytes"].get<int64_t>(),
+            built["index_graph_bytes"].get<int64_t>() + built["index_code_bytes"].get<int64_t>());
+  r = Run("search npy32 --vector " + vec.str() + " -k 1 --rerank 4 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out)[0]["hits"][0]["key"], "row7");
+  EXPECT_NEAR(Lines(r.out)[0]["hits"][0]["distance"].get<double>(), 0.0, 1e-6);
+  r = Run("info npy32");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("in a mapped file, not counted"), std::string::npos) << r.out;
+  r = Run("create q --dim " + std::to_string(kDim) + " --index flat --quantization sq4");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--quantization"), std::string::npos) << r.err;
   r = Run("create ivf --dim " + std::to_string(kDim) + " --index ivf_pq --m 5");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("index.ivf_pq.m: 5 does not divide dim 12"), std::string::npos) << r.err;

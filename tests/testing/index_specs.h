@@ -15,6 +15,14 @@ inline IndexSpec Hnsw(int m = 16, int ef_construction = 100, int ef_search = 64)
   return s;
 }
 
+// A quantised HNSW graph (sq8 or sq4 codes, re-ranked).
+inline IndexSpec QuantizedHnsw(IndexSpec::Quantization q, int m = 16, int ef_construction = 100,
+                               int ef_search = 64) {
+  IndexSpec s = Hnsw(m, ef_construction, ef_search);
+  s.quantization = q;
+  return s;
+}
+
 inline IndexSpec IvfFlat(int nlist = 64, int nprobe = 16) {
   IndexSpec s;
   s.kind = IndexSpec::Kind::kIvfFlat;

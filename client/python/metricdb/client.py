@@ -41,8 +41,14 @@ class CollectionInfo:
     index: str
     records: int
     labels: int
-    index_memory_bytes: int
+    index_memory_bytes: int   # process memory of the index
     shards: int = 1
+    # index_memory_bytes by part; with index_vectors_mapped the full vectors
+    # live in a file mapped from the data directory and are not counted.
+    index_graph_bytes: int = 0
+    index_code_bytes: int = 0
+    index_vector_bytes: int = 0
+    index_vectors_mapped: bool = False
 
 
 
@@ -208,11 +214,14 @@ class Client:
         return CollectionInfo(s.name, s.dim, _METRIC_NAMES.get(s.metric, "?"),
                               _METRIC_NAMES.get(s.active_metric, "?"), s.metric_version,
                               s.index.WhichOneof("kind") or "flat", st.record_count,
-                              st.label_count, st.index_memory_bytes, s.shards or 1)
+                              st.label_count, st.index_memory_bytes, s.shards or 1,
+                              st.index_graph_bytes, st.index_code_bytes, st.index_vector_bytes,
+                              st.index_vectors_mapped)
 
     def create_collection(self, name: str, dim: int, metric: str = "l2",
                           index: Optional[dict] = None, shards: int = 1) -> CollectionInfo:
-        """index: None (flat) or e.g. {"hnsw": {"m": 32}}, {"ivf_flat": {"nlist": 256}}.
+        """index: None (flat) or e.g. {"hnsw": {"m": 32}}, {"ivf_flat": {"nlist": 256}},
+        {"hnsw": {"quantization": "sq8", "rerank": 32}} (quantization: none|sq8|sq4).
         shards > 1 needs a cluster (servers started with --cluster-etcd)."""
         if metric not in _METRICS:
             raise ValueError("metric must be one of %s" % sorted(_METRICS))
@@ -220,6 +229,8 @@ class Client:
         for kind, params in (index or {}).items():
             getattr(schema.index, kind).SetInParent()
             for k, v in params.items():
+                if k == "quantization" and isinstance(v, str):
+                    v = {"none": pb.QUANTIZATION_NONE, "sq8": pb.SQ8, "sq4": pb.SQ4}[v.lower()]
                 setattr(getattr(schema.index, kind), k, v)
         reply = self._call(self._stub.CreateCollection, pb.CreateCollectionRequest(schema=schema))
         return self._info(reply.collection)
@@ -290,9 +301,10 @@ class Client:
 
     def search(self, collection: str, queries, k: int = 10,
                labels: Sequence[str] = (), ef_search: int = 0,
-               nprobe: int = 0) -> List[SearchResult]:
+               nprobe: int = 0, rerank: int = 0) -> List[SearchResult]:
         req = pb.SearchRequest(collection=collection, k=k, labels=list(labels),
-                               params=pb.SearchParams(ef_search=ef_search, nprobe=nprobe))
+                               params=pb.SearchParams(ef_search=ef_search, nprobe=nprobe,
+                                                      rerank=rerank))
         for q in _rows(queries):
             req.queries.add().values.extend(q.tolist())
         reply = self._call(self._stub.Search, req)

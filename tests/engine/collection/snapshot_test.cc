@@ -24,7 +24,13 @@ constexpr int kDim = 16;
 
 std::string Key(int64_t i) { return "k" + std::to_string(i); }
 
-class SnapshotTest : public ::testing::TestWithParam<IndexSpec::Kind> {
+// An index kind, and for HNSW its quantization.
+struct IndexChoice {
+  IndexSpec::Kind kind;
+  IndexSpec::Quantization quantization = IndexSpec::Quantization::kNone;
+};
+
+class SnapshotTest : public ::testing::TestWithParam<IndexChoice> {
  protected:
   // Opens the engine; `snapshot_on_close` false makes closing it look like a
   // crash as far as snapshots go.
@@ -45,10 +51,11 @@ class SnapshotTest : public ::testing::TestWithParam<IndexSpec::Kind> {
     }
     return "";
   }
-  static IndexSpec Spec(IndexSpec::Kind kind) {
+  static IndexSpec Spec(IndexChoice choice) {
     IndexSpec s;
-    s.kind = kind;
-    if (kind == IndexSpec::Kind::kIvfFlat) s.nlist = 16;  // trains at 624 records
+    s.kind = choice.kind;
+    s.quantization = choice.quantization;
+    if (choice.kind == IndexSpec::Kind::kIvfFlat) s.nlist = 16;  // trains at 624 records
     return s;
   }
   void Upsert(Collection& c, int64_t first, int64_t count, uint32_t seed) {
@@ -85,6 +92,9 @@ class SnapshotTest : public ::testing::TestWithParam<IndexSpec::Kind> {
     SearchOptions opts;
     opts.k = 10;
     if (c.schema().index.kind == IndexSpec::Kind::kHnsw) opts.tuning.ef_search = 400;
+    if (c.schema().index.quantization != IndexSpec::Quantization::kNone) {
+      opts.tuning.rerank = 400;  // the whole beam, exactly
+    }
     if (c.schema().index.kind == IndexSpec::Kind::kIvfFlat && c.Stats().index.trained) {
       opts.tuning.nprobe = 16;  // every list: exact
     }
@@ -187,7 +197,7 @@ TEST_P(SnapshotTest, SnapshotOfAnotherIndexIsNotUsed) {
   // Switch the index, then crash before a new snapshot.
   IndexSpec other;
   other.kind =
-      GetParam() == IndexSpec::Kind::kHnsw ? IndexSpec::Kind::kFlat : IndexSpec::Kind::kHnsw;
+      GetParam().kind == IndexSpec::Kind::kHnsw ? IndexSpec::Kind::kFlat : IndexSpec::Kind::kHnsw;
   ASSERT_OK(Get()->BuildIndex(other));
   ASSERT_NO_FATAL_FAILURE(Open(false));
   auto c = Get();
@@ -198,10 +208,19 @@ TEST_P(SnapshotTest, SnapshotOfAnotherIndexIsNotUsed) {
   ExpectMatchesLiveRecords(*c);
 }
 
-INSTANTIATE_TEST_SUITE_P(Indexes, SnapshotTest,
-                         ::testing::Values(IndexSpec::Kind::kFlat, IndexSpec::Kind::kHnsw,
-                                           IndexSpec::Kind::kIvfFlat),
-                         [](const auto& info) { return std::string(IndexKindName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(
+    Indexes, SnapshotTest,
+    ::testing::Values(IndexChoice{IndexSpec::Kind::kFlat}, IndexChoice{IndexSpec::Kind::kHnsw},
+                      IndexChoice{IndexSpec::Kind::kHnsw, IndexSpec::Quantization::kSq8},
+                      IndexChoice{IndexSpec::Kind::kHnsw, IndexSpec::Quantization::kSq4},
+                      IndexChoice{IndexSpec::Kind::kIvfFlat}),
+    [](const auto& info) {
+      std::string name(IndexKindName(info.param.kind));
+      if (info.param.quantization != IndexSpec::Quantization::kNone) {
+        name += "_" + std::string(QuantizationName(info.param.quantization));
+      }
+      return name;
+    });
 
 }  // namespace
 }  // namespace metricdb

@@ -32,6 +32,14 @@ struct Hnsw {
   static IndexSpec Spec() { return testing::Hnsw(); }
   static constexpr double kMinRecall = 0.95;
 };
+struct HnswSq8 {
+  static IndexSpec Spec() { return testing::QuantizedHnsw(IndexSpec::Quantization::kSq8); }
+  static constexpr double kMinRecall = 0.95;
+};
+struct HnswSq4 {
+  static IndexSpec Spec() { return testing::QuantizedHnsw(IndexSpec::Quantization::kSq4); }
+  static constexpr double kMinRecall = 0.95;
+};
 struct IvfFlat {
   // Every list probed: exact once trained.
   static IndexSpec Spec() { return testing::IvfFlat(/*nlist=*/16, /*nprobe=*/16); }
@@ -95,13 +103,15 @@ class VectorIndexConformance : public ::testing::Test {
   std::unique_ptr<VectorIndex> index_;
 };
 
-using IndexTypes = ::testing::Types<Flat, Hnsw, IvfFlat, IvfPq>;
+using IndexTypes = ::testing::Types<Flat, Hnsw, HnswSq8, HnswSq4, IvfFlat, IvfPq>;
 class TypeNames {
  public:
   template <typename T>
   static std::string GetName(int) {
     if (std::is_same_v<T, Flat>) return "Flat";
     if (std::is_same_v<T, Hnsw>) return "Hnsw";
+    if (std::is_same_v<T, HnswSq8>) return "HnswSq8";
+    if (std::is_same_v<T, HnswSq4>) return "HnswSq4";
     if (std::is_same_v<T, IvfFlat>) return "IvfFlat";
     return "IvfPq";
   }

@@ -207,6 +207,12 @@ TEST_P(EveryIndexTest, LabelRestrictedSearchesReturnOnlyThoseLabelsNearTheOracle
   SearchOptions opts;
   opts.k = 10;
   opts.labels = {"L3", "L7"};
+  // 4-bit codes cannot order points within one of these clusters (a level
+  // is wider than a cluster's spread along most dimensions): the whole beam
+  // is re-ranked on the full vectors, and still the beam, walked on codes,
+  // misses some (measured 0.80; sq8 0.99).
+  const bool sq4 = GetParam().quantization == IndexSpec::Quantization::kSq4;
+  if (sq4) opts.tuning.rerank = 64;
   int64_t found = 0, total = 0;
   for (int q = 0; q < 6000; q += 61) {
     const float* query = base.data() + q * kDim;
@@ -225,13 +231,20 @@ TEST_P(EveryIndexTest, LabelRestrictedSearchesReturnOnlyThoseLabelsNearTheOracle
   const double recall = double(found) / double(total);
   std::printf("[ recall ] label-restricted %s: %.3f\n",
               std::string(IndexKindName(GetParam().kind)).c_str(), recall);
-  EXPECT_GE(recall, GetParam().kind == IndexSpec::Kind::kIvfPq ? 0.8 : 0.9);
+  EXPECT_GE(recall, GetParam().kind == IndexSpec::Kind::kIvfPq ? 0.8 : sq4 ? 0.75 : 0.9);
 }
 
 INSTANTIATE_TEST_SUITE_P(Indexes, EveryIndexTest,
-                         ::testing::Values(IndexSpec(), Hnsw(), IvfFlat(), IvfPq()),
+                         ::testing::Values(IndexSpec(), Hnsw(),
+                                           testing::QuantizedHnsw(IndexSpec::Quantization::kSq8),
+                                           testing::QuantizedHnsw(IndexSpec::Quantization::kSq4),
+                                           IvfFlat(), IvfPq()),
                          [](const auto& info) {
-                           return std::string(IndexKindName(info.param.kind));
+                           std::string name(IndexKindName(info.param.kind));
+                           if (info.param.quantization != IndexSpec::Quantization::kNone) {
+                             name += "_" + std::string(QuantizationName(info.param.quantization));
+                           }
+                           return name;
                          });
 
 TEST_F(IndexTest, HnswTombstonesAreCountedAndTheGraphRebuildsInTheBackground) {

@@ -8,7 +8,9 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "client/loaders/matrix_file.h"
@@ -26,6 +28,7 @@
 namespace metricdb {
 namespace {
 
+using testing::OracleDistance;
 using testing::OracleKnn;
 using testing::OracleMetric;
 using testing::TempDir;
@@ -241,6 +244,49 @@ TEST_F(MetricLearningTest, SearchUnderAnActiveMetricEqualsBruteForceInTheMappedS
   for (int q = 0; q < 5; ++q) {
     const auto truth = OracleKnn(OracleMetric::kCosine, d.x, 16, d.x.data() + q * 16, 1);
     EXPECT_NEAR(back[q][0].distance, truth[0].first, 1e-4);
+  }
+}
+
+TEST_F(MetricLearningTest, QuantisedGraphsServeALearnedMetricOnItsMappedVectors) {
+  // The codes are trained on L x (what the index holds once the metric is in
+  // force): neighbours as brute force finds them in the mapped space, and
+  // exact distances there after re-ranking.
+  const Dataset d = AnisotropicIdentities(200, 10, 32, 4, 17);
+  for (IndexSpec::Quantization q : {IndexSpec::Quantization::kSq8, IndexSpec::Quantization::kSq4}) {
+    IndexSpec spec;
+    spec.kind = IndexSpec::Kind::kHnsw;
+    spec.quantization = q;
+    spec.rerank = 64;  // the whole default beam (ef 64) re-ranked exactly
+    auto c = Create("q" + std::string(QuantizationName(q)), d.dim, Metric::kL2, spec);
+    Load(*c, d);
+    LearnOptions o = Options(0.25);
+    o.d_out = 8;
+    ASSERT_OK_AND_ASSIGN(MetricVersion v, LearnMetric(*c, LearnMethod::kWithinClass, o, true, {}));
+    ASSERT_OK_AND_ASSIGN(MetricVersion stored, GetMetricVersion(*c, v.version));
+    std::vector<float> mapped(d.size() * 8);
+    stored.map.Apply(d.x.data(), d.size(), mapped.data());
+    std::map<std::string, int64_t> row_of;
+    for (int64_t i = 0; i < d.size(); ++i) row_of[Key(i)] = i;
+    const SearchResults res = SearchRows(*c, d, 0, 100, 10);
+    int64_t found = 0;
+    for (int r = 0; r < 100; ++r) {
+      std::set<std::string> want;
+      for (const auto& [dist, i] :
+           OracleKnn(OracleMetric::kL2, mapped, 8, mapped.data() + r * 8, 10)) {
+        want.insert(Key(i));
+      }
+      ASSERT_EQ(res[r].size(), 10u);
+      for (const SearchHit& hit : res[r]) {
+        found += want.count(hit.key);
+        const int64_t i = row_of.at(hit.key);
+        const double exact =
+            OracleDistance(OracleMetric::kL2, mapped.data() + r * 8, mapped.data() + i * 8, 8);
+        EXPECT_NEAR(hit.distance, exact, 1e-3 * (1 + exact)) << QuantizationName(q);
+      }
+    }
+    // 4-bit codes walk an 8-dimensional space coarsely (measured 0.94).
+    EXPECT_GE(double(found) / 1000, q == IndexSpec::Quantization::kSq8 ? 0.95 : 0.9)
+        << QuantizationName(q);
   }
 }
 

@@ -1,0 +1,109 @@
+#include "engine/index/scalar_quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace metricdb {
+namespace {
+
+// A rounded L2 query stays within 1023 levels of every code (CodeKernels'
+// bound): grid values clamp to [-768, 1023].
+constexpr float kGridLow = -768.0f;
+constexpr float kGridHigh = 1023.0f;
+
+}  // namespace
+
+ScalarQuantizer::ScalarQuantizer(int dim, int bits)
+    : dim_(dim),
+      bits_(bits),
+      code_size_(bits == 8 ? size_t(dim) : (size_t(dim) + 1) / 2),
+      min_(size_t(dim), 0.0f),
+      kernels_(CodeKernelsNow()) {}
+
+void ScalarQuantizer::Train(const float* x, size_t n) {
+  std::vector<float> lo(x, x + dim_), hi(x, x + dim_);
+  for (size_t i = 1; i < n; ++i) {
+    const float* row = x + i * size_t(dim_);
+    for (int d = 0; d < dim_; ++d) {
+      lo[d] = std::min(lo[d], row[d]);
+      hi[d] = std::max(hi[d], row[d]);
+    }
+  }
+  float widest = 0;
+  for (int d = 0; d < dim_; ++d) {
+    min_[d] = lo[d];
+    widest = std::max(widest, hi[d] - lo[d]);
+  }
+  step_ = widest / float((1 << bits_) - 1);
+  step2_ = step_ * step_;
+  trained_ = true;
+}
+
+void ScalarQuantizer::Encode(const float* x, uint8_t* code) const {
+  const float levels = float((1 << bits_) - 1);
+  if (bits_ == 4) std::memset(code, 0, code_size_);
+  for (int d = 0; d < dim_; ++d) {
+    float c = step_ > 0 ? std::nearbyint((x[d] - min_[d]) / step_) : 0.0f;
+    c = std::clamp(c, 0.0f, levels);
+    const uint8_t v = uint8_t(c);
+    if (bits_ == 8) {
+      code[d] = v;
+    } else {
+      bool high;
+      code[Sq4Position(size_t(d), size_t(dim_), &high)] |= high ? uint8_t(v << 4) : v;
+    }
+  }
+}
+
+void ScalarQuantizer::Decode(const uint8_t* code, float* x) const {
+  std::vector<int16_t> c(static_cast<size_t>(dim_));
+  UnpackCodes(code, size_t(dim_), bits_, c.data());
+  for (int d = 0; d < dim_; ++d) x[d] = min_[d] + step_ * float(c[d]);
+}
+
+void ScalarQuantizer::PrepareL2(const float* q, Query* out) const {
+  out->grid.resize(size_t(dim_));
+  for (int d = 0; d < dim_; ++d) {
+    const float a = step_ > 0 ? std::nearbyint((q[d] - min_[d]) / step_) : 0.0f;
+    out->grid[d] = int16_t(std::clamp(a, kGridLow, kGridHigh));
+  }
+}
+
+void ScalarQuantizer::PrepareL2FromCode(const uint8_t* code, Query* out) const {
+  out->grid.resize(size_t(dim_));
+  UnpackCodes(code, size_t(dim_), bits_, out->grid.data());
+}
+
+void ScalarQuantizer::PrepareDot(const float* q, Query* out) const {
+  out->values.resize(size_t(dim_));
+  double bias = 0;
+  for (int d = 0; d < dim_; ++d) {
+    out->values[d] = q[d] * step_;
+    bias += double(q[d]) * double(min_[d]);
+  }
+  out->bias = float(bias);
+}
+
+void ScalarQuantizer::Serialize(std::string* out) const {
+  PutPod<uint8_t>(out, trained_ ? 1 : 0);
+  PutPod<float>(out, step_);
+  out->append(reinterpret_cast<const char*>(min_.data()), min_.size() * sizeof(float));
+}
+
+bool ScalarQuantizer::Deserialize(ByteReader* r) {
+  uint8_t trained = 0;
+  float step = 0;
+  if (!r->Pod(&trained) || trained > 1 || !r->Pod(&step)) return false;
+  if (!std::isfinite(step) || step < 0) return false;
+  if (!r->Raw(min_.size() * sizeof(float), min_.data())) return false;
+  for (float m : min_) {
+    if (!std::isfinite(m)) return false;
+  }
+  step_ = step;
+  step2_ = step * step;
+  trained_ = trained == 1;
+  return true;
+}
+
+}  // namespace metricdb

@@ -1,0 +1,81 @@
+// ScalarQuantizer: per-dimension scalar codes of 8 or 4 bits. Training takes
+// each dimension's range [min, max] over the vectors given; dimension d is
+// stored on the grid min[d] + step * c, c in [0, 2^bits - 1], with one step
+// for all dimensions (the widest range over 2^bits - 1), so that a squared
+// distance on codes is step^2 times an integer sum of squares (CodeKernels);
+// values outside a dimension's range clamp to the grid's ends. A narrower
+// dimension uses fewer of the levels.
+//
+// L2 queries are put on the same grid (rounded, as int16); the distance is
+// then exact between the rounded query and the code. Inner-product queries
+// stay float: q . x = q . min + step * sum_d q[d] c[d].
+#ifndef METRICDB_ENGINE_INDEX_SCALAR_QUANTIZER_H_
+#define METRICDB_ENGINE_INDEX_SCALAR_QUANTIZER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/base/bytes.h"
+#include "engine/index/code_kernels.h"
+
+namespace metricdb {
+
+class ScalarQuantizer {
+ public:
+  // bits: 8 or 4.
+  ScalarQuantizer(int dim, int bits);
+
+  int bits() const { return bits_; }
+  int dim() const { return dim_; }
+  // Bytes per code: dim (8 bits) or ceil(dim / 2) (4 bits).
+  size_t code_size() const { return code_size_; }
+  bool trained() const { return trained_; }
+
+  // Sets each dimension's range to that of the n rows (n >= 1).
+  void Train(const float* x, size_t n);
+  void Encode(const float* x, uint8_t* code) const;
+  void Decode(const uint8_t* code, float* x) const;
+
+  // A query prepared for distances to codes.
+  struct Query {
+    std::vector<int16_t> grid;  // L2: the query on the grid
+    std::vector<float> values;  // inner product: q * step
+    float bias = 0;             // inner product: q . min
+  };
+  // Squared L2 distance to the rounded query.
+  void PrepareL2(const float* q, Query* out) const;
+  // The same for a stored code as the query (exact: it is on the grid).
+  void PrepareL2FromCode(const uint8_t* code, Query* out) const;
+  float L2(const Query& q, const uint8_t* code) const {
+    const int64_t sum = bits_ == 8 ? kernels_.l2_sq8(q.grid.data(), code, size_t(dim_))
+                                   : kernels_.l2_sq4(q.grid.data(), code, size_t(dim_));
+    return float(sum) * step2_;
+  }
+  // Inner product.
+  void PrepareDot(const float* q, Query* out) const;
+  float Dot(const Query& q, const uint8_t* code) const {
+    return q.bias + (bits_ == 8 ? kernels_.dot_sq8(q.values.data(), code, size_t(dim_))
+                                : kernels_.dot_sq4(q.values.data(), code, size_t(dim_)));
+  }
+
+  // Appends the ranges; Deserialize reads them back (false if short).
+  void Serialize(std::string* out) const;
+  bool Deserialize(ByteReader* r);
+  size_t MemoryBytes() const { return size_t(dim_) * sizeof(float); }
+
+ private:
+  int dim_;
+  int bits_;
+  size_t code_size_;
+  bool trained_ = false;
+  std::vector<float> min_;
+  float step_ = 0;
+  float step2_ = 0;  // step^2
+  const CodeKernels& kernels_;
+};
+
+}  // namespace metricdb
+
+#endif  // METRICDB_ENGINE_INDEX_SCALAR_QUANTIZER_H_

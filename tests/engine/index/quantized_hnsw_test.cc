@@ -1,0 +1,288 @@
+// The quantised HNSW (issue #23): its code kernels at every SIMD level
+// against plain integer / double arithmetic, the scalar quantiser's grid,
+// and the index under every metric against brute force: recall, exact
+// re-ranked distances, re-training as it grows, where its full vectors live.
+// The conformance suite (vector_index_conformance_test) covers removal,
+// filters and snapshots.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <vector>
+
+#include "engine/base/metric.h"
+#include "engine/index/code_kernels.h"
+#include "engine/index/quantized_hnsw_index.h"
+#include "engine/index/scalar_quantizer.h"
+#include "tests/testing/index_specs.h"
+#include "tests/testing/oracle.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace metricdb {
+namespace {
+
+using testing::OracleKnn;
+using testing::OracleMetric;
+using testing::RandomVectors;
+
+constexpr IndexSpec::Quantization kSq8 = IndexSpec::Quantization::kSq8;
+constexpr IndexSpec::Quantization kSq4 = IndexSpec::Quantization::kSq4;
+
+const std::vector<size_t> kLengths = {1, 2, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65,
+                                      100, 127, 128, 129, 200, 784, 1100, 2500};
+
+std::vector<const CodeKernels*> Levels() {
+  std::vector<const CodeKernels*> levels;
+  for (const char* name : {"generic", "avx2", "avx512"}) {
+    if (const CodeKernels* k = CodeKernelsFor(name)) levels.push_back(k);
+  }
+  return levels;
+}
+
+TEST(CodeKernelsTest, EveryLevelEqualsPlainArithmeticAtEveryLength) {
+  std::printf("code kernels in use: %s; levels tested:", CodeKernelsNow().name);
+  for (const CodeKernels* k : Levels()) std::printf(" %s", k->name);
+  std::printf("\n");
+  std::mt19937 rng(3);
+  for (int bits : {8, 4}) {
+    const int levels = (1 << bits) - 1;
+    for (size_t dim : kLengths) {
+      // Codes through the quantiser's own layout, from known level values.
+      ScalarQuantizer sq(int(dim), bits);
+      std::vector<float> lo(dim, 0.0f), hi(dim, float(levels));
+      std::vector<float> corners(lo);
+      corners.insert(corners.end(), hi.begin(), hi.end());
+      sq.Train(corners.data(), 2);  // min 0, step 1: a value is its level
+      std::vector<float> x(dim);
+      std::vector<int16_t> a(dim);
+      std::vector<float> qs(dim);
+      for (size_t d = 0; d < dim; ++d) {
+        x[d] = float(rng() % (levels + 1));
+        // The query grid's extremes: |a - c| up to 1023.
+        a[d] = int16_t(int(rng() % 1792) - 768);
+        qs[d] = float(int(rng() % 2001) - 1000) / 100.0f;
+      }
+      std::vector<uint8_t> code(sq.code_size());
+      sq.Encode(x.data(), code.data());
+      std::vector<int16_t> unpacked(dim);
+      UnpackCodes(code.data(), dim, bits, unpacked.data());
+      int64_t l2 = 0;
+      double dot = 0;
+      for (size_t d = 0; d < dim; ++d) {
+        ASSERT_EQ(unpacked[d], int16_t(x[d])) << bits << " bits, dim " << dim << ", d " << d;
+        l2 += int64_t(a[d] - x[d]) * int64_t(a[d] - x[d]);
+        dot += double(qs[d]) * x[d];
+      }
+      for (const CodeKernels* k : Levels()) {
+        const auto l2_of = bits == 8 ? k->l2_sq8 : k->l2_sq4;
+        const auto dot_of = bits == 8 ? k->dot_sq8 : k->dot_sq4;
+        EXPECT_EQ(l2_of(a.data(), code.data(), dim), l2)
+            << k->name << ", " << bits << " bits, dim " << dim;
+        EXPECT_NEAR(dot_of(qs.data(), code.data(), dim), dot, 1e-4 * (1.0 + std::fabs(dot)))
+            << k->name << ", " << bits << " bits, dim " << dim;
+      }
+    }
+  }
+}
+
+TEST(ScalarQuantizerTest, CodesStayWithinHalfAStepAndClampOutsideTheRange) {
+  for (int bits : {8, 4}) {
+    const int dim = 37;
+    const auto x = RandomVectors(500, dim, 11);
+    ScalarQuantizer sq(dim, bits);
+    sq.Train(x.data(), 500);
+    float widest = 0;
+    std::vector<float> lo(dim, 1e30f), hi(dim, -1e30f);
+    for (int i = 0; i < 500; ++i) {
+      for (int d = 0; d < dim; ++d) {
+        lo[d] = std::min(lo[d], x[i * dim + d]);
+        hi[d] = std::max(hi[d], x[i * dim + d]);
+      }
+    }
+    for (int d = 0; d < dim; ++d) widest = std::max(widest, hi[d] - lo[d]);
+    const float step = widest / float((1 << bits) - 1);
+    std::vector<uint8_t> code(sq.code_size());
+    std::vector<float> back(dim);
+    for (int i = 0; i < 500; ++i) {
+      sq.Encode(x.data() + i * dim, code.data());
+      sq.Decode(code.data(), back.data());
+      for (int d = 0; d < dim; ++d) {
+        EXPECT_LE(std::fabs(back[d] - x[i * dim + d]), 0.5f * step * 1.001f) << bits;
+      }
+    }
+    // Far outside: the grid's ends.
+    std::vector<float> far(dim, 1e6f);
+    sq.Encode(far.data(), code.data());
+    sq.Decode(code.data(), back.data());
+    for (int d = 0; d < dim; ++d) EXPECT_NEAR(back[d], lo[d] + step * ((1 << bits) - 1), 1e-3);
+    // The L2 distance on codes is step^2 times the integer sum between the
+    // query's grid point and the code.
+    ScalarQuantizer::Query q;
+    sq.PrepareL2(x.data(), &q);
+    sq.Encode(x.data() + dim, code.data());
+    std::vector<int16_t> c(dim);
+    UnpackCodes(code.data(), dim, bits, c.data());
+    double sum = 0;
+    for (int d = 0; d < dim; ++d) sum += double(q.grid[d] - c[d]) * (q.grid[d] - c[d]);
+    EXPECT_NEAR(sq.L2(q, code.data()), sum * step * step, 1e-4 * (1 + sum * step * step));
+  }
+}
+
+class QuantizedHnswTest : public ::testing::TestWithParam<IndexSpec::Quantization> {
+ protected:
+  std::unique_ptr<VectorIndex> Make(Metric metric, int dim, const std::string& dir = "") {
+    CollectionSchema s;
+    s.dim = dim;
+    s.metric = metric;
+    s.index = testing::QuantizedHnsw(GetParam());
+    EXPECT_OK(ResolveIndexSpec(dim, &s.index));
+    auto index = MakeVectorIndex(s, {dir});
+    EXPECT_OK(index);
+    return std::move(*index);
+  }
+};
+
+// Vectors in the form the index holds for `metric` (unit length for cosine).
+std::vector<float> Prepared(Metric metric, std::vector<float> x, int dim) {
+  if (metric == Metric::kCosine) {
+    for (size_t i = 0; i < x.size(); i += dim) EXPECT_OK(PrepareVector(metric, &x[i], dim));
+  }
+  return x;
+}
+
+TEST_P(QuantizedHnswTest, RecallAndExactDistancesUnderEveryMetric) {
+  constexpr int kDim = 48, kN = 4000, kQ = 50, kK = 10;
+  for (Metric metric : {Metric::kL2, Metric::kCosine, Metric::kInnerProduct}) {
+    const auto base = Prepared(metric, RandomVectors(kN, kDim, 21), kDim);
+    const auto queries = Prepared(metric, RandomVectors(kQ, kDim, 22), kDim);
+    auto index = Make(metric, kDim);
+    std::vector<int64_t> ids(kN);
+    for (int i = 0; i < kN; ++i) ids[i] = 1000 + i;
+    ASSERT_OK(index->Add(ids, base.data()));
+    const OracleMetric oracle = metric == Metric::kL2       ? OracleMetric::kL2
+                                : metric == Metric::kCosine ? OracleMetric::kCosine
+                                                            : OracleMetric::kInnerProduct;
+    SearchTuning tuning;
+    tuning.ef_search = 128;
+    tuning.rerank = 64;
+    std::vector<float> d;
+    std::vector<int64_t> got;
+    ASSERT_OK(index->Search(queries.data(), kQ, kK, nullptr, tuning, &d, &got));
+    int64_t found = 0;
+    for (int q = 0; q < kQ; ++q) {
+      std::set<int64_t> truth;
+      for (const auto& [dist, i] : OracleKnn(oracle, base, kDim, queries.data() + q * kDim, kK)) {
+        truth.insert(1000 + i);
+      }
+      for (int j = 0; j < kK; ++j) {
+        const int64_t id = got[q * kK + j];
+        ASSERT_GE(id, 1000);
+        found += truth.count(id);
+        // Re-ranked: the exact distance of the id returned (VectorIndex
+        // convention: squared L2, or the inner product).
+        const float* v = base.data() + (id - 1000) * kDim;
+        const double exact = OracleDistance(oracle, queries.data() + q * kDim, v, kDim);
+        const double want = metric == Metric::kL2       ? exact * exact
+                            : metric == Metric::kCosine ? 1.0 - exact
+                                                        : -exact;
+        EXPECT_NEAR(d[q * kK + j], want, 1e-3 * (1.0 + std::fabs(want)));
+        if (j > 0 && metric == Metric::kL2) EXPECT_LE(d[q * kK + j - 1], d[q * kK + j]);
+        if (j > 0 && metric != Metric::kL2) EXPECT_GE(d[q * kK + j - 1], d[q * kK + j]);
+      }
+    }
+    EXPECT_GE(double(found) / (kQ * kK), 0.95) << MetricName(metric);
+  }
+}
+
+TEST_P(QuantizedHnswTest, CodesAreRetrainedAsTheIndexGrows) {
+  constexpr int kDim = 32;
+  auto index = Make(Metric::kL2, kDim);
+  // The first batch spans a tenth of the later ones' range: codes trained on
+  // it alone would clamp almost everything after.
+  auto first = RandomVectors(100, kDim, 5);
+  for (float& v : first) v *= 0.1f;
+  std::vector<int64_t> ids(100);
+  for (int i = 0; i < 100; ++i) ids[i] = i;
+  ASSERT_OK(index->Add(ids, first.data()));
+  EXPECT_EQ(index->status().trained_on, 100);
+  const auto rest = RandomVectors(3000, kDim, 6);
+  for (int at = 0; at < 3000; at += 500) {
+    std::vector<int64_t> more(500);
+    for (int i = 0; i < 500; ++i) more[i] = 100 + at + i;
+    ASSERT_OK(index->Add(more, rest.data() + at * kDim));
+  }
+  EXPECT_EQ(index->status().trained_on, 1600);  // 100 -> 600 -> 1600 (doubled), not 3100 yet
+  std::vector<float> all = first;
+  all.insert(all.end(), rest.begin(), rest.end());
+  // Beside it: the same vectors added at once (codes trained on all of
+  // them), and the codes' own ranking compared (rerank = k).
+  auto at_once = Make(Metric::kL2, kDim);
+  std::vector<int64_t> all_ids(3100);
+  for (int i = 0; i < 3100; ++i) all_ids[i] = i;
+  ASSERT_OK(at_once->Add(all_ids, all.data()));
+  const auto queries = RandomVectors(40, kDim, 7);
+  SearchTuning tuning;
+  tuning.rerank = 10;
+  tuning.ef_search = 64;
+  auto recall = [&](const VectorIndex& index) {
+    std::vector<float> d;
+    std::vector<int64_t> got;
+    EXPECT_OK(index.Search(queries.data(), 40, 10, nullptr, tuning, &d, &got));
+    int64_t found = 0;
+    for (int q = 0; q < 40; ++q) {
+      std::set<int64_t> truth;
+      for (const auto& [dist, i] :
+           OracleKnn(OracleMetric::kL2, all, kDim, queries.data() + q * kDim, 10)) {
+        truth.insert(i);
+      }
+      for (int j = 0; j < 10; ++j) found += truth.count(got[q * 10 + j]);
+    }
+    return double(found) / 400;
+  };
+  const double grown = recall(*index), reference = recall(*at_once);
+  std::printf("codes' own recall@10: grown %.3f, added at once %.3f\n", grown, reference);
+  EXPECT_GE(grown, reference - 0.05);
+}
+
+TEST_P(QuantizedHnswTest, FullVectorsLiveInAMappedFileWhenGivenADirectory) {
+  constexpr int kDim = 64, kN = 2000;
+  const auto base = RandomVectors(kN, kDim, 9);
+  std::vector<int64_t> ids(kN);
+  for (int i = 0; i < kN; ++i) ids[i] = i;
+  testing::TempDir dir;
+  auto mapped = Make(Metric::kL2, kDim, dir.path());
+  auto in_memory = Make(Metric::kL2, kDim);
+  // Batches of 200 are inserted in order (no threads): the same graph twice.
+  for (int at = 0; at < kN; at += 200) {
+    const auto batch = absl::MakeConstSpan(ids).subspan(at, 200);
+    ASSERT_OK(mapped->Add(batch, base.data() + at * kDim));
+    ASSERT_OK(in_memory->Add(batch, base.data() + at * kDim));
+  }
+  const IndexMemory m = mapped->Memory(), h = in_memory->Memory();
+  EXPECT_TRUE(m.vectors_mapped);
+  EXPECT_FALSE(h.vectors_mapped);
+  EXPECT_GE(m.vector_bytes, size_t(kN) * kDim * sizeof(float));
+  EXPECT_EQ(m.code_bytes, h.code_bytes);
+  const size_t code_per_vector = GetParam() == kSq8 ? kDim : kDim / 2;
+  EXPECT_GE(m.code_bytes, size_t(kN) * code_per_vector);
+  EXPECT_EQ(mapped->MemoryBytes(), m.graph_bytes + m.code_bytes);
+  EXPECT_EQ(in_memory->MemoryBytes(), h.graph_bytes + h.code_bytes + h.vector_bytes);
+  // The file is unlinked: nothing is left in the directory.
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+  // Same answers either way.
+  const auto queries = RandomVectors(5, kDim, 10);
+  std::vector<float> d1, d2;
+  std::vector<int64_t> i1, i2;
+  ASSERT_OK(mapped->Search(queries.data(), 5, 10, nullptr, {}, &d1, &i1));
+  ASSERT_OK(in_memory->Search(queries.data(), 5, 10, nullptr, {}, &d2, &i2));
+  EXPECT_EQ(i1, i2);
+  EXPECT_EQ(d1, d2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Codes, QuantizedHnswTest, ::testing::Values(kSq8, kSq4),
+                         [](const auto& info) { return std::string(QuantizationName(info.param)); });
+
+}  // namespace
+}  // namespace metricdb
