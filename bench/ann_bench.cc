@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "bench/bench_util.h"
+#include "bench/server_helpers.h"
 #include "client/loaders/npy_file.h"
 #include "client/metricdb_client.h"
 #include "tests/testing/oracle.h"
@@ -37,25 +38,10 @@ namespace {
 using metricdb::Matrix;
 using metricdb::bench::Check;
 using metricdb::bench::Clock;
+using metricdb::bench::Load;
+using metricdb::bench::ProcessCpuSeconds;
 using metricdb::bench::Seconds;
-
-// Streams rows as records "r<i>" in batches of ~4 MiB.
-void Load(metricdb::Client& client, const std::string& name, const float* rows, int64_t n,
-          int dim) {
-  auto stream = client.OpenUpsertStream(8);
-  const int64_t batch = std::max<int64_t>(1, (4 << 20) / (dim * 4 + 32));
-  for (int64_t s = 0; s < n; s += batch) {
-    metricdb::v1::UpsertRequest req;
-    req.set_collection(name);
-    for (int64_t i = s; i < std::min(n, s + batch); ++i) {
-      auto* r = req.add_records();
-      r->set_key("r" + std::to_string(i));
-      r->mutable_vector()->Add(rows + i * dim, rows + (i + 1) * dim);
-    }
-    Check(stream->Write(req), "upsert");
-  }
-  Check(stream->Finish(), "upsert finish");
-}
+using metricdb::bench::WaitIdle;
 
 double Recall(const std::vector<int64_t>& got, const std::vector<faiss::Index::idx_t>& truth,
               int64_t nq, int k) {
@@ -112,29 +98,6 @@ double OneQueryPerRpc(const metricdb::ClientOptions& options, const std::string&
   }
   for (auto& t : threads) t.join();
   return nq / Seconds(t0);
-}
-
-// CPU seconds (user + system) a process has used so far.
-double ProcessCpuSeconds(pid_t pid) {
-  using metricdb::testing::ProcStatField;
-  const long long ticks = ProcStatField(pid, 14) + ProcStatField(pid, 15);  // utime, stime
-  return double(ticks) / double(sysconf(_SC_CLK_TCK));
-}
-
-// Waits (at most `limit` s) until the process uses under 2% of a core over
-// half a second: background work after a load (RocksDB flushes and
-// compactions, the index snapshot) would otherwise be measured as query
-// cost. Returns the seconds waited.
-double WaitIdle(pid_t pid, double limit = 300) {
-  auto t0 = Clock::now();
-  double cpu = ProcessCpuSeconds(pid);
-  while (Seconds(t0) < limit) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    const double now = ProcessCpuSeconds(pid);
-    if (now - cpu < 0.01) break;
-    cpu = now;
-  }
-  return Seconds(t0);
 }
 
 // All queries in one RPC, then one query per RPC from `clients` threads.

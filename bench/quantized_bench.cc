@@ -2,7 +2,7 @@
 // (HnswVectorIndex) beside the quantised graphs (QuantizedHnswIndex, sq8 and
 // sq4) with the same M and ef_construction, on Fashion-MNIST (--data) or a
 // synthetic set of learned-embedding-like vectors (--synthetic N: N x 128,
-// a mixture of N/100 identities). Reports build time (all cores), index
+// a mixture of N / --per-identity identities). Reports build time (all cores), index
 // memory per vector by part, the recall@10 / q/s curve one query per call on
 // one thread, and recall at the same ef under a label filter and after 10%
 // deletes. Ground truth: exact search (FlatVectorIndex).
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/synthetic_embeddings.h"
 #include "client/loaders/npy_file.h"
 #include "engine/index/vector_index.h"
 
@@ -86,42 +87,20 @@ Run Measure(const metricdb::VectorIndex& index, const Matrix& queries, int64_t n
   return {best, Recall(got, truth, nq)};
 }
 
-// N x 128 vectors around N/100 identity centres (unit-norm centres in a
-// random 128-d space, per-sample noise), like a face-embedding gallery.
-void Synthetic(int64_t n, int64_t nq, Matrix* train, Matrix* queries) {
-  const int dim = 128;
-  const int64_t ids = std::max<int64_t>(1, n / 100);
-  std::mt19937_64 rng(7);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> centres(ids * dim);
-  for (float& v : centres) v = normal(rng) / std::sqrt(float(dim));
-  auto fill = [&](Matrix* m, int64_t rows) {
-    m->rows = rows;
-    m->cols = dim;
-    m->values.resize(rows * dim);
-    for (int64_t i = 0; i < rows; ++i) {
-      const float* c = centres.data() + (rng() % ids) * dim;
-      for (int d = 0; d < dim; ++d) {
-        m->values[i * dim + d] = c[d] + 0.6f * normal(rng) / std::sqrt(float(dim));
-      }
-    }
-  };
-  fill(train, n);
-  fill(queries, nq);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"quantized_bench: quantised vs float HNSW, in-process"};
   std::string data, scratch = ".", cache;
-  int64_t synthetic = 0, nq = 1000;
+  int64_t synthetic = 0, per_identity = 100, nq = 1000;
   int m = 32, ef_construction = 200, rounds = 2;
   std::vector<int> efs{8, 12, 16, 24, 32, 48, 64, 128};
   std::vector<int> reranks{16, 32};
   bool filters = true;
   app.add_option("--data", data, "Directory with train.npy and test.npy (Fashion-MNIST)");
   app.add_option("--synthetic", synthetic, "Use N x 128 synthetic embeddings instead");
+  app.add_option("--per-identity", per_identity, "Synthetic: samples per identity")
+      ->capture_default_str();
   app.add_option("--queries", nq, "Queries")->capture_default_str();
   app.add_option("--m", m, "HNSW M")->capture_default_str();
   app.add_option("--ef-construction", ef_construction, "HNSW ef_construction")
@@ -139,13 +118,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   Matrix train, queries;
-  if (synthetic > 0) {
-    Synthetic(synthetic, nq, &train, &queries);
-  } else {
-    train = Check(metricdb::ReadNpy(data + "/train.npy"), "train");
-    queries = Check(metricdb::ReadNpy(data + "/test.npy"), "test");
-    nq = std::min(nq, queries.rows);
-  }
+  metricdb::bench::LoadDataSet(data, synthetic, per_identity, &nq, &train, &queries);
   const int dim = int(train.cols);
   std::printf("### %lld x %d, M=%d, ef_construction=%d, %lld queries, k=%d\n\n",
               (long long)train.rows, dim, m, ef_construction, (long long)nq, kK);
@@ -163,9 +136,10 @@ int main(int argc, char** argv) {
   variants.push_back({"sq4", IndexSpec::Quantization::kSq4, nullptr});
   std::vector<int64_t> ids(train.rows);
   std::iota(ids.begin(), ids.end(), 0);
-  std::printf("| index | build s (%d threads) | graph B/vec | codes B/vec | full vectors B/vec "
-              "| process memory B/vec | vs float |\n|---|---|---|---|---|---|---|\n",
-              omp_get_max_threads());
+  std::printf(
+      "| index | build s (%d threads) | graph B/vec | codes B/vec | full vectors B/vec "
+      "| process memory B/vec | vs float |\n|---|---|---|---|---|---|---|\n",
+      omp_get_max_threads());
   double float_bytes = 0;
   for (Variant& v : variants) {
     metricdb::CollectionSchema s;
@@ -176,7 +150,10 @@ int main(int argc, char** argv) {
     s.index.quantization = v.q;
     Check(metricdb::ResolveIndexSpec(dim, &s.index), "spec");
     v.index = Check(metricdb::MakeVectorIndex(s, {scratch}), "index");
-    const std::string cached = cache.empty() ? "" : cache + "/" + v.name + ".index";
+    const std::string cached = cache.empty()
+                                   ? ""
+                                   : cache + "/" + v.name + "-" + std::to_string(train.rows) + "x" +
+                                         std::to_string(dim) + "-m" + std::to_string(m) + ".index";
     std::string bytes;
     if (!cached.empty() && std::ifstream(cached)) {
       std::ifstream in(cached, std::ios::binary);
@@ -247,8 +224,9 @@ int main(int argc, char** argv) {
   Filter live;
   live.f = [&](int64_t id) { return !gone_set.count(id); };
   const std::vector<int64_t> deleted_truth = Truth(train, queries, nq, &live);
-  std::printf("\n| ef | index | recall, no filter | recall, filter 20%% | recall after 10%% deletes |"
-              "\n|---|---|---|---|---|\n");
+  std::printf(
+      "\n| ef | index | recall, no filter | recall, filter 20%% | recall after 10%% deletes |"
+      "\n|---|---|---|---|---|\n");
   std::vector<std::vector<double>> rows;
   for (int ef : {16, 64}) {
     metricdb::SearchTuning t;

@@ -93,17 +93,15 @@ __attribute__((target("avx2"))) inline int64_t SumEpi32(__m256i v) {
 __attribute__((target("avx2"))) inline __m256i L2Run32(const int16_t* a, __m256i c, __m256i acc) {
   const __m256i c0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(c));
   const __m256i c1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(c, 1));
-  const __m256i d0 =
-      _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)), c0);
+  const __m256i d0 = _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)), c0);
   const __m256i d1 =
       _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 16)), c1);
-  return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(d0, d0),
-                                                _mm256_madd_epi16(d1, d1)));
+  return _mm256_add_epi32(acc,
+                          _mm256_add_epi32(_mm256_madd_epi16(d0, d0), _mm256_madd_epi16(d1, d1)));
 }
 
 template <bool kFour>
-__attribute__((target("avx2"))) int64_t L2Avx2(const int16_t* a, const uint8_t* code,
-                                               size_t dim) {
+__attribute__((target("avx2"))) int64_t L2Avx2(const int16_t* a, const uint8_t* code, size_t dim) {
   const size_t blocks = dim / 64;
   int64_t total = 0;
   for (size_t b = 0; b < blocks;) {
@@ -128,8 +126,7 @@ __attribute__((target("avx2,fma"))) inline float Sum256(__m256 v) {
 }
 
 // acc + qs . c over 16 dimensions, codes as 16 bytes.
-__attribute__((target("avx2,fma"))) inline __m256 DotRun16(const float* qs, __m128i c,
-                                                           __m256 acc) {
+__attribute__((target("avx2,fma"))) inline __m256 DotRun16(const float* qs, __m128i c, __m256 acc) {
   const __m256 c0 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(c));
   const __m256 c1 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(c, 8)));
   acc = _mm256_fmadd_ps(_mm256_loadu_ps(qs), c0, acc);
@@ -164,8 +161,7 @@ __attribute__((target("avx512f,avx512bw,avx2"))) inline __m512i L2Run32x512(cons
 
 template <bool kFour>
 __attribute__((target("avx512f,avx512bw,avx2"))) int64_t L2Avx512(const int16_t* a,
-                                                                  const uint8_t* code,
-                                                                  size_t dim) {
+                                                                  const uint8_t* code, size_t dim) {
   const size_t blocks = dim / 64;
   int64_t total = 0;
   for (size_t b = 0; b < blocks;) {
@@ -183,7 +179,8 @@ __attribute__((target("avx512f,avx512bw,avx2"))) int64_t L2Avx512(const int16_t*
   if (!kFour) {  // 8-bit tails are plain bytes: 16 at a time
     __m256i acc = _mm256_setzero_si256();
     for (; d + 16 <= dim; d += 16) {
-      const __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(code + d)));
+      const __m256i c =
+          _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(code + d)));
       const __m256i diff =
           _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + d)), c);
       acc = _mm256_add_epi32(acc, _mm256_madd_epi16(diff, diff));
@@ -196,8 +193,8 @@ __attribute__((target("avx512f,avx512bw,avx2"))) int64_t L2Avx512(const int16_t*
 }
 
 // acc + qs . c over 16 dimensions, codes as 16 bytes (AVX-512).
-__attribute__((target("avx512f,avx2,fma"))) inline __m512 DotRun16x512(const float* qs,
-                                                                       __m128i c, __m512 acc) {
+__attribute__((target("avx512f,avx2,fma"))) inline __m512 DotRun16x512(const float* qs, __m128i c,
+                                                                       __m512 acc) {
   return _mm512_fmadd_ps(_mm512_loadu_ps(qs), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(c)), acc);
 }
 
@@ -223,8 +220,8 @@ __attribute__((target("avx512f,avx512bw,avx2,fma"))) float DotAvx512(const float
 constexpr CodeKernels kGeneric{L2Generic<false>, DotGeneric<false>, L2Generic<true>,
                                DotGeneric<true>, "generic"};
 constexpr CodeKernels kAvx2{L2Avx2<false>, DotAvx2<false>, L2Avx2<true>, DotAvx2<true>, "avx2"};
-constexpr CodeKernels kAvx512{L2Avx512<false>, DotAvx512<false>, L2Avx512<true>,
-                              DotAvx512<true>, "avx512"};
+constexpr CodeKernels kAvx512{L2Avx512<false>, DotAvx512<false>, L2Avx512<true>, DotAvx512<true>,
+                              "avx512"};
 
 }  // namespace
 

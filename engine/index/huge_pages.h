@@ -23,6 +23,11 @@ inline constexpr size_t kHugePageBytes = size_t(2) << 20;
 // (the memory's contents never do).
 void PreferHugePages(void* data, size_t bytes, size_t used);
 
+// An anonymous mapping of `bytes` (a multiple of kHugePageBytes) aligned to
+// kHugePageBytes, zero-filled lazily; nullptr if the system refuses it.
+// Release it with munmap(data, bytes).
+void* MapHugeAligned(size_t bytes);
+
 }  // namespace metricdb
 
 #endif  // METRICDB_ENGINE_INDEX_HUGE_PAGES_H_

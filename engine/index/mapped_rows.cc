@@ -25,8 +25,8 @@ absl::Status MappedRows::Reserve(size_t rows) {
   const size_t capacity = std::max({rows, capacity_ * 2, size_t(1024)});
   const size_t bytes = capacity * row_bytes_;
   auto failed = [&](const char* what) {
-    return absl::ResourceExhaustedError(absl::StrCat("full-vector rows: ", what, " ", bytes,
-                                                     " bytes: ", std::strerror(errno)));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("full-vector rows: ", what, " ", bytes, " bytes: ", std::strerror(errno)));
   };
   if (!dir_.empty() && fd_ < 0 && base_ == nullptr) {
     // Where the directory cannot take one (a read-only data directory, a

@@ -15,8 +15,6 @@
 #include "engine/base/faiss_call.h"
 #include "engine/base/metric.h"
 #include "engine/index/distance_kernels.h"
-#include "engine/index/query_loop.h"
-#include "engine/index/visited_marks.h"
 
 namespace metricdb {
 namespace {
@@ -24,10 +22,6 @@ namespace {
 // Batches at least this large are inserted by every core.
 constexpr size_t kParallelAddMin = 256;
 constexpr int kMaxLevel = 63;
-// Bytes of each neighbour's code prefetched when a node is expanded.
-constexpr size_t kPrefetchBytes = 256;
-// The most links a node has (2 * the largest M).
-constexpr size_t kMaxLinks = 512;
 
 }  // namespace
 
@@ -46,11 +40,13 @@ QuantizedHnswIndex::QuantizedHnswIndex(int dim, Metric metric, const IndexSpec& 
       vectors_(size_t(dim) * sizeof(float), std::move(vectors_dir)),
       locks_(new std::mutex[kLockStripes]) {}
 
-QuantizedHnswIndex::~QuantizedHnswIndex() = default;
+QuantizedHnswIndex::~QuantizedHnswIndex() {
+  for (size_t i = 0; i < upper_.capacity(); ++i) delete[] * upper_.row(i);
+}
 
 uint32_t* QuantizedHnswIndex::links(uint32_t node, int level) {
   if (level == 0) return links0_.row(node);
-  return upper_.row(node)->get() + size_t(level - 1) * (1 + max_m_);
+  return *upper_.row(node) + size_t(level - 1) * (1 + max_m_);
 }
 
 const uint32_t* QuantizedHnswIndex::links(uint32_t node, int level) const {
@@ -128,7 +124,10 @@ absl::Status QuantizedHnswIndex::Add(absl::Span<const int64_t> ids, const float*
       const double u = std::max(uniform(rng_), std::numeric_limits<double>::min());
       const int level = std::min(kMaxLevel, int(-std::log(u) * level_mult_));
       *levels_.row(node) = uint8_t(level);
-      if (level > 0) upper_.row(node)->reset(new uint32_t[size_t(level) * (1 + max_m_)]());
+      if (level > 0) {
+        delete[] * upper_.row(node);  // a failed Add's, if any
+        *upper_.row(node) = new uint32_t[size_t(level) * (1 + max_m_)]();
+      }
       *labels_.row(node) = ids[i];
       *deleted_.row(node) = 0;
       std::fill_n(links0_.row(node), 1 + max_m0_, 0u);
@@ -168,113 +167,16 @@ bool QuantizedHnswIndex::NeedsRebuild() const {
   return double(deleted_count_) > kRebuildFraction * double(count_);
 }
 
-void QuantizedHnswIndex::SearchOne(const float* query, int k, size_t ef, size_t rerank,
-                                   const IdFilter* filter, float* distances,
-                                   int64_t* ids) const {
-  Query q;
-  Prepare(query, &q);
-  const uint32_t start = GreedyClosest(q, entry_, max_level_, 0, /*locked=*/false);
-
-  // Base layer: beam of width ef on codes. Every node routes; only live
-  // nodes the filter allows enter the results.
-  const bool restricted = filter != nullptr || deleted_count_ > 0;
-  auto allowed = [&](uint32_t node) {
-    return !*deleted_.row(node) && (filter == nullptr || filter->Allows(*labels_.row(node)));
-  };
-  VisitedMarks& marks = VisitedMarks::ForThisThread(capacity_);
-  std::priority_queue<Candidate> top;  // farthest on top
-  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> frontier;
-  float bound = std::numeric_limits<float>::max();
-  const float d0 = CodeDistance(q, start);
-  if (!restricted || allowed(start)) {
-    top.emplace(d0, start);
-    bound = d0;
-  }
-  frontier.emplace(d0, start);
-  marks.Visit(start);
-  // Each expansion first gathers the unvisited neighbours and asks for their
-  // codes' first lines at once, so the cache misses overlap, then computes.
-  const size_t prefetch_bytes = std::min<size_t>(quantizer_.code_size(), kPrefetchBytes);
-  uint32_t fresh[kMaxLinks];
-  while (!frontier.empty()) {
-    const Candidate nearest = frontier.top();
-    if (nearest.first > bound && (top.size() == ef || !restricted)) break;
-    frontier.pop();
-    const uint32_t* list = links(nearest.second, 0);
-    const uint32_t count = list[0];
-    size_t n_fresh = 0;
-    for (uint32_t i = 1; i <= count; ++i) {
-      const uint32_t node = list[i];
-      if (!marks.Visit(node)) continue;
-      fresh[n_fresh++] = node;
-      const char* c = reinterpret_cast<const char*>(code(node));
-      for (size_t off = 0; off < prefetch_bytes; off += 64) _mm_prefetch(c + off, _MM_HINT_T0);
-    }
-    for (size_t i = 0; i < n_fresh; ++i) {
-      const uint32_t node = fresh[i];
-      const float d = CodeDistance(q, node);
-      if (top.size() < ef || d < bound) {
-        frontier.emplace(d, node);
-        if (!restricted || allowed(node)) {
-          top.emplace(d, node);
-          if (top.size() > ef) top.pop();
-        }
-        if (!top.empty()) bound = top.top().first;
-      }
-    }
-  }
-
-  // Re-rank the best `rerank` by exact distance on the full vectors.
-  std::vector<Candidate> found(top.size());
-  for (size_t i = found.size(); i-- > 0; top.pop()) found[i] = top.top();
-  if (found.size() > rerank) found.resize(rerank);
-  // The full vectors are cold (page cache): fetch the next one's lines while
-  // computing on this one.
-  const size_t row_bytes = size_t(dim_) * sizeof(float);
-  auto prefetch = [&](uint32_t node) {
-    const char* row = reinterpret_cast<const char*>(vector(node));
-    for (size_t off = 0; off < row_bytes; off += 64) _mm_prefetch(row + off, _MM_HINT_T0);
-  };
-  if (!found.empty()) prefetch(found[0].second);
-  for (size_t i = 0; i < found.size(); ++i) {
-    if (i + 1 < found.size()) prefetch(found[i + 1].second);
-    found[i].first = ExactDistance(query, found[i].second);
-  }
-  std::sort(found.begin(), found.end());
-  const size_t out = std::min(found.size(), size_t(k));
-  for (size_t i = 0; i < out; ++i) {
-    distances[i] = inner_product_ ? 1.0f - found[i].first : found[i].first;
-    ids[i] = *labels_.row(found[i].second);
-  }
-}
-
-absl::Status QuantizedHnswIndex::Search(const float* queries, int64_t n, int k,
-                                        const IdFilter* filter, const SearchTuning& tuning,
-                                        std::vector<float>* distances,
-                                        std::vector<int64_t>* ids) const {
-  distances->assign(n * k, 0.0f);
-  ids->assign(n * k, -1);
-  if (size() == 0) return absl::OkStatus();
-  const size_t rerank =
-      size_t(std::max(k, tuning.rerank > 0 ? tuning.rerank : spec_.rerank));
-  const size_t ef = std::max(
-      rerank, size_t(std::max(k, tuning.ef_search > 0 ? tuning.ef_search : spec_.ef_search)));
-  return RunQueries(n, "searching quantised HNSW index", [&](int64_t q) {
-    SearchOne(queries + q * dim_, k, ef, rerank, filter, distances->data() + q * k,
-              ids->data() + q * k);
-  });
-}
-
 IndexMemory QuantizedHnswIndex::Memory() const {
   IndexMemory m;
   size_t upper = 0;
   for (size_t i = 0; i < count_; ++i) {
     upper += size_t(*levels_.row(i)) * (1 + max_m_) * sizeof(uint32_t);
   }
-  m.graph_bytes = links0_.bytes() + upper + upper_.bytes() + levels_.bytes() + labels_.bytes() +
-                  deleted_.bytes() + node_of_.capacity() * (sizeof(uint32_t) + 1) +
-                  kLockStripes * sizeof(std::mutex);
-  m.code_bytes = codes_.bytes() + quantizer_.MemoryBytes();
+  m.graph_bytes = links0_.bytes(count_) + upper + upper_.bytes(count_) + levels_.bytes(count_) +
+                  labels_.bytes(count_) + deleted_.bytes(count_) +
+                  node_of_.capacity() * (sizeof(uint32_t) + 1) + kLockStripes * sizeof(std::mutex);
+  m.code_bytes = codes_.bytes(count_) + quantizer_.MemoryBytes();
   // The rows written; the file's capacity beyond them is sparse.
   m.vector_bytes = count_ * size_t(dim_) * sizeof(float);
   m.vectors_mapped = vectors_.file_backed();

@@ -36,13 +36,15 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
-#include "engine/index/chunked_rows.h"
 #include "engine/base/collection_schema.h"
+#include "engine/index/chunked_rows.h"
 #include "engine/index/mapped_rows.h"
 #include "engine/index/scalar_quantizer.h"
 #include "engine/index/vector_index.h"
 
 namespace metricdb {
+
+class VisitedMarks;
 
 class QuantizedHnswIndex final : public VectorIndex {
  public:
@@ -79,9 +81,7 @@ class QuantizedHnswIndex final : public VectorIndex {
   const float* vector(uint32_t node) const {
     return reinterpret_cast<const float*>(vectors_.row(node));
   }
-  const uint8_t* code(uint32_t node) const {
-    return codes_.row(node);
-  }
+  const uint8_t* code(uint32_t node) const { return codes_.row(node); }
   // The link list of `node` at `level`: [count, ids...].
   uint32_t* links(uint32_t node, int level);
   const uint32_t* links(uint32_t node, int level) const;
@@ -98,13 +98,24 @@ class QuantizedHnswIndex final : public VectorIndex {
                          bool locked) const;
   std::vector<Candidate> SearchLayer(const Query& q, uint32_t start, int level, size_t ef) const;
   // Heuristic selection of at most `m` of `candidates` (sorted ascending).
-  std::vector<Candidate> SelectNeighbors(const std::vector<Candidate>& candidates,
-                                         size_t m) const;
+  std::vector<Candidate> SelectNeighbors(const std::vector<Candidate>& candidates, size_t m) const;
   void Link(uint32_t from, uint32_t to, float distance, int level);
 
-  // One query: beam search on codes, re-ranking, k slots out.
+  // Search (quantized_hnsw_search.cc). One query: a beam search on codes,
+  // re-ranking, k slots out.
   void SearchOne(const float* query, int k, size_t ef, size_t rerank, const IdFilter* filter,
                  float* distances, int64_t* ids) const;
+  // Base-layer beam of width ef from `start`: up to ef (code distance, node),
+  // closest first. Beam: every node may be a result (a sorted pool, no
+  // heaps); BeamRestricted: only live nodes `filter` allows (every node
+  // still routes), searching on until ef of them are found.
+  std::vector<Candidate> Beam(const Query& q, uint32_t start, size_t ef) const;
+  std::vector<Candidate> BeamRestricted(const Query& q, uint32_t start, size_t ef,
+                                        const IdFilter* filter) const;
+  // The neighbours of `node` not visited yet, marked visited, with their
+  // codes' first lines requested; returns how many were written to `fresh`.
+  size_t GatherFresh(uint32_t node, VisitedMarks* marks, uint32_t* fresh) const;
+  void PrefetchLinks(uint32_t node) const;
 
   const int dim_;
   const bool inner_product_;
@@ -123,7 +134,7 @@ class QuantizedHnswIndex final : public VectorIndex {
   // graph grows): base links [count, ids...], upper links (level x
   // (1 + max_m_), null at level 0), level, code, record id, deleted flag.
   ChunkedRows<uint32_t> links0_;
-  ChunkedRows<std::unique_ptr<uint32_t[]>> upper_{1};
+  ChunkedRows<uint32_t*> upper_{1};  // owned (new[]), freed by the destructor
   ChunkedRows<uint8_t> levels_{1};
   ChunkedRows<uint8_t> codes_;
   ChunkedRows<int64_t> labels_{1};
@@ -147,8 +158,7 @@ class QuantizedHnswIndex final : public VectorIndex {
     bool operator()(IdKey k, uint32_t n) const { return *labels->row(n) == k.id; }
     bool operator()(uint32_t n, IdKey k) const { return *labels->row(n) == k.id; }
   };
-  absl::flat_hash_set<uint32_t, NodeHash, NodeEq> node_of_{0, NodeHash{&labels_},
-                                                           NodeEq{&labels_}};
+  absl::flat_hash_set<uint32_t, NodeHash, NodeEq> node_of_{0, NodeHash{&labels_}, NodeEq{&labels_}};
   MappedRows vectors_;
 
   uint32_t entry_ = kNoNode;

@@ -7,22 +7,31 @@
 #include "engine/index/visited_marks.h"
 
 namespace metricdb {
+namespace {
+
+// The most links a node has above the base layer (the largest M).
+constexpr size_t kMaxUpperLinks = 256;
+
+}  // namespace
 
 uint32_t QuantizedHnswIndex::GreedyClosest(const Query& q, uint32_t start, int from_level,
                                            int to_level, bool locked) const {
   uint32_t cur = start;
   float cur_d = CodeDistance(q, cur);
-  std::vector<uint32_t> next;
+  uint32_t next[kMaxUpperLinks];
   for (int level = from_level; level > to_level; --level) {
     for (bool changed = true; changed;) {
       changed = false;
+      uint32_t n;
       {
         std::unique_lock<std::mutex> lock(lock_of(cur), std::defer_lock);
         if (locked) lock.lock();
         const uint32_t* list = links(cur, level);
-        next.assign(list + 1, list + 1 + list[0]);
+        n = list[0];
+        std::copy(list + 1, list + 1 + n, next);
       }
-      for (uint32_t node : next) {
+      for (uint32_t i = 0; i < n; ++i) {
+        const uint32_t node = next[i];
         const float d = CodeDistance(q, node);
         if (d < cur_d) {
           cur_d = d;

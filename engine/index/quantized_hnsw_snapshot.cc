@@ -46,7 +46,7 @@ absl::Status QuantizedHnswIndex::Serialize(std::string* out) const {
   AppendRows(links0_, count_, out);
   for (size_t i = 0; i < count_; ++i) {
     if (const uint8_t level = *levels_.row(i); level > 0) {
-      out->append(reinterpret_cast<const char*>(upper_.row(i)->get()),
+      out->append(reinterpret_cast<const char*>(*upper_.row(i)),
                   size_t(level) * (1 + max_m_) * sizeof(uint32_t));
     }
   }
@@ -95,15 +95,15 @@ absl::Status QuantizedHnswIndex::Deserialize(std::string_view bytes) {
   absl::Status made = FaissCall("reading quantised HNSW snapshot", [&] {
     for (size_t i = 0; i < count; ++i) {
       if (const uint8_t level = *levels_.row(i); level > 0) {
-        upper_.row(i)->reset(new uint32_t[size_t(level) * (1 + max_m_)]);
+        delete[] * upper_.row(i);
+        *upper_.row(i) = new uint32_t[size_t(level) * (1 + max_m_)];
       }
     }
   });
   if (!made.ok()) return made;
   for (size_t i = 0; i < count; ++i) {
     const uint8_t level = *levels_.row(i);
-    if (level > 0 &&
-        !r.Raw(size_t(level) * (1 + max_m_) * sizeof(uint32_t), upper_.row(i)->get())) {
+    if (level > 0 && !r.Raw(size_t(level) * (1 + max_m_) * sizeof(uint32_t), *upper_.row(i))) {
       return corrupt("short upper links");
     }
   }

@@ -7,6 +7,15 @@
 namespace metricdb {
 namespace {
 
+// Rows a training looks at (sampled evenly from those given).
+constexpr size_t kTrainSample = 65536;
+// The range of a dimension runs from its `tail` to its 1 - tail quantile:
+// the few values beyond clamp to its ends, and the levels are finer for all
+// the others. 16 levels, on Gaussian-like values: +-2.6 sigma, near the
+// uniform quantiser of least squared error; 256 levels: +-3.7 sigma.
+constexpr double kTail4 = 0.005;
+constexpr double kTail8 = 0.0001;
+
 // A rounded L2 query stays within 1023 levels of every code (CodeKernels'
 // bound): grid values clamp to [-768, 1023].
 constexpr float kGridLow = -768.0f;
@@ -22,18 +31,22 @@ ScalarQuantizer::ScalarQuantizer(int dim, int bits)
       kernels_(CodeKernelsNow()) {}
 
 void ScalarQuantizer::Train(const float* x, size_t n) {
-  std::vector<float> lo(x, x + dim_), hi(x, x + dim_);
-  for (size_t i = 1; i < n; ++i) {
-    const float* row = x + i * size_t(dim_);
-    for (int d = 0; d < dim_; ++d) {
-      lo[d] = std::min(lo[d], row[d]);
-      hi[d] = std::max(hi[d], row[d]);
-    }
-  }
+  // Rows sampled evenly, and per dimension the quantiles at `tail` and
+  // 1 - tail of the sample.
+  const size_t rows = std::min(n, kTrainSample);
+  const double tail = bits_ == 8 ? kTail8 : kTail4;
+  const size_t lo_at = size_t(tail * double(rows - 1));
+  const size_t hi_at = rows - 1 - lo_at;
+  std::vector<float> column(rows);
   float widest = 0;
   for (int d = 0; d < dim_; ++d) {
-    min_[d] = lo[d];
-    widest = std::max(widest, hi[d] - lo[d]);
+    for (size_t i = 0; i < rows; ++i) column[i] = x[(i * n / rows) * size_t(dim_) + d];
+    std::nth_element(column.begin(), column.begin() + lo_at, column.end());
+    const float lo = column[lo_at];
+    std::nth_element(column.begin() + lo_at, column.begin() + hi_at, column.end());
+    const float hi = column[hi_at];
+    min_[d] = lo;
+    widest = std::max(widest, hi - lo);
   }
   step_ = widest / float((1 << bits_) - 1);
   step2_ = step_ * step_;

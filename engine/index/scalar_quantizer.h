@@ -1,10 +1,11 @@
 // ScalarQuantizer: per-dimension scalar codes of 8 or 4 bits. Training takes
-// each dimension's range [min, max] over the vectors given; dimension d is
-// stored on the grid min[d] + step * c, c in [0, 2^bits - 1], with one step
-// for all dimensions (the widest range over 2^bits - 1), so that a squared
-// distance on codes is step^2 times an integer sum of squares (CodeKernels);
-// values outside a dimension's range clamp to the grid's ends. A narrower
-// dimension uses fewer of the levels.
+// each dimension's range over the vectors given, from a low to a high
+// quantile (0.01% / 99.99% for 8 bits, 0.5% / 99.5% for 4: the rare values
+// beyond clamp, the levels are finer for the rest); dimension d is stored on
+// the grid min[d] + step * c, c in [0, 2^bits - 1], with one step for all
+// dimensions (the widest range over 2^bits - 1), so that a squared distance
+// on codes is step^2 times an integer sum of squares (CodeKernels). A
+// narrower dimension uses fewer of the levels.
 //
 // L2 queries are put on the same grid (rounded, as int16); the distance is
 // then exact between the rounded query and the code. Inner-product queries
@@ -33,7 +34,8 @@ class ScalarQuantizer {
   size_t code_size() const { return code_size_; }
   bool trained() const { return trained_; }
 
-  // Sets each dimension's range to that of the n rows (n >= 1).
+  // Sets each dimension's range from the n rows (n >= 1; at most 65,536 of
+  // them, sampled evenly, are looked at).
   void Train(const float* x, size_t n);
   void Encode(const float* x, uint8_t* code) const;
   void Decode(const uint8_t* code, float* x) const;

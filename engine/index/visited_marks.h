@@ -1,6 +1,8 @@
 // VisitedMarks: which graph nodes a search has visited, per thread: a tag
 // per node, valid when equal to the current search's tag, so starting a
-// search costs nothing (hnswlib's VisitedList, without a shared pool).
+// search costs nothing (hnswlib's VisitedList, without a shared pool). A
+// byte per node, so that a million nodes' marks stay in a core's L2 cache;
+// every 255 searches the marks are cleared.
 #ifndef METRICDB_ENGINE_INDEX_VISITED_MARKS_H_
 #define METRICDB_ENGINE_INDEX_VISITED_MARKS_H_
 
@@ -24,7 +26,7 @@ class VisitedMarks {
     tags_[node] = tag_;
     return true;
   }
-  const uint16_t* tag_address(uint32_t node) const { return tags_.data() + node; }
+  const uint8_t* tag_address(uint32_t node) const { return tags_.data() + node; }
 
  private:
   void Start(size_t nodes) {
@@ -34,8 +36,8 @@ class VisitedMarks {
       tag_ = 1;
     }
   }
-  std::vector<uint16_t> tags_;
-  uint16_t tag_ = 0;
+  std::vector<uint8_t> tags_;
+  uint8_t tag_ = 0;
 };
 
 }  // namespace metricdb

@@ -39,6 +39,36 @@ def test_upsert_and_search_equal_brute_force(db):
     assert db.get_collection("plain").records == 499
 
 
+def test_quantised_hnsw_reranks_to_exact_distances(db):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(3000, 32)).astype(np.float32)
+    keys = ["q%d" % i for i in range(3000)]
+    info = db.create_collection("sq8", dim=32,
+                                index={"hnsw": {"m": 16, "quantization": "sq8", "rerank": 40}})
+    assert info.index == "hnsw"
+    db.upsert("sq8", keys, x)
+    info = db.get_collection("sq8")
+    # The full vectors live in a file of the data directory, not in the
+    # process memory the index reports; the codes are a byte per dimension.
+    assert info.index_vectors_mapped
+    assert info.index_vector_bytes == 3000 * 32 * 4
+    assert info.index_code_bytes >= 3000 * 32
+    assert info.index_memory_bytes == info.index_graph_bytes + info.index_code_bytes
+    q = rng.normal(size=(20, 32)).astype(np.float32)
+    d = np.sqrt(((q[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    found = 0
+    for r, row in zip(db.search("sq8", q, k=10, ef_search=80, rerank=80), d):
+        truth = set(np.argsort(row)[:10])
+        found += sum(int(k[1:]) in truth for k in r.keys)
+        # re-ranked: exact distances of the keys returned
+        np.testing.assert_allclose(r.distances, [row[int(k[1:])] for k in r.keys], rtol=1e-4)
+    assert found / 200 >= 0.95
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.search("sq8", q[0], k=5, rerank=40000)
+    assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert "params.rerank" in e.value.message
+
+
 def test_errors_raise_with_the_server_message(db):
     with pytest.raises(metricdb.MetricDBError) as e:
         db.search("nosuch", np.zeros(4), k=1)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Quantised HNSW (issue #23), one run: in-process recall/QPS curves of float
+# HNSW, sq8 and sq4 (same M, ef_construction) on Fashion-MNIST beside
+# python3-hnswlib's, the same on a RECORDS x 128 synthetic embedding set,
+# then the three indexes through the server (batched queries, RSS).
+#   bench/run_quantized.sh [RECORDS]   (default 1000000)
+set -euo pipefail
+source "$(dirname "$0")/prepare.sh"
+n=${1:-1000000}
+build/bench/quantized_bench --data bench/data --ef 10 12 16 24 32 64 --rerank 10 16 32
+/usr/bin/python3 bench/hnswlib_reference.py bench/data 1000 10,12,16,24,32,64
+build/bench/quantized_bench --synthetic "$n" --m 16 --ef-construction 100 \
+  --ef 16 24 32 48 64 --rerank 20 40
+build/bench/quantized_server_bench --data bench/data --ef 10 12 16 24 32 64
+build/bench/quantized_server_bench --synthetic "$n" --m 16 --ef-construction 100 \
+  --ef 24 32 48 64
