@@ -11,6 +11,6 @@ build/bench/quantized_bench --data bench/data --ef 10 12 16 24 32 64 --rerank 10
 /usr/bin/python3 bench/hnswlib_reference.py bench/data 1000 10,12,16,24,32,64
 build/bench/quantized_bench --synthetic "$n" --m 16 --ef-construction 100 \
   --ef 16 24 32 48 64 --rerank 20 40
-build/bench/quantized_server_bench --data bench/data --ef 10 12 16 24 32 64
+build/bench/quantized_server_bench --data bench/data --ef 10 12 16 24 32 64 --rerank 10
 build/bench/quantized_server_bench --synthetic "$n" --m 16 --ef-construction 100 \
-  --ef 24 32 48 64
+  --ef 24 32 48 64 --rerank 20

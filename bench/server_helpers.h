@@ -18,7 +18,7 @@ namespace metricdb::bench {
 
 // Streams rows as records "r<i>" in batches of ~4 MiB.
 inline void Load(metricdb::Client& client, const std::string& name, const float* rows, int64_t n,
-          int dim) {
+                 int dim) {
   auto stream = client.OpenUpsertStream(8);
   const int64_t batch = std::max<int64_t>(1, (4 << 20) / (dim * 4 + 32));
   for (int64_t s = 0; s < n; s += batch) {

@@ -19,7 +19,8 @@ namespace metricdb::bench {
 // N x 128 vectors around N / per_identity identity centres (centres of norm
 // ~1 in a random 128-d space, per-sample noise of norm ~0.6), like a
 // face-embedding gallery; queries are new samples of the same identities.
-inline void SyntheticEmbeddings(int64_t n, int64_t per_identity, int64_t nq, Matrix* train, Matrix* queries) {
+inline void SyntheticEmbeddings(int64_t n, int64_t per_identity, int64_t nq, Matrix* train,
+                                Matrix* queries) {
   const int dim = 128;
   const int64_t ids = std::max<int64_t>(1, n / per_identity);
   std::mt19937_64 rng(7);

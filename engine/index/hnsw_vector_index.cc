@@ -238,6 +238,14 @@ size_t HnswVectorIndex::MemoryBytes() const {
              (sizeof(hnswlib::labeltype) + sizeof(tableint) + 2 * sizeof(void*));
 }
 
+IndexMemory HnswVectorIndex::Memory() const {
+  IndexMemory m;
+  // hnswlib keeps each element's vector inside its base-layer block.
+  m.vector_bytes = graph_->max_elements_ * size_t(dim_) * sizeof(float);
+  m.graph_bytes = MemoryBytes() - m.vector_bytes;
+  return m;
+}
+
 // Snapshot layout: magic, dim, M, the counts and entry point, the base layer
 // block (links, vector, label per element) and each element's upper links.
 absl::Status HnswVectorIndex::Serialize(std::string* out) const {

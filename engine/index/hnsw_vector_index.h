@@ -52,6 +52,7 @@ class HnswVectorIndex final : public VectorIndex {
                       std::vector<int64_t>* ids) const override;
   int64_t size() const override;
   size_t MemoryBytes() const override;
+  IndexMemory Memory() const override;
   absl::Status Serialize(std::string* out) const override;
   absl::Status Deserialize(std::string_view bytes) override;
   std::vector<int64_t> Ids() const override;

@@ -93,7 +93,10 @@ absl::Status QuantizedHnswIndex::Reserve(size_t nodes) {
     codes_.Grow(nodes);
     labels_.Grow(nodes);
     deleted_.Grow(nodes);
-    capacity_ = std::min(links0_.capacity(), vectors_.capacity());
+    // Each part grows by its own chunk size: the index holds what all hold.
+    capacity_ =
+        std::min({links0_.capacity(), upper_.capacity(), levels_.capacity(), codes_.capacity(),
+                  labels_.capacity(), deleted_.capacity(), vectors_.capacity()});
   });
 }
 

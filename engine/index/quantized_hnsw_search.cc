@@ -39,8 +39,7 @@ void QuantizedHnswIndex::PrefetchLinks(uint32_t node) const {
   Prefetch(links(node, 0), (1 + max_m0_) * sizeof(uint32_t));
 }
 
-size_t QuantizedHnswIndex::GatherFresh(uint32_t node, VisitedMarks* marks,
-                                       uint32_t* fresh) const {
+size_t QuantizedHnswIndex::GatherFresh(uint32_t node, VisitedMarks* marks, uint32_t* fresh) const {
   const uint32_t* list = links(node, 0);
   const uint32_t count = list[0];
   size_t n = 0;
@@ -52,8 +51,7 @@ size_t QuantizedHnswIndex::GatherFresh(uint32_t node, VisitedMarks* marks,
   return n;
 }
 
-std::vector<QuantizedHnswIndex::Candidate> QuantizedHnswIndex::Beam(const Query& q,
-                                                                    uint32_t start,
+std::vector<QuantizedHnswIndex::Candidate> QuantizedHnswIndex::Beam(const Query& q, uint32_t start,
                                                                     size_t ef) const {
   // The ef best seen so far, closest first; `next` is the closest not yet
   // expanded. A node pushed out of the pool is farther than ef others, so it
@@ -138,8 +136,7 @@ std::vector<QuantizedHnswIndex::Candidate> QuantizedHnswIndex::BeamRestricted(
 }
 
 void QuantizedHnswIndex::SearchOne(const float* query, int k, size_t ef, size_t rerank,
-                                   const IdFilter* filter, float* distances,
-                                   int64_t* ids) const {
+                                   const IdFilter* filter, float* distances, int64_t* ids) const {
   Query q;
   Prepare(query, &q);
   const uint32_t start = GreedyClosest(q, entry_, max_level_, 0, /*locked=*/false);

@@ -292,6 +292,30 @@ TEST_P(QuantizedHnswTest, FullVectorsLiveInAMappedFileWhenGivenADirectory) {
   EXPECT_EQ(d1, d2);
 }
 
+TEST_P(QuantizedHnswTest, GrowsByManySmallBatchesPastEveryPartsChunk) {
+  // Each per-node part grows by chunks of its own row count (4,096 codes of
+  // 4,096 bytes, 131,072 link lists) and the full vectors by doubling: many
+  // small batches (as a streamed load sends them) cross those boundaries at
+  // different counts, and every part must have room for every node.
+  constexpr int kDim = 4096, kN = 5344, kBatch = 1336;  // vectors: 1336, 2672, 5344 rows
+  testing::TempDir dir;
+  auto index = Make(Metric::kL2, kDim, dir.path());
+  const auto base = RandomVectors(kN, kDim, 12);
+  std::vector<int64_t> ids(kN);
+  for (int i = 0; i < kN; ++i) ids[i] = i;
+  for (int at = 0; at < kN; at += kBatch) {
+    ASSERT_OK(index->Add(absl::MakeConstSpan(ids).subspan(at, kBatch), base.data() + at * kDim));
+  }
+  EXPECT_EQ(index->size(), kN);
+  std::vector<float> d;
+  std::vector<int64_t> got;
+  for (int row : {0, 4095, 4096, kN - 1}) {
+    ASSERT_OK(index->Search(base.data() + size_t(row) * kDim, 1, 1, nullptr, {}, &d, &got));
+    EXPECT_EQ(got[0], row);
+    EXPECT_NEAR(d[0], 0.0f, 1e-3);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Codes, QuantizedHnswTest, ::testing::Values(kSq8, kSq4),
                          [](const auto& info) {
                            return std::string(QuantizationName(info.param));
