@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <set>
 
@@ -115,7 +116,9 @@ int main(int argc, char** argv) {
       "process memory B/vec | graph | codes | full vectors |\n"
       "|---|---|---|---|---|---|---|\n");
   for (Variant& v : variants) {
-    metricdb::testing::ServerProcess server(work + "/" + v.name, {"--log-level", "warn"});
+    const std::string dir = work + "/" + v.name;
+    std::filesystem::remove_all(dir);  // a fresh data directory per index
+    metricdb::testing::ServerProcess server(dir, {"--log-level", "warn"});
     Check(server.Start(), "server");
     metricdb::ClientOptions co;
     co.address = server.address();

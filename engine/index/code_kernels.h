@@ -32,12 +32,6 @@ inline size_t Sq4Position(size_t d, size_t dim, bool* high) {
   return block * 32 + w % half;
 }
 
-inline uint8_t Sq4At(const uint8_t* code, size_t d, size_t dim) {
-  bool high;
-  const uint8_t b = code[Sq4Position(d, dim, &high)];
-  return high ? uint8_t(b >> 4) : uint8_t(b & 0x0F);
-}
-
 // Writes the `dim` codes of `code` (8 or 4 bits) as int16 values.
 void UnpackCodes(const uint8_t* code, size_t dim, int bits, int16_t* out);
 

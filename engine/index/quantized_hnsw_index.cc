@@ -1,15 +1,9 @@
 #include "engine/index/quantized_hnsw_index.h"
 
-#include <omp.h>
-#include <xmmintrin.h>  // _mm_prefetch
-
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <limits>
-#include <queue>
 
 #include "absl/strings/str_cat.h"
 #include "engine/base/faiss_call.h"
@@ -130,6 +124,7 @@ absl::Status QuantizedHnswIndex::Add(absl::Span<const int64_t> ids, const float*
       if (level > 0) {
         delete[] * upper_.row(node);  // a failed Add's, if any
         *upper_.row(node) = new uint32_t[size_t(level) * (1 + max_m_)]();
+        upper_levels_ += size_t(level);
       }
       *labels_.row(node) = ids[i];
       *deleted_.row(node) = 0;
@@ -172,10 +167,7 @@ bool QuantizedHnswIndex::NeedsRebuild() const {
 
 IndexMemory QuantizedHnswIndex::Memory() const {
   IndexMemory m;
-  size_t upper = 0;
-  for (size_t i = 0; i < count_; ++i) {
-    upper += size_t(*levels_.row(i)) * (1 + max_m_) * sizeof(uint32_t);
-  }
+  const size_t upper = upper_levels_ * (1 + max_m_) * sizeof(uint32_t);
   m.graph_bytes = links0_.bytes(count_) + upper + upper_.bytes(count_) + levels_.bytes(count_) +
                   labels_.bytes(count_) + deleted_.bytes(count_) +
                   node_of_.capacity() * (sizeof(uint32_t) + 1) + kLockStripes * sizeof(std::mutex);

@@ -135,6 +135,7 @@ class QuantizedHnswIndex final : public VectorIndex {
   // (1 + max_m_), null at level 0), level, code, record id, deleted flag.
   ChunkedRows<uint32_t> links0_;
   ChunkedRows<uint32_t*> upper_{1};  // owned (new[]), freed by the destructor
+  size_t upper_levels_ = 0;          // upper link lists allocated, for Memory()
   ChunkedRows<uint8_t> levels_{1};
   ChunkedRows<uint8_t> codes_;
   ChunkedRows<int64_t> labels_{1};

@@ -97,6 +97,7 @@ absl::Status QuantizedHnswIndex::Deserialize(std::string_view bytes) {
       if (const uint8_t level = *levels_.row(i); level > 0) {
         delete[] * upper_.row(i);
         *upper_.row(i) = new uint32_t[size_t(level) * (1 + max_m_)];
+        upper_levels_ += level;
       }
     }
   });

@@ -64,7 +64,8 @@ void ScalarQuantizer::Encode(const float* x, uint8_t* code) const {
       code[d] = v;
     } else {
       bool high;
-      code[Sq4Position(size_t(d), size_t(dim_), &high)] |= high ? uint8_t(v << 4) : v;
+      const size_t at = Sq4Position(size_t(d), size_t(dim_), &high);  // sets `high` first
+      code[at] |= high ? uint8_t(v << 4) : v;
     }
   }
 }
