@@ -140,11 +140,12 @@ TEST(ScalarQuantizerTest, CodesStayWithinHalfAStepAndClampOutsideTheRange) {
 
 class QuantizedHnswTest : public ::testing::TestWithParam<IndexSpec::Quantization> {
  protected:
-  std::unique_ptr<VectorIndex> Make(Metric metric, int dim, const std::string& dir = "") {
+  std::unique_ptr<VectorIndex> Make(Metric metric, int dim, const std::string& dir = "", int m = 16,
+                                    int ef_construction = 100) {
     CollectionSchema s;
     s.dim = dim;
     s.metric = metric;
-    s.index = testing::QuantizedHnsw(GetParam());
+    s.index = testing::QuantizedHnsw(GetParam(), m, ef_construction);
     EXPECT_OK(ResolveIndexSpec(dim, &s.index));
     auto index = MakeVectorIndex(s, {dir});
     EXPECT_OK(index);
@@ -294,12 +295,12 @@ TEST_P(QuantizedHnswTest, FullVectorsLiveInAMappedFileWhenGivenADirectory) {
 
 TEST_P(QuantizedHnswTest, GrowsByManySmallBatchesPastEveryPartsChunk) {
   // Each per-node part grows by chunks of its own row count (4,096 codes of
-  // 4,096 bytes, 131,072 link lists) and the full vectors by doubling: many
+  // 4,096 bytes, 262,144 link lists at M 8) and the full vectors by doubling: many
   // small batches (as a streamed load sends them) cross those boundaries at
   // different counts, and every part must have room for every node.
   constexpr int kDim = 4096, kN = 5344, kBatch = 1336;  // vectors: 1336, 2672, 5344 rows
   testing::TempDir dir;
-  auto index = Make(Metric::kL2, kDim, dir.path());
+  auto index = Make(Metric::kL2, kDim, dir.path(), /*m=*/8, /*ef_construction=*/24);  // cheap
   const auto base = RandomVectors(kN, kDim, 12);
   std::vector<int64_t> ids(kN);
   for (int i = 0; i < kN; ++i) ids[i] = i;
@@ -307,10 +308,22 @@ TEST_P(QuantizedHnswTest, GrowsByManySmallBatchesPastEveryPartsChunk) {
     ASSERT_OK(index->Add(absl::MakeConstSpan(ids).subspan(at, kBatch), base.data() + at * kDim));
   }
   EXPECT_EQ(index->size(), kN);
+  // Each node's code, id and full vector are where they belong: a search
+  // allowed only that id finds it (exploring the graph as far as it must) at
+  // distance 0.
+  class Only final : public IdFilter {
+   public:
+    explicit Only(int64_t id) : id_(id) {}
+    bool Allows(int64_t id) const override { return id == id_; }
+
+   private:
+    int64_t id_;
+  };
   std::vector<float> d;
   std::vector<int64_t> got;
   for (int row : {0, 4095, 4096, kN - 1}) {
-    ASSERT_OK(index->Search(base.data() + size_t(row) * kDim, 1, 1, nullptr, {}, &d, &got));
+    Only only(row);
+    ASSERT_OK(index->Search(base.data() + size_t(row) * kDim, 1, 1, &only, {}, &d, &got));
     EXPECT_EQ(got[0], row);
     EXPECT_NEAR(d[0], 0.0f, 1e-3);
   }
