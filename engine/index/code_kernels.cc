@@ -19,22 +19,31 @@ namespace {
 // kFlushDims / 8 pair sums of 2 * 1023^2, far below 2^31.
 constexpr size_t kFlushDims = 1024;
 
-// Calls f(d, c) for every dimension d >= first_block * 64 with its code c,
-// block by block (no division per dimension).
+// The code layout (code_kernels.h), the one place it is written: calls
+// f(d, byte, high) for every dimension d >= first_block * 64, with the byte
+// holding it and, for 4-bit codes, whether in the high nibble; block by
+// block, no division per dimension.
 template <bool kFour, typename F>
-inline void ForEachCode(const uint8_t* code, size_t dim, size_t first_block, F&& f) {
+inline void ForEachSlot(size_t dim, size_t first_block, F&& f) {
   if (!kFour) {
-    for (size_t d = first_block * 64; d < dim; ++d) f(d, int32_t(code[d]));
+    for (size_t d = first_block * 64; d < dim; ++d) f(d, d, false);
     return;
   }
   for (size_t base = first_block * 64; base < dim; base += 64) {
     const size_t half = base + 64 <= dim ? 32 : (dim - base + 1) / 2;
-    const uint8_t* bytes = code + base / 2;
     for (size_t j = 0; j < half; ++j) {
-      f(base + j, int32_t(bytes[j] & 0x0F));
-      if (base + half + j < dim) f(base + half + j, int32_t(bytes[j] >> 4));
+      f(base + j, base / 2 + j, false);
+      if (base + half + j < dim) f(base + half + j, base / 2 + j, true);
     }
   }
+}
+
+// Calls f(d, c) for every dimension d >= first_block * 64 with its code c.
+template <bool kFour, typename F>
+inline void ForEachCode(const uint8_t* code, size_t dim, size_t first_block, F&& f) {
+  ForEachSlot<kFour>(dim, first_block, [&](size_t d, size_t byte, bool high) {
+    f(d, high ? int32_t(code[byte] >> 4) : int32_t(kFour ? code[byte] & 0x0F : code[byte]));
+  });
 }
 
 template <bool kFour>
@@ -232,6 +241,17 @@ void UnpackCodes(const uint8_t* code, size_t dim, int bits, int16_t* out) {
   } else {
     ForEachCode<true>(code, dim, 0, put);
   }
+}
+
+void PackCodes(const uint8_t* levels, size_t dim, int bits, uint8_t* code) {
+  if (bits == 8) {
+    std::memcpy(code, levels, dim);
+    return;
+  }
+  std::memset(code, 0, (dim + 1) / 2);
+  ForEachSlot<true>(dim, 0, [&](size_t d, size_t byte, bool high) {
+    code[byte] |= high ? uint8_t(levels[d] << 4) : levels[d];
+  });
 }
 
 const CodeKernels* CodeKernelsFor(const char* name) {

@@ -4,7 +4,7 @@
 // dimensions (32 bytes): byte j of a block holds dimension j in its low
 // nibble and j + 32 in its high one, so that a mask and a shift give 32
 // dimensions in order; a last block of r < 64 dimensions takes ceil(r / 2)
-// bytes the same way (Sq4Position).
+// bytes the same way.
 //
 //   l2  = sum_d (a[d] - c[d])^2   a: the query on the codes' integer grid
 //                                 (int16, |a[d] - c[d]| <= 1023)
@@ -23,15 +23,8 @@
 
 namespace metricdb {
 
-// Where dimension d of a `dim`-dimensional 4-bit code lives: its byte, and
-// whether in the high nibble.
-inline size_t Sq4Position(size_t d, size_t dim, bool* high) {
-  const size_t block = d / 64, w = d % 64;
-  const size_t half = block * 64 + 64 <= dim ? 32 : (dim - block * 64 + 1) / 2;
-  *high = w >= half;
-  return block * 32 + w % half;
-}
-
+// Packs `dim` levels (each < 2^bits) into a code of that layout.
+void PackCodes(const uint8_t* levels, size_t dim, int bits, uint8_t* code);
 // Writes the `dim` codes of `code` (8 or 4 bits) as int16 values.
 void UnpackCodes(const uint8_t* code, size_t dim, int bits, int16_t* out);
 

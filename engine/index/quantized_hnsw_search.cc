@@ -26,17 +26,16 @@ constexpr size_t kPrefetchBytes = 256;
 // The most links a node has (2 * the largest M).
 constexpr size_t kMaxLinks = 512;
 
+// Requests the cache lines of [p, p + bytes).
 void Prefetch(const void* p, size_t bytes) {
   const char* c = static_cast<const char*>(p);
-  for (size_t off = 0; off < std::min(bytes, kPrefetchBytes); off += 64) {
-    _mm_prefetch(c + off, _MM_HINT_T0);
-  }
+  for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(c + off, _MM_HINT_T0);
 }
 
 }  // namespace
 
 void QuantizedHnswIndex::PrefetchLinks(uint32_t node) const {
-  Prefetch(links(node, 0), (1 + max_m0_) * sizeof(uint32_t));
+  Prefetch(links(node, 0), std::min((1 + max_m0_) * sizeof(uint32_t), kPrefetchBytes));
 }
 
 size_t QuantizedHnswIndex::GatherFresh(uint32_t node, VisitedMarks* marks, uint32_t* fresh) const {
@@ -46,7 +45,7 @@ size_t QuantizedHnswIndex::GatherFresh(uint32_t node, VisitedMarks* marks, uint3
   for (uint32_t i = 1; i <= count; ++i) {
     if (!marks->Visit(list[i])) continue;
     fresh[n++] = list[i];
-    Prefetch(code(list[i]), quantizer_.code_size());
+    Prefetch(code(list[i]), std::min(quantizer_.code_size(), kPrefetchBytes));
   }
   return n;
 }
@@ -148,13 +147,9 @@ void QuantizedHnswIndex::SearchOne(const float* query, int k, size_t ef, size_t 
   // the next one's lines are requested while computing on this one).
   if (found.size() > rerank) found.resize(rerank);
   const size_t row_bytes = size_t(dim_) * sizeof(float);
-  auto prefetch = [&](uint32_t node) {
-    const char* row = reinterpret_cast<const char*>(vector(node));
-    for (size_t off = 0; off < row_bytes; off += 64) _mm_prefetch(row + off, _MM_HINT_T0);
-  };
-  if (!found.empty()) prefetch(found[0].second);
+  if (!found.empty()) Prefetch(vector(found[0].second), row_bytes);
   for (size_t i = 0; i < found.size(); ++i) {
-    if (i + 1 < found.size()) prefetch(found[i + 1].second);
+    if (i + 1 < found.size()) Prefetch(vector(found[i + 1].second), row_bytes);
     found[i].first = ExactDistance(query, found[i].second);
   }
   std::sort(found.begin(), found.end());

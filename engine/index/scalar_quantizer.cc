@@ -55,19 +55,17 @@ void ScalarQuantizer::Train(const float* x, size_t n) {
 
 void ScalarQuantizer::Encode(const float* x, uint8_t* code) const {
   const float levels = float((1 << bits_) - 1);
-  if (bits_ == 4) std::memset(code, 0, code_size_);
-  for (int d = 0; d < dim_; ++d) {
-    float c = step_ > 0 ? std::nearbyint((x[d] - min_[d]) / step_) : 0.0f;
-    c = std::clamp(c, 0.0f, levels);
-    const uint8_t v = uint8_t(c);
-    if (bits_ == 8) {
-      code[d] = v;
-    } else {
-      bool high;
-      const size_t at = Sq4Position(size_t(d), size_t(dim_), &high);  // sets `high` first
-      code[at] |= high ? uint8_t(v << 4) : v;
-    }
+  uint8_t* out = code;
+  std::vector<uint8_t> packed;  // 4 bits: the levels, then packed into `code`
+  if (bits_ == 4) {
+    packed.resize(size_t(dim_));
+    out = packed.data();
   }
+  for (int d = 0; d < dim_; ++d) {
+    const float c = step_ > 0 ? std::nearbyint((x[d] - min_[d]) / step_) : 0.0f;
+    out[d] = uint8_t(std::clamp(c, 0.0f, levels));
+  }
+  if (bits_ == 4) PackCodes(out, size_t(dim_), bits_, code);
 }
 
 void ScalarQuantizer::Decode(const uint8_t* code, float* x) const {

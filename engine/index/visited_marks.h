@@ -26,7 +26,6 @@ class VisitedMarks {
     tags_[node] = tag_;
     return true;
   }
-  const uint8_t* tag_address(uint32_t node) const { return tags_.data() + node; }
 
  private:
   void Start(size_t nodes) {
