@@ -12,10 +12,12 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "bench/bench_util.h"
 #include "bench/server_helpers.h"
@@ -38,8 +40,11 @@ struct Point {
   double qps, recall;
 };
 
+// `clients` threads send the RPCs, each one at a time (so up to `clients`
+// are in flight): with one, the server idles while an answer travels back
+// and the next request comes in; with more, it is kept busy.
 Point Batched(metricdb::Client& client, const Matrix& q, int64_t nq, int batch, int ef, int rerank,
-              const std::vector<faiss::Index::idx_t>& truth) {
+              int clients, const std::vector<faiss::Index::idx_t>& truth) {
   std::vector<v1::SearchRequest> requests;
   for (int64_t s = 0; s < nq; s += batch) {
     v1::SearchRequest req;
@@ -52,9 +57,18 @@ Point Batched(metricdb::Client& client, const Matrix& q, int64_t nq, int batch, 
     }
     requests.push_back(std::move(req));
   }
-  std::vector<v1::SearchResponse> responses;
+  std::vector<v1::SearchResponse> responses(requests.size());
+  std::atomic<size_t> next{0};
   const auto t0 = Clock::now();
-  for (const auto& req : requests) responses.push_back(Check(client.Search(req), "search"));
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      for (size_t i; (i = next++) < requests.size();) {
+        responses[i] = Check(client.Search(requests[i]), "search");
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
   const double qps = double(nq) / Seconds(t0);
   int64_t hit = 0, row = 0;
   for (const auto& resp : responses) {
@@ -73,7 +87,7 @@ int main(int argc, char** argv) {
   CLI::App app{"quantized_server_bench: float vs quantised HNSW through the server"};
   std::string data, work = "/tmp/metricdb-quantized-bench";
   int64_t synthetic = 0, per_identity = 100, nq = 1000;
-  int m = 32, ef_construction = 200, batch = 100, rounds = 3, rerank = 0;
+  int m = 32, ef_construction = 200, batch = 100, rounds = 3, rerank = 0, clients = 1;
   std::vector<int> efs{12, 16, 24, 32, 64};
   app.add_option("--data", data, "Directory with train.npy and test.npy (Fashion-MNIST)");
   app.add_option("--synthetic", synthetic, "Use N x 128 synthetic embeddings instead");
@@ -85,6 +99,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--ef", efs, "ef_search sweep")->capture_default_str();
   app.add_option("--batch", batch, "Queries per RPC")->capture_default_str();
+  app.add_option("--clients", clients, "Client threads, one RPC in flight each")
+      ->capture_default_str();
   app.add_option("--rerank", rerank, "Quantised indexes: re-rank depth per query (0: default)")
       ->capture_default_str();
   app.add_option("--rounds", rounds, "Passes per point (best kept)")->capture_default_str();
@@ -109,8 +125,8 @@ int main(int argc, char** argv) {
       {"float", v1::QUANTIZATION_NONE, {}}, {"sq8", v1::SQ8, {}}, {"sq4", v1::SQ4, {}}};
   std::printf(
       "### %lld x %d through the server, M=%d, ef_construction=%d, %lld queries in RPCs "
-      "of %d\n\n",
-      (long long)train.rows, dim, m, ef_construction, (long long)nq, batch);
+      "of %d, %d client thread(s)\n\n",
+      (long long)train.rows, dim, m, ef_construction, (long long)nq, batch, clients);
   std::printf(
       "| index | load + BuildIndex s | server RSS MiB (idle): anonymous + file | index "
       "process memory B/vec | graph | codes | full vectors |\n"
@@ -153,7 +169,7 @@ int main(int argc, char** argv) {
       Point best{0, 0};
       for (int r = 0; r < rounds; ++r) {
         const Point p = Batched(*client, queries, nq, batch, ef,
-                                v.q == v1::QUANTIZATION_NONE ? 0 : rerank, truth);
+                                v.q == v1::QUANTIZATION_NONE ? 0 : rerank, clients, truth);
         if (p.qps > best.qps) best = p;
       }
       v.points.push_back(best);

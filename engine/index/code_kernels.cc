@@ -10,6 +10,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "engine/index/code_kernels_vnni.h"
 #include "engine/index/distance_kernels.h"
 
 namespace metricdb {
@@ -227,10 +228,15 @@ __attribute__((target("avx512f,avx512bw,avx2,fma"))) float DotAvx512(const float
 }
 
 constexpr CodeKernels kGeneric{L2Generic<false>, DotGeneric<false>, L2Generic<true>,
-                               DotGeneric<true>, "generic"};
-constexpr CodeKernels kAvx2{L2Avx2<false>, DotAvx2<false>, L2Avx2<true>, DotAvx2<true>, "avx2"};
+                               DotGeneric<true>, nullptr,           nullptr,
+                               "generic"};
+constexpr CodeKernels kAvx2{L2Avx2<false>, DotAvx2<false>, L2Avx2<true>, DotAvx2<true>,
+                            nullptr,       nullptr,        "avx2"};
 constexpr CodeKernels kAvx512{L2Avx512<false>, DotAvx512<false>, L2Avx512<true>, DotAvx512<true>,
-                              "avx512"};
+                              nullptr,         nullptr,          "avx512"};
+constexpr CodeKernels kAvx512Vnni{L2Avx512<false>, DotAvx512<false>, L2Avx512<true>,
+                                  DotAvx512<true>, L2Sq8Vnni,        L2Sq4Vnni,
+                                  "avx512"};
 
 }  // namespace
 
@@ -254,11 +260,48 @@ void PackCodes(const uint8_t* levels, size_t dim, int bits, uint8_t* code) {
   });
 }
 
+bool PrepareByteQuery(const int16_t* a, size_t dim, int bits, ByteQuery* out) {
+  const int32_t top = (1 << bits) - 1;
+  const size_t lanes = (dim + 63) / 64 * 64;
+  out->q.assign(lanes, 0);
+  out->excess.assign(lanes, 0);
+  out->constant = 0;
+  bool any_excess = false, fits = true;
+  auto put = [&](size_t d, size_t lane) {
+    const int32_t q = std::clamp<int32_t>(a[d], 0, top);
+    const int32_t e = int32_t(a[d]) - q;
+    fits = fits && e >= -127 && e <= 127;
+    any_excess = any_excess || e != 0;
+    out->q[lane] = int8_t(bits == 8 ? q - 128 : q);
+    out->excess[lane] = int8_t(std::clamp(e, -127, 127));
+    out->constant += bits == 8 ? int64_t(a[d]) * a[d] : int64_t(2 * e * q + e * e);
+  };
+  if (bits == 8) {
+    for (size_t d = 0; d < dim; ++d) put(d, d);
+  } else {
+    // Lane of a 4-bit slot: byte j of block b is lane 64 b + j (low nibble)
+    // or 64 b + 32 + j (high), and byte j of block b is code byte 32 b + j.
+    ForEachSlot<true>(dim, 0, [&](size_t d, size_t byte, bool high) {
+      put(d, byte + 32 * (byte / 32 + (high ? 1 : 0)));
+    });
+  }
+  if (!any_excess) out->excess.clear();
+  return fits;
+}
+
+void PutSq8Trailer(uint8_t* code, size_t dim) {
+  int32_t sum = 0;
+  for (size_t d = 0; d < dim; ++d) sum += int32_t(code[d]) * (int32_t(code[d]) - 256);
+  std::memcpy(code + dim, &sum, sizeof(sum));
+}
+
 const CodeKernels* CodeKernelsFor(const char* name) {
   if (KernelsFor(name) == nullptr) return nullptr;  // the CPU cannot run that level
   if (std::strcmp(name, "avx512") == 0) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512bw") ? &kAvx512 : nullptr;
+    if (!__builtin_cpu_supports("avx512bw")) return nullptr;
+    return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") ? &kAvx512Vnni
+                                                                                      : &kAvx512;
   }
   for (const CodeKernels* k : {&kAvx2, &kGeneric}) {
     if (std::strcmp(name, k->name) == 0) return k;

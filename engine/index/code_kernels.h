@@ -15,11 +15,17 @@
 //
 // Chosen at run time like DistanceKernels (AVX-512 with BW, AVX2, portable),
 // at the same level (METRICDB_SIMD caps both).
+//
+// Byte kernels (AVX-512 VNNI: 64 byte products per instruction) take the
+// query as bytes instead (ByteQuery); 8-bit rows then carry a trailer after
+// their codes (Sq8Trailer), so that l2 = sum a^2 - 2 a . c + sum c^2 needs
+// one product per dimension. Both forms give the same integer.
 #ifndef METRICDB_ENGINE_INDEX_CODE_KERNELS_H_
 #define METRICDB_ENGINE_INDEX_CODE_KERNELS_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace metricdb {
 
@@ -28,11 +34,37 @@ void PackCodes(const uint8_t* levels, size_t dim, int bits, uint8_t* code);
 // Writes the `dim` codes of `code` (8 or 4 bits) as int16 values.
 void UnpackCodes(const uint8_t* code, size_t dim, int bits, int16_t* out);
 
+// An L2 query for the byte kernels, made by PrepareByteQuery from the grid
+// point a (int16, as above): a = Q + e, Q clamped to the levels [0, 2^bits-1]
+// and e the rest (|e| <= 127). 64 lanes per block of 64 dimensions
+// (ceil(dim / 64) blocks), zero past dim:
+//   8 bits: lane j of block b is dimension 64 b + j; q = Q - 128.
+//   4 bits: lanes in code order: lane j is the low nibble of the block's byte
+//           j, lane 32 + j its high nibble; q = Q.
+//   8 bits: l2 = constant - 2 (q . c + e . c) + trailer(c), constant = sum a^2
+//   4 bits: l2 = sum (Q - c)^2 + constant - 2 e . c, constant = sum (2 e Q + e^2)
+struct ByteQuery {
+  std::vector<int8_t> q;
+  std::vector<int8_t> excess;  // empty when every e is 0
+  int64_t constant = 0;
+};
+// False when some |e| > 127 (the int16 kernels serve that query).
+bool PrepareByteQuery(const int16_t* a, size_t dim, int bits, ByteQuery* out);
+
+// Bytes an 8-bit row keeps after its dim codes, and their value: the int32
+// sum c^2 - 256 sum c (= sum c (c - 256), so within int32 for any dim up to
+// 2^17).
+constexpr size_t kSq8TrailerBytes = sizeof(int32_t);
+void PutSq8Trailer(uint8_t* code, size_t dim);
+
 struct CodeKernels {
   int64_t (*l2_sq8)(const int16_t* a, const uint8_t* code, size_t dim);
   float (*dot_sq8)(const float* qs, const uint8_t* code, size_t dim);
   int64_t (*l2_sq4)(const int16_t* a, const uint8_t* code, size_t dim);
   float (*dot_sq4)(const float* qs, const uint8_t* code, size_t dim);
+  // nullptr without AVX-512 VNNI. 8-bit rows must carry their trailer.
+  int64_t (*l2_sq8_bytes)(const ByteQuery& q, const uint8_t* code, size_t dim);
+  int64_t (*l2_sq4_bytes)(const ByteQuery& q, const uint8_t* code, size_t dim);
   const char* name;  // "avx512", "avx2" or "generic"
 };
 

@@ -50,7 +50,10 @@ absl::Status QuantizedHnswIndex::Serialize(std::string* out) const {
                   size_t(level) * (1 + max_m_) * sizeof(uint32_t));
     }
   }
-  AppendRows(codes_, count_, out);
+  // The packed codes only: a row's rest is made from them (FinishCode).
+  for (size_t i = 0; i < count_; ++i) {
+    out->append(reinterpret_cast<const char*>(codes_.row(i)), quantizer_.packed_size());
+  }
   AppendRows(labels_, count_, out);
   AppendRows(deleted_, count_, out);
   if (count_ > 0) out->append(vectors_.row(0), count_ * size_t(dim_) * sizeof(float));
@@ -77,7 +80,7 @@ absl::Status QuantizedHnswIndex::Deserialize(std::string_view bytes) {
   if (dim != uint64_t(dim_) || m != uint64_t(spec_.m) || bits != uint32_t(quantizer_.bits())) {
     return corrupt("different schema");
   }
-  const size_t per_node = 1 + (1 + max_m0_) * sizeof(uint32_t) + quantizer_.code_size() +
+  const size_t per_node = 1 + (1 + max_m0_) * sizeof(uint32_t) + quantizer_.packed_size() +
                           sizeof(int64_t) + 1 + size_t(dim_) * sizeof(float);
   if (count >= kNoNode || max_level < -1 || max_level > 63 || trained_on < 0 ||
       (count > 0 && (entry >= count || max_level < 0)) || (count == 0 && max_level != -1)) {
@@ -108,8 +111,11 @@ absl::Status QuantizedHnswIndex::Deserialize(std::string_view bytes) {
       return corrupt("short upper links");
     }
   }
-  if (!ReadRows(&r, count, &codes_) || !ReadRows(&r, count, &labels_) ||
-      !ReadRows(&r, count, &deleted_) ||
+  for (size_t i = 0; i < count; ++i) {
+    if (!r.Raw(quantizer_.packed_size(), codes_.row(i))) return corrupt("short codes");
+    quantizer_.FinishCode(codes_.row(i));
+  }
+  if (!ReadRows(&r, count, &labels_) || !ReadRows(&r, count, &deleted_) ||
       (count > 0 && !r.Raw(count * size_t(dim_) * sizeof(float), vectors_.row(0)))) {
     return corrupt("short nodes");
   }

@@ -26,7 +26,8 @@ constexpr float kGridHigh = 1023.0f;
 ScalarQuantizer::ScalarQuantizer(int dim, int bits)
     : dim_(dim),
       bits_(bits),
-      code_size_(bits == 8 ? size_t(dim) : (size_t(dim) + 1) / 2),
+      packed_size_(bits == 8 ? size_t(dim) : (size_t(dim) + 1) / 2),
+      code_size_(packed_size_ + (bits == 8 ? kSq8TrailerBytes : 0)),
       min_(size_t(dim), 0.0f),
       kernels_(CodeKernelsNow()) {}
 
@@ -66,6 +67,15 @@ void ScalarQuantizer::Encode(const float* x, uint8_t* code) const {
     out[d] = uint8_t(std::clamp(c, 0.0f, levels));
   }
   if (bits_ == 4) PackCodes(out, size_t(dim_), bits_, code);
+  FinishCode(code);
+}
+
+void ScalarQuantizer::FinishCode(uint8_t* code) const {
+  if (bits_ == 8) PutSq8Trailer(code, size_t(dim_));
+}
+
+void ScalarQuantizer::PrepareBytes(Query* q) const {
+  q->use_bytes = byte_kernels_ && PrepareByteQuery(q->grid.data(), size_t(dim_), bits_, &q->bytes);
 }
 
 void ScalarQuantizer::Decode(const uint8_t* code, float* x) const {
@@ -80,11 +90,13 @@ void ScalarQuantizer::PrepareL2(const float* q, Query* out) const {
     const float a = step_ > 0 ? std::nearbyint((q[d] - min_[d]) / step_) : 0.0f;
     out->grid[d] = int16_t(std::clamp(a, kGridLow, kGridHigh));
   }
+  PrepareBytes(out);
 }
 
 void ScalarQuantizer::PrepareL2FromCode(const uint8_t* code, Query* out) const {
   out->grid.resize(size_t(dim_));
   UnpackCodes(code, size_t(dim_), bits_, out->grid.data());
+  PrepareBytes(out);
 }
 
 void ScalarQuantizer::PrepareDot(const float* q, Query* out) const {

@@ -10,6 +10,11 @@
 // L2 queries are put on the same grid (rounded, as int16); the distance is
 // then exact between the rounded query and the code. Inner-product queries
 // stay float: q . x = q . min + step * sum_d q[d] c[d].
+//
+// A code row is the packed codes (packed_size(): dim bytes, or ceil(dim / 2))
+// and, for 8 bits, the trailer the byte kernels need (code_kernels.h);
+// code_size() counts both. Only the packed codes need keeping: FinishCode
+// makes the rest from them.
 #ifndef METRICDB_ENGINE_INDEX_SCALAR_QUANTIZER_H_
 #define METRICDB_ENGINE_INDEX_SCALAR_QUANTIZER_H_
 
@@ -30,19 +35,26 @@ class ScalarQuantizer {
 
   int bits() const { return bits_; }
   int dim() const { return dim_; }
-  // Bytes per code: dim (8 bits) or ceil(dim / 2) (4 bits).
+  // Bytes of a code row: the packed codes, dim (8 bits) or ceil(dim / 2)
+  // (4 bits), then the 8-bit trailer.
   size_t code_size() const { return code_size_; }
+  size_t packed_size() const { return packed_size_; }
   bool trained() const { return trained_; }
 
   // Sets each dimension's range from the n rows (n >= 1; at most 65,536 of
   // them, sampled evenly, are looked at).
   void Train(const float* x, size_t n);
+  // Writes a whole row (code_size() bytes).
   void Encode(const float* x, uint8_t* code) const;
+  // Completes a row whose packed codes are written (as read from storage).
+  void FinishCode(uint8_t* code) const;
   void Decode(const uint8_t* code, float* x) const;
 
   // A query prepared for distances to codes.
   struct Query {
     std::vector<int16_t> grid;  // L2: the query on the grid
+    ByteQuery bytes;            // L2: the same for the byte kernels, if use_bytes
+    bool use_bytes = false;
     std::vector<float> values;  // inner product: q * step
     float bias = 0;             // inner product: q . min
   };
@@ -50,9 +62,18 @@ class ScalarQuantizer {
   void PrepareL2(const float* q, Query* out) const;
   // The same for a stored code as the query (exact: it is on the grid).
   void PrepareL2FromCode(const uint8_t* code, Query* out) const;
+  // Test hook: false makes L2 queries use the int16 kernels only.
+  void set_byte_kernels(bool on) { byte_kernels_ = on && kernels_.l2_sq8_bytes != nullptr; }
   float L2(const Query& q, const uint8_t* code) const {
-    const int64_t sum = bits_ == 8 ? kernels_.l2_sq8(q.grid.data(), code, size_t(dim_))
-                                   : kernels_.l2_sq4(q.grid.data(), code, size_t(dim_));
+    const size_t dim = size_t(dim_);
+    int64_t sum;
+    if (q.use_bytes) {
+      sum = bits_ == 8 ? kernels_.l2_sq8_bytes(q.bytes, code, dim)
+                       : kernels_.l2_sq4_bytes(q.bytes, code, dim);
+    } else {
+      sum = bits_ == 8 ? kernels_.l2_sq8(q.grid.data(), code, dim)
+                       : kernels_.l2_sq4(q.grid.data(), code, dim);
+    }
     return float(sum) * step2_;
   }
   // Inner product.
@@ -70,12 +91,17 @@ class ScalarQuantizer {
  private:
   int dim_;
   int bits_;
+  size_t packed_size_;
   size_t code_size_;
   bool trained_ = false;
   std::vector<float> min_;
   float step_ = 0;
   float step2_ = 0;  // step^2
   const CodeKernels& kernels_;
+  bool byte_kernels_ = kernels_.l2_sq8_bytes != nullptr;
+
+  // Fills q->bytes from q->grid where the byte kernels can take it.
+  void PrepareBytes(Query* q) const;
 };
 
 }  // namespace metricdb

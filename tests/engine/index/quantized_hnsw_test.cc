@@ -87,6 +87,45 @@ TEST(CodeKernelsTest, EveryLevelEqualsPlainArithmeticAtEveryLength) {
   }
 }
 
+// The byte kernels (AVX-512 VNNI) against plain arithmetic: queries on the
+// levels, and beyond them by up to 127 levels either side (the excess term);
+// farther beyond, PrepareByteQuery declines (the int16 kernels serve).
+TEST(CodeKernelsTest, ByteKernelsEqualPlainArithmeticWithAndWithoutExcess) {
+  const CodeKernels* k = CodeKernelsFor("avx512");
+  if (k == nullptr || k->l2_sq8_bytes == nullptr) {
+    GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
+  }
+  std::mt19937 rng(5);
+  for (int bits : {8, 4}) {
+    const int top = (1 << bits) - 1;
+    for (size_t dim : kLengths) {
+      ScalarQuantizer sq(int(dim), bits);
+      std::vector<float> corners(dim, 0.0f);
+      corners.insert(corners.end(), dim, float(top));
+      sq.Train(corners.data(), 2);  // min 0, step 1: a value is its level
+      for (int beyond : {0, 127}) {
+        std::vector<float> x(dim);
+        std::vector<int16_t> a(dim);
+        int64_t l2 = 0;
+        for (size_t d = 0; d < dim; ++d) {
+          x[d] = float(rng() % (top + 1));
+          a[d] = int16_t(int(rng() % (top + 1 + 2 * beyond)) - beyond);
+          l2 += int64_t(a[d] - x[d]) * int64_t(a[d] - x[d]);
+        }
+        std::vector<uint8_t> code(sq.code_size());
+        sq.Encode(x.data(), code.data());
+        ByteQuery q;
+        ASSERT_TRUE(PrepareByteQuery(a.data(), dim, bits, &q)) << bits << " bits, dim " << dim;
+        const auto l2_of = bits == 8 ? k->l2_sq8_bytes : k->l2_sq4_bytes;
+        EXPECT_EQ(l2_of(q, code.data(), dim), l2)
+            << bits << " bits, dim " << dim << ", beyond " << beyond;
+        a[dim / 2] = int16_t(top + 128);
+        EXPECT_FALSE(PrepareByteQuery(a.data(), dim, bits, &q));
+      }
+    }
+  }
+}
+
 TEST(ScalarQuantizerTest, CodesStayWithinHalfAStepAndClampOutsideTheRange) {
   for (int bits : {8, 4}) {
     const int dim = 37, n = 4000;
