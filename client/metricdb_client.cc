@@ -164,6 +164,12 @@ absl::StatusOr<int64_t> Client::Delete(const v1::DeleteRequest& request) {
   return resp->deleted();
 }
 
+absl::StatusOr<int64_t> Client::Count(const v1::CountRequest& request) {
+  auto resp = Unary(&v1::MetricDB::Stub::Count, request);
+  if (!resp.ok()) return resp.status();
+  return resp->count();
+}
+
 absl::StatusOr<v1::SearchResponse> Client::Search(const v1::SearchRequest& request) {
   return Unary(&v1::MetricDB::Stub::Search, request);
 }

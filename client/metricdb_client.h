@@ -112,6 +112,7 @@ class Client {
   absl::StatusOr<v1::UpsertResponse> UpsertBatch(const v1::UpsertRequest& batch);
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request);
   absl::StatusOr<int64_t> Delete(const v1::DeleteRequest& request);
+  absl::StatusOr<int64_t> Count(const v1::CountRequest& request);
   absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request);
 
   // Learned metrics. LearnMetric calls `on_progress` (may be empty) with each

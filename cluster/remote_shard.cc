@@ -103,6 +103,7 @@ absl::StatusOr<SearchResults> RemoteShard::Search(absl::Span<const absl::Span<co
   for (const auto& l : options.labels) r->add_labels(l);
   r->set_include_vectors(options.include_vectors);
   r->set_include_attributes(options.include_attributes);
+  r->set_filter(options.filter);
   r->mutable_params()->set_ef_search(options.tuning.ef_search);
   r->mutable_params()->set_nprobe(options.tuning.nprobe);
   r->mutable_params()->set_rerank(options.tuning.rerank);
@@ -161,15 +162,27 @@ GroupUpsertResult RemoteShard::UpsertGroup(std::vector<std::vector<Record>> batc
 }
 
 absl::StatusOr<int64_t> RemoteShard::Delete(absl::Span<const std::string> keys,
-                                            absl::Span<const std::string> labels) {
+                                            absl::Span<const std::string> labels,
+                                            const std::string& filter) {
   v1::DeleteRequest request;
   request.set_collection(collection_);
   for (const auto& k : keys) request.add_keys(k);
   for (const auto& l : labels) request.add_labels(l);
+  request.set_filter(filter);
   v1::DeleteResponse response;
   if (auto s = Invoke(&Stub::Delete, request, &response, options_.write_timeout_ms); !s.ok())
     return Failed(s);
   return response.deleted();
+}
+
+absl::StatusOr<int64_t> RemoteShard::Count(const std::string& filter) const {
+  v1::CountRequest request;
+  request.set_collection(collection_);
+  request.set_filter(filter);
+  v1::CountResponse response;
+  if (auto s = Invoke(&Stub::Count, request, &response, options_.read_timeout_ms); !s.ok())
+    return Failed(s);
+  return response.count();
 }
 
 absl::Status RemoteShard::BuildIndex(const std::optional<IndexSpec>& spec) {

@@ -58,7 +58,9 @@ class RemoteShard final : public Shard {
                                 bool include_vectors) const override;
   GroupUpsertResult UpsertGroup(std::vector<std::vector<Record>> batches) override;
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
-                                 absl::Span<const std::string> labels) override;
+                                 absl::Span<const std::string> labels,
+                                 const std::string& filter) override;
+  absl::StatusOr<int64_t> Count(const std::string& filter) const override;
   absl::Status BuildIndex(const std::optional<IndexSpec>& spec) override;
   absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
                                              const std::vector<std::string>& labels, int64_t max,

@@ -29,7 +29,9 @@ class Shard {
                                         bool include_vectors) const = 0;
   virtual GroupUpsertResult UpsertGroup(std::vector<std::vector<Record>> batches) = 0;
   virtual absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
-                                         absl::Span<const std::string> labels) = 0;
+                                         absl::Span<const std::string> labels,
+                                         const std::string& filter) = 0;
+  virtual absl::StatusOr<int64_t> Count(const std::string& filter) const = 0;
   virtual absl::Status BuildIndex(const std::optional<IndexSpec>& spec) = 0;
   // The records of the shard's deterministic seeded sample (as
   // Collection::SampleRecords with `max`) at positions [offset, offset +
@@ -68,8 +70,12 @@ class LocalShard final : public Shard {
     return c_->UpsertGroup(std::move(batches));
   }
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
-                                 absl::Span<const std::string> labels) override {
-    return c_->Delete(keys, labels);
+                                 absl::Span<const std::string> labels,
+                                 const std::string& filter) override {
+    return c_->Delete(keys, labels, filter);
+  }
+  absl::StatusOr<int64_t> Count(const std::string& filter) const override {
+    return c_->Count(filter);
   }
   absl::Status BuildIndex(const std::optional<IndexSpec>& spec) override {
     return c_->BuildIndex(spec);

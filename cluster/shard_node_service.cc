@@ -90,9 +90,19 @@ grpc::Status ShardNodeService::Delete(grpc::ServerContext* context,
   if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
   std::vector<std::string> labels(request->labels().begin(), request->labels().end());
-  auto deleted = c->Delete(keys, labels);
+  auto deleted = c->Delete(keys, labels, request->filter());
   if (!deleted.ok()) return ToGrpcStatus(deleted.status());
   response->set_deleted(*deleted);
+  return grpc::Status::OK;
+}
+
+grpc::Status ShardNodeService::Count(grpc::ServerContext* context, const v1::CountRequest* request,
+                                     v1::CountResponse* response) {
+  std::shared_ptr<Collection> c;
+  if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
+  auto count = c->Count(request->filter());
+  if (!count.ok()) return ToGrpcStatus(count.status());
+  response->set_count(*count);
   return grpc::Status::OK;
 }
 

@@ -34,6 +34,8 @@ class ShardNodeService final : public cluster::v1::ShardNode::Service {
                            cluster::v1::UpsertGroupResponse*) override;
   grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse*) override;
   grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
+  grpc::Status Count(grpc::ServerContext* context, const v1::CountRequest* request,
+                     v1::CountResponse* response) override;
   grpc::Status Search(grpc::ServerContext*, const cluster::v1::ShardSearchRequest*,
                       v1::SearchResponse*) override;
   grpc::Status SampleRecords(grpc::ServerContext*, const cluster::v1::SampleRequest*,

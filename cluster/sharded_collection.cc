@@ -260,23 +260,38 @@ GroupUpsertResult ShardedCollection::UpsertGroup(std::vector<std::vector<Record>
 }
 
 absl::StatusOr<int64_t> ShardedCollection::Delete(absl::Span<const std::string> keys,
-                                                  absl::Span<const std::string> labels) {
-  if (auto s = CheckDeleteShape(limits_, keys.size(), labels.size()); !s.ok()) return s;
-  // Keys go to their shards; labels to every shard.
+                                                  absl::Span<const std::string> labels,
+                                                  const std::string& filter) {
+  if (auto s = CheckDeleteShape(limits_, keys.size(), labels.size(), filter); !s.ok()) return s;
+  // Checked here too, so that a bad filter reaches no shard.
+  if (auto parsed = ParseFilter(filter); !parsed.ok()) return parsed.status();
+  // Keys go to their shards; labels, and a filter alone, to every shard.
   std::vector<int32_t> which;
   const auto by_shard = KeysByShard(keys, &which);
-  if (!labels.empty()) which = AllShards();
-  std::vector<int64_t> deleted(shards_.size(), 0);
+  if (!labels.empty() || keys.empty()) which = AllShards();
+  return SumOverShards(
+      which, [&](int32_t i, Shard& shard) { return shard.Delete(by_shard[i], labels, filter); });
+}
+
+absl::StatusOr<int64_t> ShardedCollection::SumOverShards(
+    const std::vector<int32_t>& which,
+    const std::function<absl::StatusOr<int64_t>(int32_t, Shard&)>& f) const {
+  std::vector<int64_t> parts(shards_.size(), 0);
   absl::Status s = ForEachShard(which, [&](int32_t i, Shard& shard) -> absl::Status {
-    auto d = shard.Delete(by_shard[i], labels);
-    if (!d.ok()) return d.status();
-    deleted[i] = *d;
+    auto n = f(i, shard);
+    if (!n.ok()) return n.status();
+    parts[i] = *n;
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
   int64_t total = 0;
-  for (int64_t d : deleted) total += d;
+  for (int64_t n : parts) total += n;
   return total;
+}
+
+absl::StatusOr<int64_t> ShardedCollection::Count(const std::string& filter) const {
+  if (auto parsed = ParseFilter(filter); !parsed.ok()) return parsed.status();
+  return SumOverShards(AllShards(), [&](int32_t, Shard& shard) { return shard.Count(filter); });
 }
 
 absl::StatusOr<CollectionStats> ShardedCollection::ReadStats() const {

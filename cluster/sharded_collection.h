@@ -75,7 +75,9 @@ class ShardedCollection final : public CollectionHandle {
                                 bool include_vectors) const override;
   GroupUpsertResult UpsertGroup(std::vector<std::vector<Record>> batches) override;
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
-                                 absl::Span<const std::string> labels) override;
+                                 absl::Span<const std::string> labels,
+                                 const std::string& filter) override;
+  absl::StatusOr<int64_t> Count(const std::string& filter) const override;
   absl::StatusOr<CollectionStats> ReadStats() const override;
   absl::Status BuildIndex(const std::optional<IndexSpec>& spec) override;
   // Never: a fan-out waits on other nodes, so it does not belong on a
@@ -105,6 +107,10 @@ class ShardedCollection final : public CollectionHandle {
                               const std::function<absl::Status(int32_t)>& fn);
   // ForEach over the shards themselves: fn(i, shard i), or shard i's error
   // when it cannot be reached.
+  // The sum of f over the shards `which` (counts), or the first error.
+  absl::StatusOr<int64_t> SumOverShards(
+      const std::vector<int32_t>& which,
+      const std::function<absl::StatusOr<int64_t>(int32_t, Shard&)>& f) const;
   absl::Status ForEachShard(const std::vector<int32_t>& which,
                             const std::function<absl::Status(int32_t, Shard&)>& fn) const;
   // fn's answer from the first shard that gives one (an answer or an error

@@ -137,9 +137,20 @@ grpc::Status MetricDbService::Delete(grpc::ServerContext* context, const v1::Del
   if (!collection.ok()) return Reply("Delete", collection.status());
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
   std::vector<std::string> labels(request->labels().begin(), request->labels().end());
-  auto deleted = (*collection)->Delete(keys, labels);
+  auto deleted = (*collection)->Delete(keys, labels, request->filter());
   if (!deleted.ok()) return Reply("Delete", deleted.status());
   response->set_deleted(*deleted);
+  return grpc::Status::OK;
+}
+
+grpc::Status MetricDbService::Count(grpc::ServerContext* context, const v1::CountRequest* request,
+                                    v1::CountResponse* response) {
+  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  auto collection = collections_->GetCollection(request->collection());
+  if (!collection.ok()) return Reply("Count", collection.status());
+  auto count = (*collection)->Count(request->filter());
+  if (!count.ok()) return Reply("Count", count.status());
+  response->set_count(*count);
   return grpc::Status::OK;
 }
 

@@ -51,6 +51,7 @@ class MetricDbService final : public v1::MetricDB::WithCallbackMethod_Search<
                            v1::UpsertResponse*) override;
   grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse*) override;
   grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
+  grpc::Status Count(grpc::ServerContext*, const v1::CountRequest*, v1::CountResponse*) override;
   grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext*, const v1::SearchRequest*,
                                    v1::SearchResponse*) override;
 

@@ -15,6 +15,7 @@ constexpr std::pair<std::string_view, Role> kRpcRoles[] = {
     {"Get", Role::kRead},
     {"Delete", Role::kWrite},
     {"Search", Role::kRead},
+    {"Count", Role::kRead},
     // Learned metrics.
     {"LearnMetric", Role::kAdmin},
     {"ListMetrics", Role::kRead},

@@ -163,12 +163,27 @@ int RunDelete(CliContext& ctx, const DeleteArgs& args) {
   req.set_collection(args.collection);
   for (const auto& k : args.keys) req.add_keys(k);
   for (const auto& l : args.labels) req.add_labels(l);
+  req.set_filter(args.filter);
   auto deleted = ctx.client->Delete(req);
   if (!deleted.ok()) return Fail(deleted.status());
   if (ctx.json) {
     std::cout << nlohmann::json{{"deleted", *deleted}}.dump() << "\n";
   } else {
     std::cout << "deleted " << *deleted << " records\n";
+  }
+  return 0;
+}
+
+int RunCount(CliContext& ctx, const CountArgs& args) {
+  v1::CountRequest req;
+  req.set_collection(args.collection);
+  req.set_filter(args.filter);
+  auto count = ctx.client->Count(req);
+  if (!count.ok()) return Fail(count.status());
+  if (ctx.json) {
+    std::cout << nlohmann::json{{"count", *count}}.dump() << "\n";
+  } else {
+    std::cout << *count << "\n";
   }
   return 0;
 }

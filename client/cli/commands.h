@@ -72,8 +72,15 @@ struct DeleteArgs {
   std::string collection;
   std::vector<std::string> keys;
   std::vector<std::string> labels;
+  std::string filter;
 };
 int RunDelete(CliContext& ctx, const DeleteArgs& args);
+
+struct CountArgs {
+  std::string collection;
+  std::string filter;
+};
+int RunCount(CliContext& ctx, const CountArgs& args);
 
 struct LoadArgs {
   std::string collection;
@@ -94,6 +101,7 @@ struct SearchArgs {
   MatrixFileOptions file_options;
   int k = 10;
   std::vector<std::string> labels;
+  std::string filter;
   int batch_size = 256;  // queries per RPC
   int ef_search = 0;     // per-query overrides, 0 = the index's own
   int nprobe = 0;

@@ -133,6 +133,13 @@ int main(int argc, char** argv) {
   d->add_option("collection", del.collection)->required();
   d->add_option("--key", del.keys, "Key to delete (repeatable)");
   d->add_option("--label", del.labels, "Delete every record of this label (repeatable)");
+  d->add_option("--filter", del.filter,
+                "Only records matching this filter expression; alone: every such record");
+
+  metricdb::CountArgs count;
+  auto* cnt = app.add_subcommand("count", "Count the records matching a filter");
+  cnt->add_option("collection", count.collection)->required();
+  cnt->add_option("--filter", count.filter, "Filter expression (default: every record)");
 
   metricdb::SearchArgs search;
   auto* s = app.add_subcommand("search", "k nearest neighbours of query vectors");
@@ -142,6 +149,9 @@ int main(int argc, char** argv) {
   s->add_option("--vector", search.vector, "One query: comma-separated values");
   s->add_option("-k", search.k, "Neighbours per query")->capture_default_str();
   s->add_option("--label", search.labels, "Only records of this label (repeatable)");
+  s->add_option("--filter", search.filter,
+                "Only records matching this filter expression, e.g. 'camera IN (\"c1\") AND ts "
+                ">= 1700000000'");
   s->add_option("--batch-size", search.batch_size, "Queries per call")->capture_default_str();
   s->add_option("--ef-search", search.ef_search, "HNSW search depth for these queries");
   s->add_option("--nprobe", search.nprobe, "IVF lists searched for these queries");
@@ -311,6 +321,8 @@ int main(int argc, char** argv) {
     code = metricdb::RunGet(ctx, get);
   else if (d->parsed())
     code = metricdb::RunDelete(ctx, del);
+  else if (cnt->parsed())
+    code = metricdb::RunCount(ctx, count);
   else if (s->parsed())
     code = metricdb::RunSearch(ctx, search);
   else if (lm->parsed())

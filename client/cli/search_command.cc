@@ -60,6 +60,7 @@ int RunSearch(CliContext& ctx, const SearchArgs& args) {
     for (const auto& l : args.labels) req.add_labels(l);
     req.set_include_vectors(args.include_vectors);
     req.set_include_attributes(args.include_attributes);
+    req.set_filter(args.filter);
     req.mutable_params()->set_ef_search(args.ef_search);
     req.mutable_params()->set_nprobe(args.nprobe);
     req.mutable_params()->set_rerank(args.rerank);

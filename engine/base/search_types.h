@@ -55,6 +55,9 @@ struct SearchOptions {
   // If non-empty, only records with one of these labels are candidates.
   std::vector<std::string> labels;
   LabelScope scope = LabelScope::kAll;
+  // A filter expression (filter_expression.h) the records must match as
+  // well; empty: none.
+  std::string filter;
   bool include_vectors = false;
   bool include_attributes = false;
   // Per-query ef_search / nprobe; INVALID_ARGUMENT if the index has no such

@@ -90,9 +90,13 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
                                 bool include_vectors) const override;
 
   // Deletes the records named by `keys` and all records whose label is in
-  // `labels`; returns how many were deleted. Unknown keys/labels are skipped.
+  // `labels` (narrowed by `filter`, or selected by it alone: see
+  // CollectionHandle); returns how many were deleted. Unknown keys/labels
+  // are skipped.
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
-                                 absl::Span<const std::string> labels) override;
+                                 absl::Span<const std::string> labels,
+                                 const std::string& filter) override;
+  absl::StatusOr<int64_t> Count(const std::string& filter) const override;
 
   // k nearest records for each query under the collection's metric; with
   // options.metric_version, under that version, which must be the one in
@@ -200,6 +204,17 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   // be used.
   absl::StatusOr<std::unique_ptr<VectorIndex>> RestoreSnapshot() const;
   absl::Status CheckTuning(const SearchTuning& tuning) const;
+  // The records a search may return: the scope and labels of `options` and
+  // its parsed filter (null: none). Sets *none when no record can match;
+  // null with *none false: every record. Under mu_ (shared).
+  // With a filter the result is an IdBitmap (also set in *bitmap).
+  std::unique_ptr<IdFilter> AllowedLocked(const SearchOptions& options, const FilterNode* filter,
+                                          bool* none, const IdBitmap** bitmap) const;
+  // Exact search among the `allowed` records, their vectors read from the
+  // store (a filter that leaves few records). Under mu_ (shared).
+  absl::Status ScanAllowedLocked(const IdBitmap& allowed, const LinearMap* map,
+                                 const float* queries, int64_t n, int k,
+                                 std::vector<float>* distances, std::vector<int64_t>* ids) const;
   // Builds an index of `spec` over the stored records under `map` beside the
   // current one and swaps both in (with `metric_version`); persists the
   // schema when it changes. `train`: train an IVF index now.

@@ -52,8 +52,14 @@ class CollectionHandle : public RecordSource {
   // One atomic batch on a single node; atomic per shard in a cluster
   // (UpsertGroup of one batch).
   absl::StatusOr<UpsertResult> Upsert(std::vector<Record> records);
+  // Deletes the records with one of `keys` or `labels`, narrowed to those
+  // matching `filter` (filter_expression.h) when it is not empty; with only
+  // a filter, every record matching it. A bad filter deletes nothing.
   virtual absl::StatusOr<int64_t> Delete(absl::Span<const std::string> keys,
-                                         absl::Span<const std::string> labels) = 0;
+                                         absl::Span<const std::string> labels,
+                                         const std::string& filter) = 0;
+  // The records matching `filter` (every record when it is empty).
+  virtual absl::StatusOr<int64_t> Count(const std::string& filter) const = 0;
   virtual absl::StatusOr<CollectionStats> ReadStats() const = 0;
   virtual absl::Status BuildIndex(const std::optional<IndexSpec>& spec) = 0;
   // Whether a server may answer a search of `queries` vectors on the thread

@@ -118,7 +118,7 @@ absl::Status Collection::LoadFromStore() {
     if (in_snapshot.erase(id) == 0 && load_report_.from_snapshot) {
       ++load_report_.replayed_adds;
     }
-    catalogue_.Add(id, std::move(rec.key), rec.label);
+    catalogue_.Add(id, std::move(rec.key), rec.label, std::move(rec.attributes));
   });
   if (!s.ok()) return s;
   if (!in_snapshot.empty()) {

@@ -8,6 +8,19 @@
 #include "engine/index/exact_scan.h"
 
 namespace metricdb {
+namespace {
+
+// The filtered-search policy: an exact scan of the allowed records when they
+// are at most kFilterScanRecords or kFilterScanFraction of the collection
+// (bench/filter_bench measures where the walk's recall falls).
+constexpr int64_t kFilterScanRecords = 2048;
+constexpr double kFilterScanFraction = 0.02;
+
+bool FilterScanPays(int64_t allowed, int64_t records) {
+  return allowed <= kFilterScanRecords || double(allowed) <= kFilterScanFraction * double(records);
+}
+
+}  // namespace
 
 absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,
                                           bool include_vectors) const {
@@ -48,6 +61,8 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
   std::vector<float> prepared;
   if (auto s = CheckVectors(schema_, queries, "queries", &prepared); !s.ok()) return s;
 
+  auto parsed = ParseFilter(options.filter);
+  if (!parsed.ok()) return parsed.status();
   const int k = options.k;
   std::vector<float> raw;
   std::vector<int64_t> ids;
@@ -57,8 +72,8 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
     std::shared_lock<WriterPriorityMutex> lock(mu_);
     if (dropped_) return NotFound();
     bool none = false;
-    const std::unique_ptr<IdFilter> filter =
-        catalogue_.SearchFilter(options.scope, options.labels, &none);
+    const IdBitmap* allowed = nullptr;
+    const std::unique_ptr<IdFilter> filter = AllowedLocked(options, parsed->get(), &none, &allowed);
     // The index and map of the metric version asked for: the one in force,
     // or the staged one of a two-phase activation.
     const VectorIndex* index = index_.get();
@@ -85,17 +100,21 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
     const int64_t chunk = options.cancelled ? kCancelCheckQueries : n;
     std::vector<float> chunk_raw;
     std::vector<int64_t> chunk_ids;
+    // A filter that leaves few records: an exact scan of them (an
+    // approximate index's walk would pass by most of them).
+    const bool scan = allowed != nullptr && index_spec_.kind != IndexSpec::Kind::kFlat &&
+                      FilterScanPays(allowed->Count(), catalogue_.size());
     for (int64_t first = 0; first < n; first += chunk) {
       if (options.cancelled && options.cancelled()) {
         return absl::CancelledError(
             absl::StrCat("search cancelled after ", first, " of ", n, " queries"));
       }
       const int64_t m = std::min(chunk, n - first);
-      if (auto s = index->Search(prepared.data() + size_t(first) * index_dim, m, k, filter.get(),
-                                 options.tuning, &chunk_raw, &chunk_ids);
-          !s.ok()) {
-        return s;
-      }
+      const float* at = prepared.data() + size_t(first) * index_dim;
+      const absl::Status s =
+          scan ? ScanAllowedLocked(*allowed, map, at, m, k, &chunk_raw, &chunk_ids)
+               : index->Search(at, m, k, filter.get(), options.tuning, &chunk_raw, &chunk_ids);
+      if (!s.ok()) return s;
       raw.insert(raw.end(), chunk_raw.begin(), chunk_raw.end());
       ids.insert(ids.end(), chunk_ids.begin(), chunk_ids.end());
     }
@@ -180,6 +199,62 @@ bool Collection::IsQuickSearch(int64_t queries) const {
   std::shared_lock<WriterPriorityMutex> lock(mu_);
   const bool exact = index_spec_.kind == IndexSpec::Kind::kFlat || !index_->status().trained;
   return !exact || uint64_t(index_->size()) * uint64_t(schema_.dim) < (uint64_t(1) << 20);
+}
+
+absl::StatusOr<int64_t> Collection::Count(const std::string& filter) const {
+  auto parsed = ParseFilter(filter);
+  if (!parsed.ok()) return parsed.status();
+  std::shared_lock<WriterPriorityMutex> lock(mu_);
+  if (dropped_) return NotFound();
+  return *parsed ? catalogue_.Matching(**parsed).Count() : catalogue_.size();
+}
+
+std::unique_ptr<IdFilter> Collection::AllowedLocked(const SearchOptions& options,
+                                                    const FilterNode* filter, bool* none,
+                                                    const IdBitmap** bitmap) const {
+  std::unique_ptr<IdFilter> labels = catalogue_.SearchFilter(options.scope, options.labels, none);
+  *bitmap = nullptr;
+  if (*none || filter == nullptr) return labels;
+  auto allowed = std::make_unique<IdBitmap>(catalogue_.Matching(*filter));
+  if (labels != nullptr) {
+    IdBitmap in_scope;
+    for (int64_t id : catalogue_.Select(options.scope, options.labels)) in_scope.Set(id);
+    allowed->And(in_scope);
+  }
+  *none = allowed->Count() == 0;
+  *bitmap = allowed.get();
+  return allowed;
+}
+
+absl::Status Collection::ScanAllowedLocked(const IdBitmap& allowed, const LinearMap* map,
+                                           const float* queries, int64_t n, int k,
+                                           std::vector<float>* distances,
+                                           std::vector<int64_t>* ids) const {
+  std::vector<int64_t> record_ids;
+  allowed.ForEach([&](int64_t id) { record_ids.push_back(id); });
+  auto stored = store_->GetRecords(id_, record_ids, read_view_.get());
+  if (!stored.ok()) return stored.status();
+  std::vector<float> rows;
+  rows.reserve(record_ids.size() * size_t(schema_.dim));
+  for (const auto& rec : *stored) {
+    if (!rec) return absl::InternalError("catalogued record missing from store");
+    rows.insert(rows.end(), rec->vector.begin(), rec->vector.end());
+  }
+  ToIndexForm(schema_, map, &rows);
+  const Metric index_metric = map ? Metric::kL2 : schema_.metric;
+  ScanMatrix m;
+  m.rows = rows.data();
+  m.n = record_ids.size();
+  m.dim = record_ids.empty() ? 0 : rows.size() / record_ids.size();
+  m.inner_product = UsesInnerProduct(index_metric);
+  distances->assign(size_t(n) * k, 0.0f);
+  ids->assign(size_t(n) * k, -1);
+  if (m.n == 0) return absl::OkStatus();
+  ExactScan(m, queries, size_t(n), size_t(k), {}, distances->data(), ids->data());
+  for (int64_t& row : *ids) {
+    if (row >= 0) row = record_ids[size_t(row)];
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace metricdb

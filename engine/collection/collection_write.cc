@@ -116,7 +116,7 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
     if (s.ok()) s = index_->Add(ids, rows.data());
     for (size_t i = 0; i < ids.size(); ++i) {
       Record& r = batches[b][i];
-      catalogue_.Add(ids[i], std::move(r.key), r.label);
+      catalogue_.Add(ids[i], std::move(r.key), r.label, std::move(r.attributes));
     }
   }
   read_view_ = std::move(view);
@@ -146,15 +146,29 @@ absl::Status Collection::AddToStaged(const std::vector<int64_t>& ids,
 }
 
 absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
-                                           absl::Span<const std::string> labels) {
-  if (auto s = CheckDeleteShape(limits_, keys.size(), labels.size()); !s.ok()) return s;
+                                           absl::Span<const std::string> labels,
+                                           const std::string& filter) {
+  if (auto s = CheckDeleteShape(limits_, keys.size(), labels.size(), filter); !s.ok()) return s;
+  auto parsed = ParseFilter(filter);
+  if (!parsed.ok()) return parsed.status();
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return NotFound();
   std::unordered_set<int64_t> doomed;
-  for (const std::string& key : keys) {
-    if (int64_t id = catalogue_.IdOf(key); id >= 0) doomed.insert(id);
+  std::optional<IdBitmap> matching;
+  if (*parsed) matching = catalogue_.Matching(**parsed);
+  if (keys.empty() && labels.empty()) {
+    matching->ForEach([&](int64_t id) { doomed.insert(id); });
+  } else {
+    for (const std::string& key : keys) {
+      if (int64_t id = catalogue_.IdOf(key); id >= 0) doomed.insert(id);
+    }
+    catalogue_.CollectLabelled(labels, &doomed);
+    if (matching) {
+      for (auto it = doomed.begin(); it != doomed.end();) {
+        it = matching->Allows(*it) ? std::next(it) : doomed.erase(it);
+      }
+    }
   }
-  catalogue_.CollectLabelled(labels, &doomed);
   if (doomed.empty()) return 0;
   std::vector<int64_t> ids(doomed.begin(), doomed.end());
   RecordWriteBatch batch = store_->NewBatch();

@@ -24,8 +24,17 @@ class RecordCatalogue::Filter final : public IdFilter {
   LabelScope scope_;
 };
 
-void RecordCatalogue::Add(int64_t id, std::string key, const std::optional<std::string>& label) {
-  Entry entry{std::move(key), -1};
+namespace {
+// Labels' postings field: not a name the filter language can write.
+const std::string kLabelField = "\x01label";
+}  // namespace
+
+void RecordCatalogue::Add(int64_t id, std::string key, const std::optional<std::string>& label,
+                          std::map<std::string, std::string> attributes) {
+  Entry entry{std::move(key), -1, std::move(attributes)};
+  for (const auto& [field, value] : entry.attributes) postings_.Add(id, field, value);
+  if (label) postings_.Add(id, kLabelField, *label);
+  live_.Set(id);
   if (label) {
     auto [it, added] = label_ids_.emplace(*label, int32_t(label_names_.size()));
     if (added) {
@@ -46,6 +55,9 @@ void RecordCatalogue::Remove(int64_t id) {
   const int32_t label = it->second.label;
   if (label >= 0 && --label_sizes_[label] == 0) --label_count_;
   if (label < 0) --unlabelled_count_;
+  for (const auto& [field, value] : it->second.attributes) postings_.Remove(id, field, value);
+  if (label >= 0) postings_.Remove(id, kLabelField, label_names_[label]);
+  live_.Clear(id);
   key_ids_.erase(it->second.key);
   entries_.erase(it);
 }
@@ -112,6 +124,51 @@ std::unique_ptr<IdFilter> RecordCatalogue::SearchFilter(LabelScope scope,
   }
   if (in_scope == size()) return nullptr;
   return std::make_unique<Filter>(entries_, std::vector<bool>(), scope);
+}
+
+void RecordCatalogue::CollectLeaf(const FilterNode& leaf, IdBitmap* out) const {
+  FilterNode::Op op = leaf.kind == FilterNode::Kind::kIn ? FilterNode::Op::kEq : leaf.op;
+  if (leaf.field == "key") {
+    for (const FilterValue& v : leaf.values) {
+      if (op == FilterNode::Op::kEq && !v.is_number) {
+        if (int64_t id = IdOf(v.text); id >= 0) out->Set(id);
+        continue;
+      }
+      for (const auto& [id, entry] : entries_) {
+        if (FilterCompare(entry.key, op, v)) out->Set(id);
+      }
+    }
+    return;
+  }
+  const std::string& field = leaf.field == "label" ? kLabelField : leaf.field;
+  for (const FilterValue& v : leaf.values) postings_.Collect(field, op, v, out);
+}
+
+IdBitmap RecordCatalogue::Matching(const FilterNode& filter) const {
+  IdBitmap out;
+  switch (filter.kind) {
+    case FilterNode::Kind::kAnd:
+    case FilterNode::Kind::kOr:
+      out = Matching(filter.children[0]);
+      for (size_t i = 1; i < filter.children.size(); ++i) {
+        const IdBitmap other = Matching(filter.children[i]);
+        if (filter.kind == FilterNode::Kind::kAnd) {
+          out.And(other);
+        } else {
+          out.Or(other);
+        }
+      }
+      return out;
+    case FilterNode::Kind::kNot:
+      out = live_;
+      out.AndNot(Matching(filter.children[0]));
+      return out;
+    case FilterNode::Kind::kCompare:
+    case FilterNode::Kind::kIn:
+      CollectLeaf(filter, &out);
+      return out;
+  }
+  return out;
 }
 
 }  // namespace metricdb

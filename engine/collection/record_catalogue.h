@@ -1,5 +1,6 @@
 // RecordCatalogue: the in-memory key and label catalogue of one collection —
-// record id -> (key, label), key -> record id, label -> number and size. It is
+// record id -> (key, label, attributes), key -> record id, label -> number
+// and size, and the attribute postings a filter is answered from. It is
 // rebuilt from the store when a collection opens (the store keeps no second
 // copy of it) and changed with every applied write.
 //
@@ -9,6 +10,7 @@
 #define METRICDB_ENGINE_COLLECTION_RECORD_CATALOGUE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,7 +19,9 @@
 #include <vector>
 
 #include "absl/types/span.h"
+#include "engine/base/filter_expression.h"
 #include "engine/base/search_types.h"
+#include "engine/collection/attribute_postings.h"
 #include "engine/index/vector_index.h"
 
 namespace metricdb {
@@ -27,10 +31,12 @@ class RecordCatalogue {
   struct Entry {
     std::string key;
     int32_t label = -1;  // a label number (LabelName), -1 when unlabelled
+    std::map<std::string, std::string> attributes;
   };
 
   // Adds record `id`; the key must not be catalogued already.
-  void Add(int64_t id, std::string key, const std::optional<std::string>& label);
+  void Add(int64_t id, std::string key, const std::optional<std::string>& label,
+           std::map<std::string, std::string> attributes = {});
   // Removes record `id`; an unknown id is ignored.
   void Remove(int64_t id);
   // Forgets every record and label.
@@ -55,6 +61,9 @@ class RecordCatalogue {
   std::unique_ptr<IdFilter> SearchFilter(LabelScope scope, absl::Span<const std::string> labels,
                                          bool* empty) const;
 
+  // The catalogued ids a filter (filter_expression.h) selects.
+  IdBitmap Matching(const FilterNode& filter) const;
+
   int64_t size() const { return int64_t(entries_.size()); }
   int64_t label_count() const { return label_count_; }  // labels with a record
 
@@ -64,7 +73,12 @@ class RecordCatalogue {
   // false when none does.
   bool LabelMask(absl::Span<const std::string> labels, std::vector<bool>* mask) const;
 
+  // Adds to `out` the ids one comparison (kCompare, kIn) selects.
+  void CollectLeaf(const FilterNode& leaf, IdBitmap* out) const;
+
   std::unordered_map<std::string, int64_t> key_ids_;
+  AttributePostings postings_;  // attributes, and labels under kLabelField
+  IdBitmap live_;               // every catalogued id
   std::unordered_map<int64_t, Entry> entries_;
   std::unordered_map<std::string, int32_t> label_ids_;
   std::vector<std::string> label_names_;

@@ -129,9 +129,10 @@ absl::Status CheckSearchShape(const CollectionLimits& limits, size_t queries, in
   return absl::OkStatus();
 }
 
-absl::Status CheckDeleteShape(const CollectionLimits& limits, size_t keys, size_t labels) {
-  if (keys == 0 && labels == 0) {
-    return absl::InvalidArgumentError("keys, labels: nothing to delete");
+absl::Status CheckDeleteShape(const CollectionLimits& limits, size_t keys, size_t labels,
+                              const std::string& filter) {
+  if (keys == 0 && labels == 0 && filter.empty()) {
+    return absl::InvalidArgumentError("keys, labels, filter: nothing to delete");
   }
   if (keys + labels > size_t(limits.max_keys)) {
     return absl::InvalidArgumentError(absl::StrCat(

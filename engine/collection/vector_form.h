@@ -44,9 +44,10 @@ absl::Status CheckBatch(const CollectionSchema& schema, const CollectionLimits& 
 // [1, limits.max_k]; INVALID_ARGUMENT naming `queries` or `k`.
 absl::Status CheckSearchShape(const CollectionLimits& limits, size_t queries, int32_t k);
 
-// Checks the shape of a delete: some keys or labels, at most
-// limits.max_keys of them together.
-absl::Status CheckDeleteShape(const CollectionLimits& limits, size_t keys, size_t labels);
+// Checks the shape of a delete: some keys or labels or a filter, at most
+// limits.max_keys keys and labels together.
+absl::Status CheckDeleteShape(const CollectionLimits& limits, size_t keys, size_t labels,
+                              const std::string& filter);
 
 // Turns checked raw rows (n x dim) into what the index holds: L x under
 // `map` (n x d_out), else normalised for cosine or unchanged.

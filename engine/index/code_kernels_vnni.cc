@@ -29,9 +29,9 @@ METRICDB_VNNI inline __m512i Codes8(const uint8_t* code, size_t b, size_t rest) 
 // zero past the block's bytes (a block of 63 or 64 dimensions has 32).
 METRICDB_VNNI inline __m512i Codes4(const uint8_t* code, size_t b, size_t rest) {
   const uint8_t* at = code + b * 32;
-  const __m256i packed =
-      rest >= 63 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at))
-                 : _mm256_maskz_loadu_epi8((__mmask32(1) << ((rest + 1) / 2)) - 1, at);
+  const __m256i packed = rest >= 63
+                             ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at))
+                             : _mm256_maskz_loadu_epi8((__mmask32(1) << ((rest + 1) / 2)) - 1, at);
   const __m512i both = _mm512_broadcast_i64x4(packed);
   const __m512i split = _mm512_mask_blend_epi64(0xF0, both, _mm512_srli_epi16(both, 4));
   return _mm512_and_si512(split, _mm512_set1_epi8(0x0F));
@@ -83,7 +83,8 @@ METRICDB_VNNI int64_t Sq4Sums(const ByteQuery& q, const uint8_t* code, size_t di
 }  // namespace
 
 int64_t L2Sq8Vnni(const ByteQuery& q, const uint8_t* code, size_t dim) {
-  const int64_t dots = q.excess.empty() ? Sq8Dots<false>(q, code, dim) : Sq8Dots<true>(q, code, dim);
+  const int64_t dots =
+      q.excess.empty() ? Sq8Dots<false>(q, code, dim) : Sq8Dots<true>(q, code, dim);
   int32_t trailer;
   std::memcpy(&trailer, code + dim, sizeof(trailer));
   return q.constant - 2 * dots + trailer;

@@ -188,6 +188,7 @@ SearchOptions SearchOptionsFromProto(const v1::SearchRequest& proto) {
   options.labels.assign(proto.labels().begin(), proto.labels().end());
   options.include_vectors = proto.include_vectors();
   options.include_attributes = proto.include_attributes();
+  options.filter = proto.filter();
   options.tuning.ef_search = proto.params().ef_search();
   options.tuning.nprobe = proto.params().nprobe();
   options.tuning.rerank = proto.params().rerank();

@@ -111,7 +111,8 @@ TEST_F(ShardedCollectionTest, AnswersLikeOneCollectionHoldingEverything) {
   EXPECT_EQ(g.missing_keys, std::vector<std::string>{"nope"});
   // Delete by key and label, counted over shards.
   std::vector<std::string> labels = {"p0"};
-  ASSERT_OK_AND_ASSIGN(int64_t deleted, c->Delete(std::vector<std::string>{"k1", "k2"}, labels));
+  ASSERT_OK_AND_ASSIGN(int64_t deleted,
+                       c->Delete(std::vector<std::string>{"k1", "k2"}, labels, ""));
   EXPECT_EQ(deleted, 2 + 72);  // p0: 0, 7, ..., 497
   ASSERT_OK_AND_ASSIGN(sum, c->ReadStats());
   EXPECT_EQ(sum.record_count, 500 - 74);

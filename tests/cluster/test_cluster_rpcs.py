@@ -1,5 +1,6 @@
 """The rest of the API across shards, against a single node holding the same
-records: deletes by key and label, label-filtered search, k-means clustering
+records: deletes by key and label, label-filtered search, attribute filters
+(search, count, delete), k-means clustering
 (with label write-back), uploaded metrics, listing and dropping, errors."""
 import numpy as np
 import pytest
@@ -38,6 +39,52 @@ def test_deletes_by_key_and_label_match_a_single_node(pair):
     with pytest.raises(metricdb.MetricDBError) as e:
         db.delete("g")
     assert e.value.code.name == "INVALID_ARGUMENT" and "nothing to delete" in str(e.value)
+
+
+def test_attribute_filters_across_shards_match_a_single_node():
+    cluster = Cluster(2, single=True)
+    try:
+        rng = np.random.default_rng(4)
+        x = rng.standard_normal((3000, 8)).astype(np.float32)
+        keys = [f"r{i:05d}" for i in range(3000)]
+        attrs = [{"camera": f"c{i % 10}", "ts": 1700000000 + i, "vip": i % 3 == 0}
+                 for i in range(3000)]
+        db, single = cluster.nodes[0].client(), cluster.single.client()
+        for client, shards in ((db, 2), (single, 1)):
+            client.create_collection("f", 8, shards=shards)
+            client.upsert("f", keys, x, labels=[f"id{i % 7}" for i in range(3000)],
+                          attributes=attrs)
+        filters = ['camera IN ("c1", "c7") AND ts >= 1700001000',
+                   'vip = true AND NOT label = "id3"',
+                   "ts >= 1700002990"]
+        for f in filters:
+            want = sum(1 for i, a in enumerate(attrs) if eval_filter(f, i, a))
+            assert db.count("f", filter=f) == single.count("f", filter=f) == want, f
+            got = cluster.nodes[1].client().search("f", x[:20], k=5, filter=f)
+            ref = single.search("f", x[:20], k=5, filter=f)
+            for a, b in zip(got, ref):
+                assert a.keys == b.keys, f
+                assert all(eval_filter(f, int(k[1:]), attrs[int(k[1:])]) for k in a.keys)
+        with pytest.raises(metricdb.MetricDBError) as e:
+            db.search("f", x[:1], filter="camera IN (")
+        assert e.value.code.name == "INVALID_ARGUMENT" and "at character 12" in str(e.value)
+        with pytest.raises(metricdb.MetricDBError):
+            db.delete("f", filter="ts >>= 3")
+        assert db.count("f") == 3000
+        for client in (db, single):
+            assert client.delete("f", filter='camera = "c3"') == 300
+        assert db.count("f") == single.count("f") == 2700
+    finally:
+        cluster.close()
+
+
+def eval_filter(f, i, a):
+    """The three filters above, read by hand (the oracle)."""
+    if f.startswith("camera IN"):
+        return a["camera"] in ("c1", "c7") and a["ts"] >= 1700001000
+    if f.startswith("vip"):
+        return a["vip"] and i % 7 != 3
+    return a["ts"] >= 1700002990
 
 
 def test_kmeans_through_the_cluster_equals_a_single_node(pair):

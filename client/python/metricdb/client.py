@@ -22,6 +22,13 @@ _SCOPES = {"all": pb.ALL_RECORDS, "labelled": pb.LABELLED_RECORDS,
            "unlabelled": pb.UNLABELLED_RECORDS}
 
 
+def _attribute_text(value) -> str:
+    """An attribute value as the string the server stores (bools as true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 class MetricDBError(Exception):
     """A call the server refused: `code` is the grpc.StatusCode, `message` its reason."""
 
@@ -261,12 +268,15 @@ class Client:
 
     def upsert(self, collection: str, keys: Sequence[str], vectors,
                labels: Optional[Sequence[Optional[str]]] = None,
-               batch_size: Optional[int] = None) -> Tuple[int, int]:
+               batch_size: Optional[int] = None,
+               attributes: Optional[Sequence[Optional[dict]]] = None) -> Tuple[int, int]:
         """Streams the rows in atomic batches (about 4 MiB each by default), each
-        acknowledged once durable. Returns (inserted, replaced)."""
+        acknowledged once durable. attributes: one {name: value} dict per record
+        (values are sent as strings). Returns (inserted, replaced)."""
         vectors = _rows(vectors)
-        if len(keys) != len(vectors) or (labels is not None and len(labels) != len(keys)):
-            raise ValueError("keys, vectors and labels must have one entry per record")
+        if len(keys) != len(vectors) or any(
+                x is not None and len(x) != len(keys) for x in (labels, attributes)):
+            raise ValueError("keys, vectors, labels and attributes must have one entry per record")
         size = batch_size or max(1, (4 << 20) // (4 * vectors.shape[1] + 32))
 
         def batches():
@@ -277,6 +287,9 @@ class Client:
                     r.vector.extend(vectors[i].tolist())
                     if labels is not None and labels[i] is not None:
                         r.label = labels[i]
+                    if attributes is not None and attributes[i]:
+                        for name, value in attributes[i].items():
+                            r.attributes[name] = _attribute_text(value)
                 yield req
 
         inserted = replaced = 0
@@ -295,14 +308,24 @@ class Client:
         return found, list(reply.missing_keys)
 
     def delete(self, collection: str, keys: Sequence[str] = (),
-               labels: Sequence[str] = ()) -> int:
+               labels: Sequence[str] = (), filter: str = "") -> int:
+        """Deletes the records of `keys` or `labels`, narrowed by `filter`; with
+        only a filter, every record matching it. Returns how many."""
         return self._call(self._stub.Delete, pb.DeleteRequest(
-            collection=collection, keys=list(keys), labels=list(labels))).deleted
+            collection=collection, keys=list(keys), labels=list(labels),
+            filter=filter)).deleted
+
+    def count(self, collection: str, filter: str = "") -> int:
+        """The records matching `filter` (every record when empty)."""
+        return self._call(self._stub.Count, pb.CountRequest(
+            collection=collection, filter=filter)).count
 
     def search(self, collection: str, queries, k: int = 10,
                labels: Sequence[str] = (), ef_search: int = 0,
-               nprobe: int = 0, rerank: int = 0) -> List[SearchResult]:
-        req = pb.SearchRequest(collection=collection, k=k, labels=list(labels),
+               nprobe: int = 0, rerank: int = 0, filter: str = "") -> List[SearchResult]:
+        """filter: a filter expression (README "Filters"), e.g.
+        'camera IN ("c1", "c7") AND ts >= 1700000000'."""
+        req = pb.SearchRequest(collection=collection, k=k, labels=list(labels), filter=filter,
                                params=pb.SearchParams(ef_search=ef_search, nprobe=nprobe,
                                                       rerank=rerank))
         for q in _rows(queries):

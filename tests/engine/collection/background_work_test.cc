@@ -46,7 +46,7 @@ class BackgroundWorkTest : public testing::EngineFixture {
     }
     std::vector<std::string> keys;
     for (int i = 0; i < kDeleted; ++i) keys.push_back(Key(i));
-    EXPECT_OK((*c)->Delete(keys, {}));
+    EXPECT_OK((*c)->Delete(keys, {}, ""));
     // The rebuild thread starts with the delete and takes the writer lock
     // once the delete lets go of it.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

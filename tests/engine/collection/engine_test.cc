@@ -214,9 +214,9 @@ TEST_F(EngineTest, UpsertReplacesDeleteRemovesAndBothSurviveRestart) {
   EXPECT_EQ(up.replaced, 1);
   std::copy(fresh.begin(), fresh.end(), base.begin() + 7 * kDim);
 
-  ASSERT_OK_AND_ASSIGN(int64_t deleted, c->Delete({Key(1), Key(2), "absent"}, {}));
+  ASSERT_OK_AND_ASSIGN(int64_t deleted, c->Delete({Key(1), Key(2), "absent"}, {}, ""));
   EXPECT_EQ(deleted, 2);
-  ASSERT_OK_AND_ASSIGN(int64_t by_label, c->Delete({}, {"id3"}));
+  ASSERT_OK_AND_ASSIGN(int64_t by_label, c->Delete({}, {"id3"}, ""));
   int64_t id3 = 0;
   for (int i = 0; i < 500; ++i) id3 += (LabelOf(i) == "id3" && i != 7);
   EXPECT_EQ(by_label, id3);
@@ -297,7 +297,7 @@ TEST_F(EngineTest, BadInputIsRejectedPreciselyAndWritesNothing) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(STATUS_CODE(c->Search({absl::Span<const float>(qnan)}, opts)),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(STATUS_CODE(c->Delete({}, {})), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(STATUS_CODE(c->Delete({}, {}, "")), absl::StatusCode::kInvalidArgument);
 
   CollectionSchema schema{"faces", 4, Metric::kL2, {}};
   EXPECT_EQ(STATUS_CODE(engine_->CreateCollection(schema)), absl::StatusCode::kAlreadyExists);

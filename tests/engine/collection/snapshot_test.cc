@@ -76,7 +76,7 @@ class SnapshotTest : public ::testing::TestWithParam<IndexChoice> {
       keys.push_back(Key(i));
       vectors_.erase(i);
     }
-    ASSERT_OK(c.Delete(keys, {}));
+    ASSERT_OK(c.Delete(keys, {}, ""));
   }
   // Searches as exactly as the index allows and compares with the oracle
   // over the live records: keys in order for exact search, recall otherwise.

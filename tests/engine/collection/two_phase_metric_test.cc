@@ -64,7 +64,7 @@ TEST_F(TwoPhaseMetricTest, StagedVersionAnswersBesideTheOneInForce) {
 TEST_F(TwoPhaseMetricTest, WritesDuringStagingReachBothIndexesAndTheSwapKeepsThem) {
   ASSERT_OK(c_->PrepareMetric(version_));
   ASSERT_OK(c_->Upsert({Rec("y5", 0, 5)}));
-  ASSERT_OK(c_->Delete({"x1"}, {}));
+  ASSERT_OK(c_->Delete({"x1"}, {}, ""));
   EXPECT_EQ(Nearest(0, 5, 0, 1)[0].key, "y5");
   EXPECT_EQ(Nearest(0, 5, version_, 1)[0].key, "y5");
   EXPECT_EQ(Nearest(1, 0, version_).size(), 3u);  // x1 is gone from the staged index too

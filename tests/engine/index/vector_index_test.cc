@@ -150,7 +150,7 @@ TEST_P(EveryIndexTest, DeletedAndReplacedVectorsNeverSurface) {
     doomed.push_back(Key(i));
     doomed.push_back(Key(i + 1));
   }
-  ASSERT_OK_AND_ASSIGN(int64_t deleted, c->Delete(doomed, {}));
+  ASSERT_OK_AND_ASSIGN(int64_t deleted, c->Delete(doomed, {}, ""));
   EXPECT_EQ(deleted, int64_t(doomed.size()));
   const auto fresh = ClusteredVectors(300, 40, 41, 1042);  // new points, same clusters
   std::vector<Record> replace;
@@ -253,11 +253,11 @@ TEST_F(IndexTest, HnswTombstonesAreCountedAndTheGraphRebuildsInTheBackground) {
   Load(*c, base);
   std::vector<std::string> keys;
   for (int i = 0; i < 750; ++i) keys.push_back(Key(i));
-  ASSERT_OK(c->Delete(keys, {}));
+  ASSERT_OK(c->Delete(keys, {}, ""));
   EXPECT_EQ(c->Stats().index.tombstones, 750);  // 25% < 30%: kept
   keys.clear();
   for (int i = 750; i < 1200; ++i) keys.push_back(Key(i));
-  ASSERT_OK(c->Delete(keys, {}));  // 40%: a rebuild starts in the background
+  ASSERT_OK(c->Delete(keys, {}, ""));  // 40%: a rebuild starts in the background
   // Searches keep answering, never with a deleted record, until the rebuilt
   // graph (without tombstones) is swapped in.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
