@@ -49,7 +49,8 @@ class Parser {
     }
   }
   bool IsKeyword(std::string_view word) const {
-    return token_.type == Token::Type::kIdent && absl::EqualsIgnoreCase(token_.text, absl::string_view(word.data(), word.size()));
+    return token_.type == Token::Type::kIdent &&
+           absl::EqualsIgnoreCase(token_.text, absl::string_view(word.data(), word.size()));
   }
   bool IsSymbol(std::string_view s) const {
     return token_.type == Token::Type::kSymbol && token_.text == s;
@@ -246,10 +247,11 @@ class Parser {
 
 absl::StatusOr<std::unique_ptr<const FilterNode>> ParseFilter(std::string_view text) {
   if (text.size() > kMaxFilterBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("filter: ", text.size(), " bytes, at most ",
-                                                   kMaxFilterBytes, " allowed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("filter: ", text.size(), " bytes, at most ", kMaxFilterBytes, " allowed"));
   }
-  if (absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size())).empty()) return std::unique_ptr<const FilterNode>();
+  if (absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size())).empty())
+    return std::unique_ptr<const FilterNode>();
   return Parser(text).Parse();
 }
 

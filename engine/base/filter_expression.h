@@ -50,10 +50,10 @@ struct FilterNode {
   enum class Kind { kAnd, kOr, kNot, kCompare, kIn };
   enum class Op { kEq, kNe, kLt, kLe, kGt, kGe };
   Kind kind = Kind::kCompare;
-  Op op = Op::kEq;                  // kCompare
-  std::string field;                // kCompare, kIn
-  std::vector<FilterValue> values;  // kCompare: one; kIn: the list
-  std::vector<FilterNode> children; // kAnd, kOr (two or more), kNot (one)
+  Op op = Op::kEq;                   // kCompare
+  std::string field;                 // kCompare, kIn
+  std::vector<FilterValue> values;   // kCompare: one; kIn: the list
+  std::vector<FilterNode> children;  // kAnd, kOr (two or more), kNot (one)
 };
 
 // The parsed tree of a filter text; an empty (or blank) text is no filter.

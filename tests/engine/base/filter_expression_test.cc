@@ -63,12 +63,10 @@ TEST(FilterExpressionTest, RefusesWithThePosition) {
   EXPECT_EQ(ErrorOf(R"(camera IN ("a" "b"))"),
             "filter: at character 16: expected \",\" or \")\", got string \"b\"");
   EXPECT_EQ(ErrorOf("(a = 1"), "filter: at character 7: expected \")\", got the end");
-  EXPECT_EQ(ErrorOf("a = 1 & b = 2"),
-            "filter: at character 7: unexpected character, got \"&\"");
+  EXPECT_EQ(ErrorOf("a = 1 & b = 2"), "filter: at character 7: unexpected character, got \"&\"");
   EXPECT_EQ(ErrorOf("a = 1 b = 2"),
             "filter: at character 7: expected AND, OR or the end, got \"b\"");
-  EXPECT_EQ(ErrorOf("a ~ 1"),
-            "filter: at character 3: unexpected character, got \"~\"");
+  EXPECT_EQ(ErrorOf("a ~ 1"), "filter: at character 3: unexpected character, got \"~\"");
   EXPECT_EQ(ErrorOf("a 1"),
             "filter: at character 3: expected a comparison (= != < <= > >=) or IN, got number 1");
   EXPECT_EQ(ErrorOf("= 1"),

@@ -49,10 +49,12 @@ std::vector<Case> Cases() {
        [](int64_t i) { return i % 3 == 0 && (i % 10 == 0 || i % 10 == 5); }},
       {R"(key = "k5" OR key IN ("k77", "absent"))", [](int64_t i) { return i == 5 || i == 77; }},
       {R"(label NOT IN ("id0", "id1", "id2"))",
-       [=](int64_t i) { return !label_is(i, {"id0", "id1", "id2"}); }},
+       [=](int64_t i) {
+         return !label_is(i, {"id0", "id1", "id2"});
+       }},
       {"ts >= " + std::to_string(kTs0 + kRecords - 10),
        [](int64_t i) { return i >= kRecords - 10; }},  // 10 records: an exact scan
-      {"camera > 5", [](int64_t) { return false; }},  // not numbers: no match
+      {"camera > 5", [](int64_t) { return false; }},   // not numbers: no match
       {R"(camera = "nope")", [](int64_t) { return false; }},
   };
 }
@@ -145,7 +147,8 @@ TEST_P(FilterTest, CountAndDeleteSelectExactlyTheMatches) {
   EXPECT_EQ(all, kRecords);
 
   // Keys narrowed by a filter: k1 and k11 are camera c1, k2 is not.
-  ASSERT_OK_AND_ASSIGN(int64_t narrowed, C()->Delete({Key(1), Key(2), Key(11)}, {}, "camera = 'c1'"));
+  ASSERT_OK_AND_ASSIGN(int64_t narrowed,
+                       C()->Delete({Key(1), Key(2), Key(11)}, {}, "camera = 'c1'"));
   EXPECT_EQ(narrowed, 2);
   ASSERT_OK_AND_ASSIGN(GetResult got, C()->Get({Key(1), Key(2), Key(11)}, false));
   ASSERT_EQ(got.records.size(), 1u);
