@@ -1,4 +1,4 @@
-// Filtered search (issue #20) on Fashion-MNIST (60k x 784) in a collection on
+// Filtered search (issue #20) on Fashion-MNIST (60k x 784; or --synthetic) in a collection on
 // RocksDB (HNSW, M 16, ef_construction 200), each record with a synthetic
 // attribute bucket = row % 1000. For the filters bucket < 500, 100, 10, 1
 // (50%, 10%, 1%, 0.1% of the records), recall@10 and q/s (one query per
@@ -51,17 +51,19 @@ double RecallOf(const std::vector<std::vector<int64_t>>& got,
 
 int main(int argc, char** argv) {
   CLI::App app{"filter_bench: filtered HNSW search vs post-filtering vs an exact scan"};
-  std::string data = "bench/data", work = "/tmp/metricdb-filter-bench";
-  int64_t nq = 200;
+  std::string work = "/tmp/metricdb-filter-bench";
+  metricdb::bench::DataSet set;
+  set.data = "bench/data";
+  set.queries = 200;
   int max_post = 4000;
-  app.add_option("--data", data, "Directory with train.npy and test.npy")->capture_default_str();
-  app.add_option("--queries", nq, "Queries")->capture_default_str();
+  metricdb::bench::AddDataSetOptions(app, &set);
   app.add_option("--max-post", max_post, "Largest k' of post-filtering")->capture_default_str();
   app.add_option("--work", work, "Data directory (emptied first)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   Matrix train, queries;
-  metricdb::bench::LoadDataSet(data, 0, 0, &nq, &train, &queries);
+  metricdb::bench::LoadDataSet(&set, &train, &queries);
+  const int64_t nq = set.queries;
   const int dim = int(train.cols);
   const int64_t n = train.rows;
   std::filesystem::remove_all(work);
@@ -111,7 +113,9 @@ int main(int argc, char** argv) {
     flat.search(nq, queries.values.data(), kK, td.data(), ti.data());
     std::vector<std::vector<int64_t>> truth(nq);
     for (int64_t q = 0; q < nq; ++q) {
-      for (int j = 0; j < kK; ++j) truth[q].push_back(allowed[ti[q * kK + j]]);
+      for (int j = 0; j < kK; ++j) {
+        if (ti[q * kK + j] >= 0) truth[q].push_back(allowed[ti[q * kK + j]]);  // -1: fewer than k
+      }
     }
 
     auto search = [&](const std::string& filter, int k, int ef) {

@@ -110,17 +110,13 @@ std::vector<Run> MeasureInterleaved(const std::vector<Config>& configs, const Ma
 
 int main(int argc, char** argv) {
   CLI::App app{"quantized_bench: quantised vs float HNSW, in-process"};
-  std::string data, scratch = ".", cache;
-  int64_t synthetic = 0, per_identity = 100, nq = 1000;
+  std::string scratch = ".", cache;
+  metricdb::bench::DataSet set;
   int m = 32, ef_construction = 200, rounds = 5;
   std::vector<int> efs{8, 12, 16, 24, 32, 48, 64, 128};
   std::vector<int> reranks{16, 32};
   bool filters = true;
-  app.add_option("--data", data, "Directory with train.npy and test.npy (Fashion-MNIST)");
-  app.add_option("--synthetic", synthetic, "Use N x 128 synthetic embeddings instead");
-  app.add_option("--per-identity", per_identity, "Synthetic: samples per identity")
-      ->capture_default_str();
-  app.add_option("--queries", nq, "Queries")->capture_default_str();
+  metricdb::bench::AddDataSetOptions(app, &set);
   app.add_option("--m", m, "HNSW M")->capture_default_str();
   app.add_option("--ef-construction", ef_construction, "HNSW ef_construction")
       ->capture_default_str();
@@ -137,7 +133,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   Matrix train, queries;
-  metricdb::bench::LoadDataSet(data, synthetic, per_identity, &nq, &train, &queries);
+  metricdb::bench::LoadDataSet(&set, &train, &queries);
+  const int64_t nq = set.queries;
   const int dim = int(train.cols);
   std::printf("### %lld x %d, M=%d, ef_construction=%d, %lld queries, k=%d\n\n",
               (long long)train.rows, dim, m, ef_construction, (long long)nq, kK);

@@ -85,15 +85,11 @@ Point Batched(metricdb::Client& client, const Matrix& q, int64_t nq, int batch, 
 
 int main(int argc, char** argv) {
   CLI::App app{"quantized_server_bench: float vs quantised HNSW through the server"};
-  std::string data, work = "/tmp/metricdb-quantized-bench";
-  int64_t synthetic = 0, per_identity = 100, nq = 1000;
+  std::string work = "/tmp/metricdb-quantized-bench";
+  metricdb::bench::DataSet set;
   int m = 32, ef_construction = 200, batch = 100, rounds = 3, rerank = 0, clients = 1;
   std::vector<int> efs{12, 16, 24, 32, 64};
-  app.add_option("--data", data, "Directory with train.npy and test.npy (Fashion-MNIST)");
-  app.add_option("--synthetic", synthetic, "Use N x 128 synthetic embeddings instead");
-  app.add_option("--per-identity", per_identity, "Synthetic: samples per identity")
-      ->capture_default_str();
-  app.add_option("--queries", nq, "Queries")->capture_default_str();
+  metricdb::bench::AddDataSetOptions(app, &set);
   app.add_option("--m", m, "HNSW M")->capture_default_str();
   app.add_option("--ef-construction", ef_construction, "HNSW ef_construction")
       ->capture_default_str();
@@ -108,7 +104,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   Matrix train, queries;
-  metricdb::bench::LoadDataSet(data, synthetic, per_identity, &nq, &train, &queries);
+  metricdb::bench::LoadDataSet(&set, &train, &queries);
+  const int64_t nq = set.queries;
   const int dim = int(train.cols);
   faiss::IndexFlatL2 flat(dim);
   flat.add(train.rows, train.values.data());

@@ -1,8 +1,9 @@
-// The data sets of the quantised-HNSW benchmarks: Fashion-MNIST, or
-// synthetic embeddings.
+// The data sets of the quantised-HNSW and filter benchmarks: Fashion-MNIST,
+// or synthetic embeddings.
 #ifndef METRICDB_BENCH_SYNTHETIC_EMBEDDINGS_H_
 #define METRICDB_BENCH_SYNTHETIC_EMBEDDINGS_H_
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -42,18 +43,34 @@ inline void SyntheticEmbeddings(int64_t n, int64_t per_identity, int64_t nq, Mat
   fill(queries, nq);
 }
 
-// The benchmark's rows and queries: SyntheticEmbeddings when `synthetic` > 0,
-// else Fashion-MNIST's train.npy and test.npy in `data` (at most *nq queries;
-// *nq is lowered to what the file has).
-inline void LoadDataSet(const std::string& data, int64_t synthetic, int64_t per_identity,
-                        int64_t* nq, Matrix* train, Matrix* queries) {
-  if (synthetic > 0) {
-    SyntheticEmbeddings(synthetic, per_identity, *nq, train, queries);
+// Which data set a benchmark runs on: SyntheticEmbeddings when `synthetic`
+// > 0, else Fashion-MNIST's train.npy and test.npy in `data`.
+struct DataSet {
+  std::string data;
+  int64_t synthetic = 0;
+  int64_t per_identity = 100;
+  int64_t queries = 1000;  // at most; lowered to what the file has
+};
+
+// --data, --synthetic, --per-identity, --queries.
+inline void AddDataSetOptions(CLI::App& app, DataSet* d) {
+  app.add_option("--data", d->data, "Directory with train.npy and test.npy (Fashion-MNIST)")
+      ->capture_default_str();
+  app.add_option("--synthetic", d->synthetic, "Use N x 128 synthetic embeddings instead");
+  app.add_option("--per-identity", d->per_identity, "Synthetic: samples per identity")
+      ->capture_default_str();
+  app.add_option("--queries", d->queries, "Queries")->capture_default_str();
+}
+
+// The benchmark's rows and queries (d->queries lowered to what there are).
+inline void LoadDataSet(DataSet* d, Matrix* train, Matrix* queries) {
+  if (d->synthetic > 0) {
+    SyntheticEmbeddings(d->synthetic, d->per_identity, d->queries, train, queries);
     return;
   }
-  *train = Check(ReadNpy(data + "/train.npy"), "train");
-  *queries = Check(ReadNpy(data + "/test.npy"), "test");
-  *nq = std::min(*nq, queries->rows);
+  *train = Check(ReadNpy(d->data + "/train.npy"), "train");
+  *queries = Check(ReadNpy(d->data + "/test.npy"), "test");
+  d->queries = std::min(d->queries, queries->rows);
 }
 }  // namespace metricdb::bench
 

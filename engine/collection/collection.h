@@ -207,9 +207,11 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   // The records a search may return: the scope and labels of `options` and
   // its parsed filter (null: none). Sets *none when no record can match;
   // null with *none false: every record. Under mu_ (shared).
-  // With a filter the result is an IdBitmap (also set in *bitmap).
+  // With a filter the result is an IdBitmap (also set in *bitmap, its size
+  // in *count).
   std::unique_ptr<IdFilter> AllowedLocked(const SearchOptions& options, const FilterNode* filter,
-                                          bool* none, const IdBitmap** bitmap) const;
+                                          bool* none, const IdBitmap** bitmap,
+                                          int64_t* count) const;
   // Exact search among the `allowed` records, their vectors read from the
   // store (a filter that leaves few records). Under mu_ (shared).
   absl::Status ScanAllowedLocked(const IdBitmap& allowed, const LinearMap* map,

@@ -131,7 +131,8 @@ absl::Status CheckSearchShape(const CollectionLimits& limits, size_t queries, in
 
 absl::Status CheckDeleteShape(const CollectionLimits& limits, size_t keys, size_t labels,
                               const std::string& filter) {
-  if (keys == 0 && labels == 0 && filter.empty()) {
+  if (keys == 0 && labels == 0 &&
+      filter.find_first_not_of(" \t\r\n\f\v") == std::string::npos) {  // blank: no filter
     return absl::InvalidArgumentError("keys, labels, filter: nothing to delete");
   }
   if (keys + labels > size_t(limits.max_keys)) {

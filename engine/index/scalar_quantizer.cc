@@ -75,7 +75,8 @@ void ScalarQuantizer::FinishCode(uint8_t* code) const {
 }
 
 void ScalarQuantizer::PrepareBytes(Query* q) const {
-  q->use_bytes = byte_kernels_ && PrepareByteQuery(q->grid.data(), size_t(dim_), bits_, &q->bytes);
+  q->use_bytes = kernels_.l2_sq8_bytes != nullptr &&
+                 PrepareByteQuery(q->grid.data(), size_t(dim_), bits_, &q->bytes);
 }
 
 void ScalarQuantizer::Decode(const uint8_t* code, float* x) const {

@@ -62,8 +62,6 @@ class ScalarQuantizer {
   void PrepareL2(const float* q, Query* out) const;
   // The same for a stored code as the query (exact: it is on the grid).
   void PrepareL2FromCode(const uint8_t* code, Query* out) const;
-  // Test hook: false makes L2 queries use the int16 kernels only.
-  void set_byte_kernels(bool on) { byte_kernels_ = on && kernels_.l2_sq8_bytes != nullptr; }
   float L2(const Query& q, const uint8_t* code) const {
     const size_t dim = size_t(dim_);
     int64_t sum;
@@ -98,7 +96,6 @@ class ScalarQuantizer {
   float step_ = 0;
   float step2_ = 0;  // step^2
   const CodeKernels& kernels_;
-  bool byte_kernels_ = kernels_.l2_sq8_bytes != nullptr;
 
   // Fills q->bytes from q->grid where the byte kernels can take it.
   void PrepareBytes(Query* q) const;

@@ -143,6 +143,8 @@ TEST_P(FilterTest, CountAndDeleteSelectExactlyTheMatches) {
   EXPECT_NE(bad.status().message().find("at character 10"), std::string::npos);
   ASSERT_EQ(C()->Delete({Key(1)}, {}, "camera IN (").status().code(),
             absl::StatusCode::kInvalidArgument);
+  ASSERT_EQ(C()->Delete({}, {}, "  ").status().code(),  // blank: no filter, nothing named
+            absl::StatusCode::kInvalidArgument);
   ASSERT_OK_AND_ASSIGN(all, C()->Count(""));
   EXPECT_EQ(all, kRecords);
 
