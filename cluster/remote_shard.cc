@@ -195,14 +195,14 @@ absl::Status RemoteShard::BuildIndex(const std::optional<IndexSpec>& spec) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<RecordSample> RemoteShard::SampleRecords(LabelScope scope,
-                                                        const std::vector<std::string>& labels,
-                                                        int64_t max, uint64_t seed, int64_t offset,
+absl::StatusOr<RecordSample> RemoteShard::SampleRecords(const RecordSelection& which, int64_t max,
+                                                        uint64_t seed, int64_t offset,
                                                         int64_t limit) const {
   cv1::SampleRequest request;
   request.set_collection(collection_);
-  request.set_scope(int(scope));
-  for (const auto& l : labels) request.add_labels(l);
+  request.set_scope(int(which.scope));
+  for (const auto& l : which.labels) request.add_labels(l);
+  request.set_filter(which.filter);
   request.set_max(max);
   request.set_seed(seed);
   request.set_offset(offset);

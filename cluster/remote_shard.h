@@ -62,8 +62,7 @@ class RemoteShard final : public Shard {
                                  const std::string& filter) override;
   absl::StatusOr<int64_t> Count(const std::string& filter) const override;
   absl::Status BuildIndex(const std::optional<IndexSpec>& spec) override;
-  absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
-                                             const std::vector<std::string>& labels, int64_t max,
+  absl::StatusOr<RecordSample> SampleRecords(const RecordSelection& which, int64_t max,
                                              uint64_t seed, int64_t offset,
                                              int64_t limit) const override;
   absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) override;

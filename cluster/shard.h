@@ -36,9 +36,8 @@ class Shard {
   // The records of the shard's deterministic seeded sample (as
   // Collection::SampleRecords with `max`) at positions [offset, offset +
   // limit): a caller pages through a large sample.
-  virtual absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
-                                                     const std::vector<std::string>& labels,
-                                                     int64_t max, uint64_t seed, int64_t offset,
+  virtual absl::StatusOr<RecordSample> SampleRecords(const RecordSelection& which, int64_t max,
+                                                     uint64_t seed, int64_t offset,
                                                      int64_t limit) const = 0;
   // Stores `version` under its own number (version.version > 0, assigned by
   // the coordinator), idempotently.
@@ -80,8 +79,7 @@ class LocalShard final : public Shard {
   absl::Status BuildIndex(const std::optional<IndexSpec>& spec) override {
     return c_->BuildIndex(spec);
   }
-  absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
-                                             const std::vector<std::string>& labels, int64_t max,
+  absl::StatusOr<RecordSample> SampleRecords(const RecordSelection& which, int64_t max,
                                              uint64_t seed, int64_t offset,
                                              int64_t limit) const override;
   absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) override {

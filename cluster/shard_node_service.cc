@@ -127,9 +127,12 @@ grpc::Status ShardNodeService::SampleRecords(grpc::ServerContext* context,
                                              cv1::SampleResponse* response) {
   std::shared_ptr<Collection> c;
   if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
-  std::vector<std::string> labels(request->labels().begin(), request->labels().end());
-  auto sample = c->SamplePage(LabelScope(request->scope()), labels, request->max(), request->seed(),
-                              request->offset(), request->limit());
+  RecordSelection which;
+  which.scope = LabelScope(request->scope());
+  which.labels.assign(request->labels().begin(), request->labels().end());
+  which.filter = request->filter();
+  auto sample =
+      c->SamplePage(which, request->max(), request->seed(), request->offset(), request->limit());
   if (!sample.ok()) return ToGrpcStatus(sample.status());
   response->set_dim(sample->dim);
   response->set_population(sample->population);

@@ -86,8 +86,7 @@ class ShardedCollection final : public CollectionHandle {
 
   std::vector<float> RowsToMetricSpace(const std::vector<float>& rows,
                                        MetricSpace* space) const override;
-  absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
-                                             const std::vector<std::string>& labels, int64_t max,
+  absl::StatusOr<RecordSample> SampleRecords(const RecordSelection& which, int64_t max,
                                              uint64_t seed) const override;
 
   absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) override;

@@ -37,8 +37,8 @@ std::vector<int64_t> Quotas(const std::vector<int64_t>& population, int64_t max)
 
 }  // namespace
 
-absl::StatusOr<RecordSample> ShardedCollection::SampleRecords(
-    LabelScope scope, const std::vector<std::string>& labels, int64_t max, uint64_t seed) const {
+absl::StatusOr<RecordSample> ShardedCollection::SampleRecords(const RecordSelection& which,
+                                                              int64_t max, uint64_t seed) const {
   const int32_t n = int32_t(shards_.size());
   // Each shard samples with a seed of its own, from the seed asked for.
   auto shard_seed = [seed](int32_t i) { return seed + 0x9e3779b97f4a7c15ull * uint64_t(i); };
@@ -46,8 +46,7 @@ absl::StatusOr<RecordSample> ShardedCollection::SampleRecords(
   std::vector<int64_t> population(n, 0);
   if (auto s = ForEachShard(AllShards(),
                             [&](int32_t i, Shard& shard) -> absl::Status {
-                              auto page =
-                                  shard.SampleRecords(scope, labels, 0, shard_seed(i), 0, 0);
+                              auto page = shard.SampleRecords(which, 0, shard_seed(i), 0, 0);
                               if (!page.ok()) return page.status();
                               population[i] = page->population;
                               return absl::OkStatus();
@@ -63,7 +62,7 @@ absl::StatusOr<RecordSample> ShardedCollection::SampleRecords(
           [&](int32_t i, Shard& shard) -> absl::Status {
             RecordSample& part = parts[i];
             for (int64_t offset = 0; offset < quota[i]; offset += page_records) {
-              auto page = shard.SampleRecords(scope, labels, quota[i], shard_seed(i), offset,
+              auto page = shard.SampleRecords(which, quota[i], shard_seed(i), offset,
                                               std::min(page_records, quota[i] - offset));
               if (!page.ok()) return page.status();
               if (page->keys.empty()) break;  // the shard shrank meanwhile

@@ -32,6 +32,7 @@ absl::StatusOr<IdentifyOptions> FromProto(const v1::IdentifyRequest& r) {
   o.tuning.ef_search = r.params().ef_search();
   o.tuning.nprobe = r.params().nprobe();
   o.tuning.rerank = r.params().rerank();
+  o.filter = r.filter();
   return o;
 }
 
@@ -73,6 +74,7 @@ absl::StatusOr<VerifyOptions> FromProto(const v1::VerifyRequest& r) {
   if (r.top_n() != 0) o.top_n = r.top_n();
   if (r.has_threshold()) o.threshold = r.threshold();
   if (r.has_far()) o.calibrated_far = r.far();
+  o.filter = r.filter();
   return o;
 }
 
@@ -85,6 +87,7 @@ CalibrateOptions FromProto(const v1::CalibrateRequest& r) {
   if (r.has_seed()) o.seed = r.seed();
   o.holdout_fraction = r.holdout_fraction();
   o.curve_points = r.curve_points();
+  o.filter = r.filter();
   return o;
 }
 
@@ -136,6 +139,7 @@ absl::StatusOr<ClusterOptions> FromProto(const v1::ClusterRequest& r) {
   o.max_records = r.max_records();
   o.write_labels = r.write_labels();
   if (!r.label_prefix().empty()) o.label_prefix = r.label_prefix();
+  o.filter = r.filter();
   return o;
 }
 

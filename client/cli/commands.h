@@ -148,6 +148,7 @@ struct IdentifyArgs {
   std::string aggregation = "min";  // min|mean|votes
   int top_n = 3;
   ThresholdArgs threshold;
+  std::string filter;
 };
 int RunIdentify(CliContext& ctx, const IdentifyArgs& args);
 
@@ -158,6 +159,7 @@ struct VerifyArgs {
   std::string aggregation = "min";
   int top_n = 3;
   ThresholdArgs threshold;
+  std::string filter;
 };
 int RunVerify(CliContext& ctx, const VerifyArgs& args);
 
@@ -168,6 +170,7 @@ struct CalibrateArgs {
   std::optional<uint64_t> seed;
   int64_t max_records = 0;
   bool show = false;  // print the stored calibration instead of making one
+  std::string filter;
 };
 int RunCalibrate(CliContext& ctx, const CalibrateArgs& args);
 
@@ -185,6 +188,7 @@ struct ClusterArgs {
   bool write_labels = false;
   std::string label_prefix;
   std::string progress = "auto";
+  std::string filter;
 };
 int RunCluster(CliContext& ctx, const ClusterArgs& args);
 

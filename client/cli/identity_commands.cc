@@ -58,6 +58,7 @@ bool ShowProgress(const std::string& mode, const CliContext& ctx) {
 int RunIdentify(CliContext& ctx, const IdentifyArgs& args) {
   v1::IdentifyRequest req;
   req.set_collection(args.collection);
+  req.set_filter(args.filter);
   if (!args.file.empty()) {
     auto m = ReadMatrixFile(args.file, args.file_options);
     if (!m.ok()) return Fail(m.status());
@@ -111,6 +112,7 @@ int RunVerify(CliContext& ctx, const VerifyArgs& args) {
   }
   v1::VerifyRequest req;
   req.set_collection(args.collection);
+  req.set_filter(args.filter);
   for (size_t i = 0; i < args.sides.size(); i += 2) {
     v1::VerifyPair* pair = req.add_pairs();
     if (auto s = ParseSide(args.sides[i], pair->mutable_a()); !s.ok()) return Fail(s);
@@ -146,6 +148,7 @@ int RunCalibrate(CliContext& ctx, const CalibrateArgs& args) {
   } else {
     v1::CalibrateRequest req;
     req.set_collection(args.collection);
+    req.set_filter(args.filter);
     for (double f : args.fars) req.add_target_fars(f);
     req.set_holdout_fraction(args.holdout);
     if (args.seed) req.set_seed(*args.seed);
@@ -176,6 +179,7 @@ int RunCalibrate(CliContext& ctx, const CalibrateArgs& args) {
 int RunCluster(CliContext& ctx, const ClusterArgs& args) {
   v1::ClusterRequest req;
   req.set_collection(args.collection);
+  req.set_filter(args.filter);
   if (args.method == "kmeans") {
     req.set_method(v1::KMEANS);
   } else if (args.method == "threshold") {

@@ -224,6 +224,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"min", "mean", "votes"}));
   id->add_option("--top-n", identify.top_n, "Records averaged by mean")->capture_default_str();
   add_threshold(id, &identify.threshold);
+  id->add_option("--filter", identify.filter, "Only records matching it are candidates");
 
   metricdb::VerifyArgs verify;
   auto* vf = app.add_subcommand("verify", "Same identity? Pairs of key:K, label:L or vec:V,...");
@@ -234,6 +235,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"min", "mean"}));
   vf->add_option("--top-n", verify.top_n, "Records averaged by mean")->capture_default_str();
   add_threshold(vf, &verify.threshold);
+  vf->add_option("--filter", verify.filter, "A label side stands for its records matching it");
 
   metricdb::CalibrateArgs calibrate;
   auto* cb = app.add_subcommand("calibrate", "Thresholds at target FARs from the labels");
@@ -243,6 +245,7 @@ int main(int argc, char** argv) {
   cb->add_option("--seed", calibrate.seed, "Sampling seed (1)");
   cb->add_option("--max-records", calibrate.max_records, "Labelled records sampled (20000)");
   cb->add_flag("--show", calibrate.show, "Print the stored calibration");
+  cb->add_option("--filter", calibrate.filter, "Only records matching it are sampled");
 
   metricdb::ClusterArgs cluster;
   auto* cl = app.add_subcommand("cluster", "k-means, or threshold clustering into identities");
@@ -265,6 +268,7 @@ int main(int argc, char** argv) {
   cl->add_flag("--write-labels", cluster.write_labels, "Label the unlabelled clustered records");
   cl->add_option("--label-prefix", cluster.label_prefix, "Label prefix (cluster-)");
   AddProgressOption(cl, &cluster.progress);
+  cl->add_option("--filter", cluster.filter, "Only records matching it are clustered");
 
   CLI11_PARSE(app, argc, argv);
   if (lm->parsed()) {

@@ -50,6 +50,15 @@ enum class LabelScope {
   kUnlabelled = 2,  // records without one
 };
 
+// The records an operation considers: those in `scope`, with one of
+// `labels` when it is non-empty, matching `filter` (filter_expression.h)
+// when it is not blank.
+struct RecordSelection {
+  LabelScope scope = LabelScope::kAll;
+  std::vector<std::string> labels;
+  std::string filter;
+};
+
 struct SearchOptions {
   int32_t k = 10;
   // If non-empty, only records with one of these labels are candidates.

@@ -85,6 +85,7 @@ absl::Status Threshold(const RecordSource& c, const RecordSample& sample, const 
   search.k = neighbors + 1;  // the record itself comes back too
   search.scope = o.scope;
   search.labels = o.labels;
+  search.filter = o.filter;
   const int64_t batch = std::min<int64_t>(1024, c.limits().max_queries);
   const int64_t batches = (n + batch - 1) / batch;
   for (int64_t start = 0, b = 0; start < n; start += batch, ++b) {
@@ -203,7 +204,7 @@ absl::StatusOr<ClusterResult> ClusterUnguarded(RecordSource& c, const ClusterOpt
   if (progress && !progress({"sampling", 0, 1, 0, 0})) {
     return absl::CancelledError("clustering cancelled");
   }
-  auto sample = c.SampleRecords(o.scope, o.labels, *max_records, o.seed);
+  auto sample = c.SampleRecords({o.scope, o.labels, o.filter}, *max_records, o.seed);
   if (!sample.ok()) return sample.status();
   const int64_t n = int64_t(sample->keys.size());
   if (n == 0) {

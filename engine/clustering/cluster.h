@@ -37,6 +37,7 @@ struct ClusterOptions {
   ClusterMethod method = ClusterMethod::kKmeans;
   LabelScope scope = LabelScope::kAll;
   std::vector<std::string> labels;  // non-empty: only records of these labels
+  std::string filter;               // not blank: only records matching it
   int32_t k = 0;                    // kKmeans: clusters, 1..records
   int32_t iterations = 0;           // kKmeans: default 25 (1..1000)
   uint64_t seed = 1;

@@ -129,14 +129,12 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   // Up to `max` records in `scope` (and, if `labels` is non-empty, with one
   // of those labels), sampled uniformly (seeded) from one consistent view, in
   // record order.
-  absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
-                                             const std::vector<std::string>& labels, int64_t max,
+  absl::StatusOr<RecordSample> SampleRecords(const RecordSelection& which, int64_t max,
                                              uint64_t seed) const override;
   // Positions [offset, offset + limit) of that sample (reading only those
   // records), for callers that page through a large one.
-  absl::StatusOr<RecordSample> SamplePage(LabelScope scope, const std::vector<std::string>& labels,
-                                          int64_t max, uint64_t seed, int64_t offset,
-                                          int64_t limit) const;
+  absl::StatusOr<RecordSample> SamplePage(const RecordSelection& which, int64_t max, uint64_t seed,
+                                          int64_t offset, int64_t limit) const;
 
   // Metric versions (stored in Store, numbered from 1).
   absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) override;

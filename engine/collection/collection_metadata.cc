@@ -7,22 +7,28 @@
 
 namespace metricdb {
 
-absl::StatusOr<RecordSample> Collection::SampleRecords(LabelScope scope,
-                                                       const std::vector<std::string>& labels,
-                                                       int64_t max, uint64_t seed) const {
-  return SamplePage(scope, labels, max, seed, 0, max);
+absl::StatusOr<RecordSample> Collection::SampleRecords(const RecordSelection& which, int64_t max,
+                                                       uint64_t seed) const {
+  return SamplePage(which, max, seed, 0, max);
 }
 
-absl::StatusOr<RecordSample> Collection::SamplePage(LabelScope scope,
-                                                    const std::vector<std::string>& labels,
-                                                    int64_t max, uint64_t seed, int64_t offset,
+absl::StatusOr<RecordSample> Collection::SamplePage(const RecordSelection& which, int64_t max,
+                                                    uint64_t seed, int64_t offset,
                                                     int64_t limit) const {
+  auto filter = ParseFilter(which.filter);
+  if (!filter.ok()) return filter.status();
   std::vector<int64_t> ids;
   std::shared_ptr<const StoreReadView> view;
   {
     std::shared_lock<WriterPriorityMutex> lock(mu_);
     if (dropped_) return NotFound();
-    ids = catalogue_.Select(scope, labels);
+    ids = catalogue_.Select(which.scope, which.labels);
+    if (*filter) {
+      const IdBitmap matching = catalogue_.Matching(**filter);
+      ids.erase(
+          std::remove_if(ids.begin(), ids.end(), [&](int64_t id) { return !matching.Allows(id); }),
+          ids.end());
+    }
     view = read_view_;
   }
   std::sort(ids.begin(), ids.end());

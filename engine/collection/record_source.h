@@ -56,9 +56,8 @@ class RecordSource {
   virtual std::vector<float> RowsToMetricSpace(const std::vector<float>& rows,
                                                MetricSpace* space) const = 0;
   // A seeded uniform sample of records, from one consistent view.
-  virtual absl::StatusOr<RecordSample> SampleRecords(LabelScope scope,
-                                                     const std::vector<std::string>& labels,
-                                                     int64_t max, uint64_t seed) const = 0;
+  virtual absl::StatusOr<RecordSample> SampleRecords(const RecordSelection& which, int64_t max,
+                                                     uint64_t seed) const = 0;
 
   // Metric versions: stored, listed, read, put in force.
   virtual absl::StatusOr<int32_t> AddMetricVersion(StoredMetricVersion version) = 0;

@@ -125,7 +125,7 @@ absl::Status NeedPairs(const LabelledData& d, const char* part) {
 absl::StatusOr<Calibration> CalibrateUnguarded(RecordSource& c, CalibrateOptions o) {
   if (auto s = Resolve(c.schema().dim, &o); !s.ok()) return s;
   const int32_t version = c.schema().metric_version;
-  auto all = SampleLabelled(c, o.max_records, *o.seed);
+  auto all = SampleLabelled(c, o.max_records, *o.seed, o.filter);
   if (!all.ok()) return all.status();
   if (auto s = NeedPairs(*all, "collection"); !s.ok()) return s;
   LabelledData calib, held;

@@ -28,6 +28,7 @@ struct CalibrateOptions {
   std::optional<uint64_t> seed;     // 1
   double holdout_fraction = 0;      // identities held out, [0, 0.9]
   int32_t curve_points = 0;         // 50 (2..1000)
+  std::string filter;               // not blank: only records matching it
 };
 
 // INVALID_ARGUMENT for options out of range (naming them);

@@ -36,6 +36,7 @@ absl::StatusOr<IdentifyResponse> Identify(const RecordSource& c,
   SearchOptions search;
   search.k = depth;
   search.scope = LabelScope::kLabelled;
+  search.filter = o.filter;
   search.tuning = o.tuning;
   if (!query_keys.empty() && depth < max_k) ++search.k;  // room for the key's own record
   auto hits = c.Search(all, search);

@@ -25,6 +25,9 @@ struct IdentifyOptions {
   std::optional<double> threshold;       // explicit, or
   std::optional<double> calibrated_far;  // the calibrated one at this FAR
   SearchTuning tuning;
+  // Not blank: only records matching it (filter_expression.h) are
+  // candidates, as if the collection held no others.
+  std::string filter;
 };
 
 struct IdentifyResult {

@@ -1,6 +1,7 @@
 #include "engine/identity/verify.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/base/filter_expression.h"
 #include "engine/identity/calibration.h"
 
 namespace metricdb {
@@ -34,6 +35,7 @@ absl::StatusOr<VerifyResponse> Verify(const RecordSource& c, const std::vector<V
     return absl::InvalidArgumentError(
         absl::StrCat("top_n: must be in [1, ", c.limits().max_k, "], got ", o.top_n));
   }
+  if (auto parsed = ParseFilter(o.filter); !parsed.ok()) return parsed.status();
   auto threshold = ResolveThreshold(c, o.threshold, o.calibrated_far, true);
   if (!threshold.ok()) return threshold.status();
 
@@ -59,6 +61,7 @@ absl::StatusOr<VerifyResponse> Verify(const RecordSource& c, const std::vector<V
       SearchOptions search;
       search.k = o.aggregation == Aggregation::kMin ? 1 : o.top_n;
       search.labels = {b->label};
+      search.filter = o.filter;
       auto hits = c.Search({absl::Span<const float>(*va)}, search);
       if (!hits.ok()) {
         return absl::Status(hits.status().code(),
@@ -66,7 +69,8 @@ absl::StatusOr<VerifyResponse> Verify(const RecordSource& c, const std::vector<V
       }
       const auto& h = (*hits)[0];
       if (h.empty()) {
-        return absl::NotFoundError(absl::StrCat(fb, ".label: \"", b->label, "\" has no records"));
+        return absl::NotFoundError(absl::StrCat(fb, ".label: \"", b->label, "\" has no records",
+                                                o.filter.empty() ? "" : " matching the filter"));
       }
       for (const SearchHit& hit : h) distance += hit.distance;
       distance /= double(h.size());

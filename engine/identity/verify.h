@@ -34,6 +34,9 @@ struct VerifyOptions {
   int32_t top_n = 3;
   std::optional<double> threshold;
   std::optional<double> calibrated_far;
+  // Not blank: a label side stands for its records that match it
+  // (filter_expression.h).
+  std::string filter;
 };
 
 struct VerifyResult {

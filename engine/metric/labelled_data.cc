@@ -78,9 +78,9 @@ LabelledData Subsample(const LabelledData& data, int64_t max, uint64_t seed) {
   return out;
 }
 
-absl::StatusOr<LabelledData> SampleLabelled(const RecordSource& source, int64_t max,
-                                            uint64_t seed) {
-  auto sample = source.SampleRecords(LabelScope::kLabelled, {}, max, seed);
+absl::StatusOr<LabelledData> SampleLabelled(const RecordSource& source, int64_t max, uint64_t seed,
+                                            const std::string& filter) {
+  auto sample = source.SampleRecords({LabelScope::kLabelled, {}, filter}, max, seed);
   if (!sample.ok()) return sample.status();
   LabelledData data;
   data.dim = sample->dim;

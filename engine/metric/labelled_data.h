@@ -35,8 +35,9 @@ void SplitHoldout(const LabelledData& all, HoldoutSplit split, double fraction, 
 
 // Up to `max` labelled records of `source`, sampled uniformly (seeded) from
 // one consistent view, with raw vectors; labels are numbered in first-seen
-// order.
-absl::StatusOr<LabelledData> SampleLabelled(const RecordSource& source, int64_t max, uint64_t seed);
+// order. A non-blank `filter` (filter_expression.h) narrows the records.
+absl::StatusOr<LabelledData> SampleLabelled(const RecordSource& source, int64_t max, uint64_t seed,
+                                            const std::string& filter = "");
 
 // At most `max` records of `data`, chosen uniformly (seeded), in their order.
 LabelledData Subsample(const LabelledData& data, int64_t max, uint64_t seed);

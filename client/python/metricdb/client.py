@@ -381,10 +381,11 @@ class Client:
     def identify(self, collection: str, queries=None, keys: Sequence[str] = (), top: int = 5,
                  depth: int = 0, aggregation: str = "min", top_n: int = 3,
                  threshold: Optional[float] = None,
-                 far: Optional[float] = None) -> List[IdentifyResult]:
+                 far: Optional[float] = None, filter: str = "") -> List[IdentifyResult]:
         req = pb.IdentifyRequest(collection=collection, query_keys=list(keys),
                                  top_identities=top, depth=depth,
-                                 aggregation=_AGGREGATIONS[aggregation], top_n=top_n)
+                                 aggregation=_AGGREGATIONS[aggregation], top_n=top_n,
+                                 filter=filter)
         if queries is not None:
             for q in _rows(queries):
                 req.queries.add().values.extend(q.tolist())
@@ -405,10 +406,11 @@ class Client:
             out.vector.values.extend(np.asarray(side, dtype=np.float32).ravel().tolist())
 
     def verify(self, collection: str, pairs, aggregation: str = "min", top_n: int = 3,
-               threshold: Optional[float] = None, far: Optional[float] = None) -> VerifyResult:
+               threshold: Optional[float] = None, far: Optional[float] = None,
+               filter: str = "") -> VerifyResult:
         """pairs: [(a, b), ...]; a side is a vector, ("key", K) or ("label", L)."""
         req = pb.VerifyRequest(collection=collection, aggregation=_AGGREGATIONS[aggregation],
-                               top_n=top_n)
+                               top_n=top_n, filter=filter)
         for a, b in pairs:
             p = req.pairs.add()
             self._side(a, p.a)
@@ -432,9 +434,10 @@ class Client:
 
     def calibrate(self, collection: str, fars: Sequence[float] = (),
                   holdout_fraction: float = 0.0, seed: Optional[int] = None,
-                  max_records: int = 0) -> Calibration:
+                  max_records: int = 0, filter: str = "") -> Calibration:
         req = pb.CalibrateRequest(collection=collection, target_fars=list(fars),
-                                  holdout_fraction=holdout_fraction, max_records=max_records)
+                                  holdout_fraction=holdout_fraction, max_records=max_records,
+                                  filter=filter)
         if seed is not None:
             req.seed = seed
         return self._calibration(self._call(self._stub.Calibrate, req))
@@ -448,12 +451,13 @@ class Client:
                 scope: str = "all", labels: Sequence[str] = (), neighbors: int = 0,
                 linkage: str = "single",
                 iterations: int = 0, seed: Optional[int] = None, write_labels: bool = False,
-                label_prefix: str = "", include_centroids: bool = False) -> ClusterResult:
+                label_prefix: str = "", include_centroids: bool = False,
+                filter: str = "") -> ClusterResult:
         req = pb.ClusterRequest(
             collection=collection, method=pb.KMEANS if method == "kmeans" else pb.THRESHOLD,
             scope=_SCOPES[scope], labels=list(labels), k=k, neighbors=neighbors,
             iterations=iterations, write_labels=write_labels, label_prefix=label_prefix,
-            include_centroids=include_centroids,
+            include_centroids=include_centroids, filter=filter,
             linkage=pb.AVERAGE if linkage == "average" else pb.SINGLE)
         if method not in ("kmeans", "threshold"):
             raise ValueError("method must be kmeans or threshold")
