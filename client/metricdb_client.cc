@@ -170,6 +170,20 @@ absl::StatusOr<int64_t> Client::Count(const v1::CountRequest& request) {
   return resp->count();
 }
 
+absl::StatusOr<v1::ScanResponse> Client::Scan(const v1::ScanRequest& request) {
+  return Unary(&v1::MetricDB::Stub::Scan, request);
+}
+
+absl::StatusOr<v1::ListLabelsResponse> Client::ListLabels(const v1::ListLabelsRequest& request) {
+  return Unary(&v1::MetricDB::Stub::ListLabels, request);
+}
+
+absl::StatusOr<int64_t> Client::Relabel(const v1::RelabelRequest& request) {
+  auto resp = Unary(&v1::MetricDB::Stub::Relabel, request);
+  if (!resp.ok()) return resp.status();
+  return resp->relabelled();
+}
+
 absl::StatusOr<v1::SearchResponse> Client::Search(const v1::SearchRequest& request) {
   return Unary(&v1::MetricDB::Stub::Search, request);
 }

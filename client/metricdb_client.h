@@ -113,6 +113,12 @@ class Client {
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request);
   absl::StatusOr<int64_t> Delete(const v1::DeleteRequest& request);
   absl::StatusOr<int64_t> Count(const v1::CountRequest& request);
+  // One page of records / identities; ask again with `after` = `next`
+  // while `more`.
+  absl::StatusOr<v1::ScanResponse> Scan(const v1::ScanRequest& request);
+  absl::StatusOr<v1::ListLabelsResponse> ListLabels(const v1::ListLabelsRequest& request);
+  // The number of records relabelled.
+  absl::StatusOr<int64_t> Relabel(const v1::RelabelRequest& request);
   absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request);
 
   // Learned metrics. LearnMetric calls `on_progress` (may be empty) with each

@@ -185,6 +185,45 @@ absl::StatusOr<int64_t> RemoteShard::Count(const std::string& filter) const {
   return response.count();
 }
 
+absl::StatusOr<RecordPage> RemoteShard::Scan(const RecordSelection& which, const std::string& after,
+                                             int64_t limit, bool include_vectors) const {
+  v1::ScanRequest request;
+  request.set_collection(collection_);
+  ToProto(which, &request);
+  request.set_after(after);
+  request.set_limit(int32_t(limit));
+  request.set_include_vectors(include_vectors);
+  v1::ScanResponse response;
+  if (auto s = Invoke(&Stub::Scan, request, &response, options_.read_timeout_ms); !s.ok())
+    return Failed(s);
+  return FromProto(response);
+}
+
+absl::StatusOr<LabelPage> RemoteShard::ListLabels(const std::string& filter,
+                                                  const std::string& after, int64_t limit) const {
+  v1::ListLabelsRequest request;
+  request.set_collection(collection_);
+  request.set_filter(filter);
+  request.set_after(after);
+  request.set_limit(int32_t(limit));
+  v1::ListLabelsResponse response;
+  if (auto s = Invoke(&Stub::ListLabels, request, &response, options_.read_timeout_ms); !s.ok())
+    return Failed(s);
+  return FromProto(response);
+}
+
+absl::StatusOr<int64_t> RemoteShard::Relabel(absl::Span<const std::string> from,
+                                             const std::string& to) {
+  v1::RelabelRequest request;
+  request.set_collection(collection_);
+  for (const auto& l : from) request.add_from(l);
+  request.set_to(to);
+  v1::RelabelResponse response;
+  if (auto s = Invoke(&Stub::Relabel, request, &response, options_.write_timeout_ms); !s.ok())
+    return Failed(s);
+  return response.relabelled();
+}
+
 absl::Status RemoteShard::BuildIndex(const std::optional<IndexSpec>& spec) {
   v1::BuildIndexRequest request;
   request.set_name(collection_);

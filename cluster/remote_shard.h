@@ -61,6 +61,12 @@ class RemoteShard final : public Shard {
                                  absl::Span<const std::string> labels,
                                  const std::string& filter) override;
   absl::StatusOr<int64_t> Count(const std::string& filter) const override;
+  absl::StatusOr<RecordPage> Scan(const RecordSelection& which, const std::string& after,
+                                  int64_t limit, bool include_vectors) const override;
+  absl::StatusOr<LabelPage> ListLabels(const std::string& filter, const std::string& after,
+                                       int64_t limit) const override;
+  absl::StatusOr<int64_t> Relabel(absl::Span<const std::string> from,
+                                  const std::string& to) override;
   absl::Status BuildIndex(const std::optional<IndexSpec>& spec) override;
   absl::StatusOr<RecordSample> SampleRecords(const RecordSelection& which, int64_t max,
                                              uint64_t seed, int64_t offset,

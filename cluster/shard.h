@@ -32,6 +32,12 @@ class Shard {
                                          absl::Span<const std::string> labels,
                                          const std::string& filter) = 0;
   virtual absl::StatusOr<int64_t> Count(const std::string& filter) const = 0;
+  virtual absl::StatusOr<RecordPage> Scan(const RecordSelection& which, const std::string& after,
+                                          int64_t limit, bool include_vectors) const = 0;
+  virtual absl::StatusOr<LabelPage> ListLabels(const std::string& filter, const std::string& after,
+                                               int64_t limit) const = 0;
+  virtual absl::StatusOr<int64_t> Relabel(absl::Span<const std::string> from,
+                                          const std::string& to) = 0;
   virtual absl::Status BuildIndex(const std::optional<IndexSpec>& spec) = 0;
   // The records of the shard's deterministic seeded sample (as
   // Collection::SampleRecords with `max`) at positions [offset, offset +
@@ -75,6 +81,18 @@ class LocalShard final : public Shard {
   }
   absl::StatusOr<int64_t> Count(const std::string& filter) const override {
     return c_->Count(filter);
+  }
+  absl::StatusOr<RecordPage> Scan(const RecordSelection& which, const std::string& after,
+                                  int64_t limit, bool include_vectors) const override {
+    return c_->Scan(which, after, limit, include_vectors);
+  }
+  absl::StatusOr<LabelPage> ListLabels(const std::string& filter, const std::string& after,
+                                       int64_t limit) const override {
+    return c_->ListLabels(filter, after, limit);
+  }
+  absl::StatusOr<int64_t> Relabel(absl::Span<const std::string> from,
+                                  const std::string& to) override {
+    return c_->Relabel(from, to);
   }
   absl::Status BuildIndex(const std::optional<IndexSpec>& spec) override {
     return c_->BuildIndex(spec);

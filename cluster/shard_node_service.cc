@@ -106,6 +106,41 @@ grpc::Status ShardNodeService::Count(grpc::ServerContext* context, const v1::Cou
   return grpc::Status::OK;
 }
 
+grpc::Status ShardNodeService::Scan(grpc::ServerContext* context, const v1::ScanRequest* request,
+                                    v1::ScanResponse* response) {
+  std::shared_ptr<Collection> c;
+  if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
+  auto which = SelectionFromProto(*request);
+  if (!which.ok()) return ToGrpcStatus(which.status());
+  auto page = c->Scan(*which, request->after(), ScanLimit(*request), request->include_vectors());
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  ToProto(std::move(*page), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ShardNodeService::ListLabels(grpc::ServerContext* context,
+                                          const v1::ListLabelsRequest* request,
+                                          v1::ListLabelsResponse* response) {
+  std::shared_ptr<Collection> c;
+  if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
+  auto page = c->ListLabels(request->filter(), request->after(), ListLabelsLimit(*request));
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  ToProto(std::move(*page), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ShardNodeService::Relabel(grpc::ServerContext* context,
+                                       const v1::RelabelRequest* request,
+                                       v1::RelabelResponse* response) {
+  std::shared_ptr<Collection> c;
+  if (auto s = Open(context, request->collection(), &c); !s.ok()) return s;
+  std::vector<std::string> from(request->from().begin(), request->from().end());
+  auto relabelled = c->Relabel(from, request->to());
+  if (!relabelled.ok()) return ToGrpcStatus(relabelled.status());
+  response->set_relabelled(*relabelled);
+  return grpc::Status::OK;
+}
+
 grpc::Status ShardNodeService::Search(grpc::ServerContext* context,
                                       const cv1::ShardSearchRequest* request,
                                       v1::SearchResponse* response) {

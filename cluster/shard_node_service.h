@@ -36,6 +36,12 @@ class ShardNodeService final : public cluster::v1::ShardNode::Service {
   grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
   grpc::Status Count(grpc::ServerContext* context, const v1::CountRequest* request,
                      v1::CountResponse* response) override;
+  grpc::Status Scan(grpc::ServerContext* context, const v1::ScanRequest* request,
+                    v1::ScanResponse* response) override;
+  grpc::Status ListLabels(grpc::ServerContext* context, const v1::ListLabelsRequest* request,
+                          v1::ListLabelsResponse* response) override;
+  grpc::Status Relabel(grpc::ServerContext* context, const v1::RelabelRequest* request,
+                       v1::RelabelResponse* response) override;
   grpc::Status Search(grpc::ServerContext*, const cluster::v1::ShardSearchRequest*,
                       v1::SearchResponse*) override;
   grpc::Status SampleRecords(grpc::ServerContext*, const cluster::v1::SampleRequest*,

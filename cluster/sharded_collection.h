@@ -78,6 +78,15 @@ class ShardedCollection final : public CollectionHandle {
                                  absl::Span<const std::string> labels,
                                  const std::string& filter) override;
   absl::StatusOr<int64_t> Count(const std::string& filter) const override;
+  // Scan and ListLabels: every shard's page after the cursor, merged in key
+  // (label) order, the first `limit` kept (label counts summed over the
+  // shards); Relabel on every shard (atomic on each, not across them).
+  absl::StatusOr<RecordPage> Scan(const RecordSelection& which, const std::string& after,
+                                  int64_t limit, bool include_vectors) const override;
+  absl::StatusOr<LabelPage> ListLabels(const std::string& filter, const std::string& after,
+                                       int64_t limit) const override;
+  absl::StatusOr<int64_t> Relabel(absl::Span<const std::string> from,
+                                  const std::string& to) override;
   absl::StatusOr<CollectionStats> ReadStats() const override;
   absl::Status BuildIndex(const std::optional<IndexSpec>& spec) override;
   // Never: a fan-out waits on other nodes, so it does not belong on a

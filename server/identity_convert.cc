@@ -1,6 +1,7 @@
 #include "server/identity_convert.h"
 
 #include "absl/strings/str_cat.h"
+#include "proto/convert/proto_convert.h"
 
 namespace metricdb {
 
@@ -104,20 +105,9 @@ absl::StatusOr<ClusterOptions> FromProto(const v1::ClusterRequest& r) {
       return absl::InvalidArgumentError(
           absl::StrCat("method: must be KMEANS or THRESHOLD, got ", static_cast<int>(r.method())));
   }
-  switch (r.scope()) {
-    case v1::ALL_RECORDS:
-      o.scope = LabelScope::kAll;
-      break;
-    case v1::LABELLED_RECORDS:
-      o.scope = LabelScope::kLabelled;
-      break;
-    case v1::UNLABELLED_RECORDS:
-      o.scope = LabelScope::kUnlabelled;
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("scope: unknown value ", static_cast<int>(r.scope())));
-  }
+  auto scope = ScopeFromProto(r.scope(), "scope");
+  if (!scope.ok()) return scope.status();
+  o.scope = *scope;
   switch (r.linkage()) {
     case v1::SINGLE:
       o.linkage = Linkage::kSingle;

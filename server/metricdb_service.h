@@ -55,6 +55,13 @@ class MetricDbService final : public v1::MetricDB::WithCallbackMethod_Search<
   grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext*, const v1::SearchRequest*,
                                    v1::SearchResponse*) override;
 
+  // Identities and records (gallery_service.cc).
+  grpc::Status Scan(grpc::ServerContext*, const v1::ScanRequest*, v1::ScanResponse*) override;
+  grpc::Status ListLabels(grpc::ServerContext*, const v1::ListLabelsRequest*,
+                          v1::ListLabelsResponse*) override;
+  grpc::Status Relabel(grpc::ServerContext*, const v1::RelabelRequest*,
+                       v1::RelabelResponse*) override;
+
   // Learned metrics (metric_service.cc).
   grpc::Status LearnMetric(grpc::ServerContext*, const v1::LearnMetricRequest*,
                            grpc::ServerWriter<v1::LearnMetricResponse>*) override;

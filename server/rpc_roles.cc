@@ -16,6 +16,9 @@ constexpr std::pair<std::string_view, Role> kRpcRoles[] = {
     {"Delete", Role::kWrite},
     {"Search", Role::kRead},
     {"Count", Role::kRead},
+    {"Scan", Role::kRead},
+    {"ListLabels", Role::kRead},
+    {"Relabel", Role::kWrite},
     // Learned metrics.
     {"LearnMetric", Role::kAdmin},
     {"ListMetrics", Role::kRead},

@@ -132,6 +132,17 @@ int RunDrop(CliContext& ctx, const std::string& name) {
   return 0;
 }
 
+void PrintRecord(const CliContext& ctx, const v1::Record& r) {
+  if (ctx.json) {
+    std::cout << ToJson(r).dump() << "\n";
+    return;
+  }
+  std::cout << r.key() << "\tlabel=" << (r.has_label() ? r.label() : "-");
+  for (const auto& [k, v] : r.attributes()) std::cout << "\t" << k << "=" << v;
+  if (r.vector_size() > 0) std::cout << "\t[" << absl::StrJoin(r.vector(), ",") << "]";
+  std::cout << "\n";
+}
+
 int RunGet(CliContext& ctx, const GetArgs& args) {
   v1::GetRequest req;
   req.set_collection(args.collection);
@@ -139,18 +150,7 @@ int RunGet(CliContext& ctx, const GetArgs& args) {
   req.set_include_vectors(args.vectors);
   auto resp = ctx.client->Get(req);
   if (!resp.ok()) return Fail(resp.status());
-  for (const auto& r : resp->records()) {
-    if (ctx.json) {
-      std::cout << ToJson(r).dump() << "\n";
-    } else {
-      std::cout << r.key() << "\tlabel=" << (r.has_label() ? r.label() : "-");
-      for (const auto& [k, v] : r.attributes()) std::cout << "\t" << k << "=" << v;
-      if (r.vector_size() > 0) {
-        std::cout << "\t[" << absl::StrJoin(r.vector(), ",") << "]";
-      }
-      std::cout << "\n";
-    }
-  }
+  for (const auto& r : resp->records()) PrintRecord(ctx, r);
   if (resp->missing_keys_size() > 0) {
     return Fail(absl::NotFoundError(absl::StrCat(resp->missing_keys_size(), " keys not found: ",
                                                  absl::StrJoin(resp->missing_keys(), ", "))));

@@ -82,6 +82,37 @@ struct CountArgs {
 };
 int RunCount(CliContext& ctx, const CountArgs& args);
 
+// A record as `get` and `scan` print it: key, label=, attributes, [vector]
+// (one JSON object with --json).
+void PrintRecord(const CliContext& ctx, const v1::Record& record);
+
+// Identities and records (gallery_commands.cc). `limit` 0: all of them,
+// fetched a page at a time.
+struct LabelsArgs {
+  std::string collection;
+  std::string filter;
+  int64_t limit = 0;
+};
+int RunLabels(CliContext& ctx, const LabelsArgs& args);
+
+struct ScanArgs {
+  std::string collection;
+  std::string filter;
+  std::string scope = "all";  // all|labelled|unlabelled
+  std::vector<std::string> labels;
+  bool vectors = false;
+  int64_t limit = 0;
+  int page_size = 1000;
+};
+int RunScan(CliContext& ctx, const ScanArgs& args);
+
+struct RelabelArgs {
+  std::string collection;
+  std::vector<std::string> from;
+  std::string to;
+};
+int RunRelabel(CliContext& ctx, const RelabelArgs& args);
+
 struct LoadArgs {
   std::string collection;
   std::string file;

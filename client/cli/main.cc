@@ -141,6 +141,32 @@ int main(int argc, char** argv) {
   cnt->add_option("collection", count.collection)->required();
   cnt->add_option("--filter", count.filter, "Filter expression (default: every record)");
 
+  metricdb::LabelsArgs labels;
+  auto* lb = app.add_subcommand("labels", "The identities held, with their numbers of records");
+  lb->add_option("collection", labels.collection)->required();
+  lb->add_option("--filter", labels.filter, "Count only records matching it");
+  lb->add_option("--limit", labels.limit, "At most this many labels (default: all)");
+
+  metricdb::ScanArgs scan;
+  auto* sc = app.add_subcommand("scan", "Every record, in key order, a page at a time");
+  sc->add_option("collection", scan.collection)->required();
+  sc->add_option("--filter", scan.filter, "Only records matching it");
+  sc->add_option("--scope", scan.scope, "all|labelled|unlabelled")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"all", "labelled", "unlabelled"}));
+  sc->add_option("--label", scan.labels, "Only records of this label (repeatable)");
+  sc->add_flag("--vectors", scan.vectors, "Include the vectors");
+  sc->add_option("--limit", scan.limit, "At most this many records (default: all)");
+  sc->add_option("--page-size", scan.page_size, "Records per request")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+
+  metricdb::RelabelArgs relabel;
+  auto* rl = app.add_subcommand("relabel", "Rename an identity, or merge several into one");
+  rl->add_option("collection", relabel.collection)->required();
+  rl->add_option("--from", relabel.from, "A label to relabel (repeatable)")->required();
+  rl->add_option("--to", relabel.to, "The new label")->required();
+
   metricdb::SearchArgs search;
   auto* s = app.add_subcommand("search", "k nearest neighbours of query vectors");
   s->add_option("collection", search.collection)->required();
@@ -327,6 +353,12 @@ int main(int argc, char** argv) {
     code = metricdb::RunDelete(ctx, del);
   else if (cnt->parsed())
     code = metricdb::RunCount(ctx, count);
+  else if (lb->parsed())
+    code = metricdb::RunLabels(ctx, labels);
+  else if (sc->parsed())
+    code = metricdb::RunScan(ctx, scan);
+  else if (rl->parsed())
+    code = metricdb::RunRelabel(ctx, relabel);
   else if (s->parsed())
     code = metricdb::RunSearch(ctx, search);
   else if (lm->parsed())

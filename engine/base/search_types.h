@@ -43,6 +43,28 @@ struct GetResult {
   std::vector<std::string> missing_keys;  // keys that do not exist
 };
 
+// Records paged in key order (Scan). `next` is the key to page on from
+// (the last one returned); `more` is false once nothing follows it.
+struct RecordPage {
+  std::vector<Record> records;
+  std::string next;
+  bool more = false;
+};
+
+// Identities with their numbers of records, paged in label order.
+struct LabelCount {
+  std::string label;
+  int64_t records = 0;
+};
+struct LabelPage {
+  std::vector<LabelCount> labels;
+  std::string next;  // the last label returned
+  bool more = false;
+};
+
+// Records or labels one page may hold (Scan, ListLabels).
+inline constexpr int64_t kMaxPageSize = 10000;
+
 // Which records a query or an operation considers.
 enum class LabelScope {
   kAll = 0,

@@ -98,6 +98,18 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
                                  const std::string& filter) override;
   absl::StatusOr<int64_t> Count(const std::string& filter) const override;
 
+  // Identities and records (CollectionHandle): paged in key / label order
+  // from the catalogue, records read through the read view of the moment.
+  absl::StatusOr<RecordPage> Scan(const RecordSelection& which, const std::string& after,
+                                  int64_t limit, bool include_vectors) const override;
+  absl::StatusOr<LabelPage> ListLabels(const std::string& filter, const std::string& after,
+                                       int64_t limit) const override;
+  // The records are rewritten in place (same record ids, so the index is
+  // untouched) in one store batch, and the catalogue changes under the
+  // exclusive lock: a search sees every record relabelled or none.
+  absl::StatusOr<int64_t> Relabel(absl::Span<const std::string> from,
+                                  const std::string& to) override;
+
   // k nearest records for each query under the collection's metric; with
   // options.metric_version, under that version, which must be the one in
   // force or the staged one (PrepareMetric), else FAILED_PRECONDITION.

@@ -60,6 +60,25 @@ class CollectionHandle : public RecordSource {
                                          const std::string& filter) = 0;
   // The records matching `filter` (every record when it is empty).
   virtual absl::StatusOr<int64_t> Count(const std::string& filter) const = 0;
+  // The records `which` selects whose keys follow `after` (from the first
+  // when empty), in key order, at most `limit` (1..kMaxPageSize), with their
+  // vectors if asked. Each page is read from one consistent view; paging on
+  // `next` returns every record that exists throughout exactly once, and no
+  // record twice, whatever is written meanwhile.
+  virtual absl::StatusOr<RecordPage> Scan(const RecordSelection& which, const std::string& after,
+                                          int64_t limit, bool include_vectors) const = 0;
+  // The identities (labels) of the records matching `filter` (every record
+  // when blank), with their numbers of such records, those after `after` in
+  // label order, at most `limit` (1..kMaxPageSize).
+  virtual absl::StatusOr<LabelPage> ListLabels(const std::string& filter, const std::string& after,
+                                               int64_t limit) const = 0;
+  // Gives every record labelled one of `from` the label `to` (a rename, or
+  // a merge of several identities into one, which may be one of them) in
+  // one atomic, durable write; returns the number of records relabelled.
+  // Vectors, keys and attributes are unchanged. In a cluster: atomic on
+  // each shard.
+  virtual absl::StatusOr<int64_t> Relabel(absl::Span<const std::string> from,
+                                          const std::string& to) = 0;
   virtual absl::StatusOr<CollectionStats> ReadStats() const = 0;
   virtual absl::Status BuildIndex(const std::optional<IndexSpec>& spec) = 0;
   // Whether a server may answer a search of `queries` vectors on the thread

@@ -1,5 +1,7 @@
 #include "engine/collection/record_catalogue.h"
 
+#include <algorithm>
+
 namespace metricdb {
 
 // Label restriction: a filter over record ids, checked by the index. An
@@ -169,6 +171,71 @@ IdBitmap RecordCatalogue::Matching(const FilterNode& filter) const {
       return out;
   }
   return out;
+}
+
+RecordCatalogue::Selector RecordCatalogue::Selecting(LabelScope scope,
+                                                     absl::Span<const std::string> labels,
+                                                     const IdBitmap* matching) const {
+  std::vector<bool> wanted;
+  const bool by_label = !labels.empty();
+  if (by_label && !LabelMask(labels, &wanted)) return [](int64_t) { return false; };
+  return [this, scope, by_label, wanted = std::move(wanted), matching](int64_t id) {
+    if (matching && !matching->Allows(id)) return false;
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return false;
+    const int32_t label = it->second.label;
+    if (scope == LabelScope::kLabelled && label < 0) return false;
+    if (scope == LabelScope::kUnlabelled && label >= 0) return false;
+    return !by_label || (label >= 0 && wanted[label]);
+  };
+}
+
+std::vector<int64_t> RecordCatalogue::PageByKey(const std::string& after, int64_t limit,
+                                                const Selector& selected, bool* more) const {
+  std::vector<int64_t> ids;
+  *more = false;
+  auto it = after.empty() ? key_ids_.begin() : key_ids_.upper_bound(after);
+  for (; it != key_ids_.end(); ++it) {
+    if (!selected(it->second)) continue;
+    if (int64_t(ids.size()) == limit) {
+      *more = true;
+      break;
+    }
+    ids.push_back(it->second);
+  }
+  return ids;
+}
+
+std::vector<std::pair<std::string, int64_t>> RecordCatalogue::LabelCounts(const std::string& after,
+                                                                          int64_t limit,
+                                                                          const Selector* selected,
+                                                                          bool* more) const {
+  std::vector<int64_t> counts = label_sizes_;
+  if (selected) {
+    std::fill(counts.begin(), counts.end(), 0);
+    for (const auto& [id, entry] : entries_) {
+      if (entry.label >= 0 && (*selected)(id)) ++counts[entry.label];
+    }
+  }
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (size_t l = 0; l < counts.size(); ++l) {
+    if (counts[l] > 0 && label_names_[l] > after) out.emplace_back(label_names_[l], counts[l]);
+  }
+  *more = int64_t(out.size()) > limit;
+  if (*more) {
+    std::nth_element(out.begin(), out.begin() + limit, out.end());
+    out.resize(limit);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void RecordCatalogue::Relabel(int64_t id, const std::string& label) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  Entry entry = it->second;  // Remove reads the entry's key and attributes
+  Remove(id);
+  Add(id, std::move(entry.key), label, std::move(entry.attributes));
 }
 
 }  // namespace metricdb

@@ -10,6 +10,7 @@
 #define METRICDB_ENGINE_COLLECTION_RECORD_CATALOGUE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/types/span.h"
 #include "engine/base/filter_expression.h"
 #include "engine/base/search_types.h"
@@ -64,6 +66,29 @@ class RecordCatalogue {
   // The catalogued ids a filter (filter_expression.h) selects.
   IdBitmap Matching(const FilterNode& filter) const;
 
+  // Whether a catalogued id is in `scope`, carries one of `labels` (if any
+  // are given) and is in `matching` (if not null). The predicate reads this
+  // catalogue and `matching`: use it while both live and are unchanged.
+  using Selector = std::function<bool(int64_t)>;
+  Selector Selecting(LabelScope scope, absl::Span<const std::string> labels,
+                     const IdBitmap* matching) const;
+
+  // Up to `limit` ids that `selected` admits, of the records whose keys
+  // follow `after` (all keys when empty), in key order; *more tells whether
+  // an admitted record follows the last one.
+  std::vector<int64_t> PageByKey(const std::string& after, int64_t limit, const Selector& selected,
+                                 bool* more) const;
+
+  // Labels after `after` (by bytes) with the number of their records that
+  // `selected` admits (every record when null), the first `limit` of those
+  // with one or more, in label order; *more tells whether others follow.
+  std::vector<std::pair<std::string, int64_t>> LabelCounts(const std::string& after, int64_t limit,
+                                                           const Selector* selected,
+                                                           bool* more) const;
+
+  // Gives record `id` the label `label` (its key and attributes kept).
+  void Relabel(int64_t id, const std::string& label);
+
   int64_t size() const { return int64_t(entries_.size()); }
   int64_t label_count() const { return label_count_; }  // labels with a record
 
@@ -76,9 +101,9 @@ class RecordCatalogue {
   // Adds to `out` the ids one comparison (kCompare, kIn) selects.
   void CollectLeaf(const FilterNode& leaf, IdBitmap* out) const;
 
-  std::unordered_map<std::string, int64_t> key_ids_;
-  AttributePostings postings_;  // attributes, and labels under kLabelField
-  IdBitmap live_;               // every catalogued id
+  absl::btree_map<std::string, int64_t> key_ids_;  // in key order, for paging
+  AttributePostings postings_;                     // attributes, and labels under kLabelField
+  IdBitmap live_;                                  // every catalogued id
   std::unordered_map<int64_t, Entry> entries_;
   std::unordered_map<std::string, int32_t> label_ids_;
   std::vector<std::string> label_names_;

@@ -142,6 +142,30 @@ absl::Status CheckDeleteShape(const CollectionLimits& limits, size_t keys, size_
   return absl::OkStatus();
 }
 
+absl::Status CheckPageSize(int64_t limit, std::string_view field) {
+  if (limit < 1 || limit > kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(field), ": must be in [1, ", kMaxPageSize, "], got ", limit));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRelabel(const CollectionLimits& limits, absl::Span<const std::string> from,
+                          const std::string& to) {
+  if (from.empty()) return absl::InvalidArgumentError("from: name at least one label");
+  if (from.size() > size_t(limits.max_keys)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("from: ", from.size(), " labels, at most ", limits.max_keys, " allowed"));
+  }
+  for (size_t i = 0; i < from.size(); ++i) {
+    if (from[i].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("from[", i, "]: must not be empty"));
+    }
+  }
+  if (to.empty()) return absl::InvalidArgumentError("to: must not be empty");
+  return absl::OkStatus();
+}
+
 MetricSpace SpaceOf(const CollectionSchema& schema, const LinearMap* map) {
   MetricSpace space;
   space.dim = map ? map->d_out : schema.dim;

@@ -49,6 +49,15 @@ absl::Status CheckSearchShape(const CollectionLimits& limits, size_t queries, in
 absl::Status CheckDeleteShape(const CollectionLimits& limits, size_t keys, size_t labels,
                               const std::string& filter);
 
+// Checks a page size (Scan, ListLabels): 1..kMaxPageSize; INVALID_ARGUMENT
+// naming `field`.
+absl::Status CheckPageSize(int64_t limit, std::string_view field);
+
+// Checks a relabelling: 1..limits.max_keys labels in `from`, none empty, and
+// a non-empty `to`.
+absl::Status CheckRelabel(const CollectionLimits& limits, absl::Span<const std::string> from,
+                          const std::string& to);
+
 // Turns checked raw rows (n x dim) into what the index holds: L x under
 // `map` (n x d_out), else normalised for cosine or unchanged.
 void ToIndexForm(const CollectionSchema& schema, const LinearMap* map, std::vector<float>* rows);

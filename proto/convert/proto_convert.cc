@@ -208,4 +208,84 @@ void ToProto(GetResult&& result, v1::GetResponse* proto) {
   for (auto& k : result.missing_keys) proto->add_missing_keys(std::move(k));
 }
 
+absl::StatusOr<LabelScope> ScopeFromProto(v1::ClusterScope scope, const char* field) {
+  switch (scope) {
+    case v1::ALL_RECORDS:
+      return LabelScope::kAll;
+    case v1::LABELLED_RECORDS:
+      return LabelScope::kLabelled;
+    case v1::UNLABELLED_RECORDS:
+      return LabelScope::kUnlabelled;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": unknown value ", static_cast<int>(scope)));
+  }
+}
+
+v1::ClusterScope ToProto(LabelScope scope) {
+  switch (scope) {
+    case LabelScope::kLabelled:
+      return v1::LABELLED_RECORDS;
+    case LabelScope::kUnlabelled:
+      return v1::UNLABELLED_RECORDS;
+    case LabelScope::kAll:
+      break;
+  }
+  return v1::ALL_RECORDS;
+}
+
+absl::StatusOr<RecordSelection> SelectionFromProto(const v1::ScanRequest& proto) {
+  auto scope = ScopeFromProto(proto.scope(), "scope");
+  if (!scope.ok()) return scope.status();
+  RecordSelection which;
+  which.scope = *scope;
+  which.labels.assign(proto.labels().begin(), proto.labels().end());
+  which.filter = proto.filter();
+  return which;
+}
+
+int64_t ScanLimit(const v1::ScanRequest& proto) { return proto.limit() == 0 ? 100 : proto.limit(); }
+
+void ToProto(const RecordSelection& which, v1::ScanRequest* proto) {
+  proto->set_scope(ToProto(which.scope));
+  for (const auto& l : which.labels) proto->add_labels(l);
+  proto->set_filter(which.filter);
+}
+
+void ToProto(RecordPage&& page, v1::ScanResponse* proto) {
+  for (const Record& r : page.records) ToProto(r, proto->add_records());
+  proto->set_next(std::move(page.next));
+  proto->set_more(page.more);
+}
+
+RecordPage FromProto(const v1::ScanResponse& proto) {
+  RecordPage page;
+  for (const auto& r : proto.records()) page.records.push_back(FromProto(r));
+  page.next = proto.next();
+  page.more = proto.more();
+  return page;
+}
+
+int64_t ListLabelsLimit(const v1::ListLabelsRequest& proto) {
+  return proto.limit() == 0 ? 1000 : proto.limit();
+}
+
+void ToProto(LabelPage&& page, v1::ListLabelsResponse* proto) {
+  for (LabelCount& l : page.labels) {
+    v1::LabelCount* out = proto->add_labels();
+    out->set_label(std::move(l.label));
+    out->set_records(l.records);
+  }
+  proto->set_next(std::move(page.next));
+  proto->set_more(page.more);
+}
+
+LabelPage FromProto(const v1::ListLabelsResponse& proto) {
+  LabelPage page;
+  for (const auto& l : proto.labels()) page.labels.push_back({l.label(), l.records()});
+  page.next = proto.next();
+  page.more = proto.more();
+  return page;
+}
+
 }  // namespace metricdb

@@ -38,6 +38,21 @@ void ToProto(SearchResults&& results, v1::SearchResponse* proto);
 void ToProto(GetResult&& result, v1::GetResponse* proto);
 CollectionStats FromProto(const v1::CollectionStats& proto);
 
+// INVALID_ARGUMENT naming `field` for an unknown scope value.
+absl::StatusOr<LabelScope> ScopeFromProto(v1::ClusterScope scope, const char* field);
+v1::ClusterScope ToProto(LabelScope scope);
+// Scan: the selection of a request (scope checked) and its page size
+// (default 100); pages both ways.
+absl::StatusOr<RecordSelection> SelectionFromProto(const v1::ScanRequest& proto);
+int64_t ScanLimit(const v1::ScanRequest& proto);
+void ToProto(const RecordSelection& which, v1::ScanRequest* proto);
+void ToProto(RecordPage&& page, v1::ScanResponse* proto);
+RecordPage FromProto(const v1::ScanResponse& proto);
+// ListLabels: the page size (default 1000); pages both ways.
+int64_t ListLabelsLimit(const v1::ListLabelsRequest& proto);
+void ToProto(LabelPage&& page, v1::ListLabelsResponse* proto);
+LabelPage FromProto(const v1::ListLabelsResponse& proto);
+
 }  // namespace metricdb
 
 #endif  // METRICDB_PROTO_CONVERT_PROTO_CONVERT_H_

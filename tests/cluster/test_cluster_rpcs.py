@@ -65,6 +65,23 @@ def test_attribute_filters_across_shards_match_a_single_node():
             for a, b in zip(got, ref):
                 assert a.keys == b.keys, f
                 assert all(eval_filter(f, int(k[1:]), attrs[int(k[1:])]) for k in a.keys)
+        # Identities and records: the same pages from two shards as from one.
+        sizes = [(f"id{j}", sum(1 for i in range(3000) if i % 7 == j)) for j in range(7)]
+        assert db.labels("f", page_size=3) == single.labels("f") == sizes
+        f = filters[0]
+        assert db.labels("f", filter=f, page_size=2) == single.labels("f", filter=f)
+        scanned = [(r.key, r.label, r.attributes) for r in db.scan("f", filter=f, page_size=37)]
+        assert scanned == [(r.key, r.label, r.attributes) for r in single.scan("f", filter=f)]
+        assert [k for k, *_ in scanned] == [k for i, k in enumerate(keys)
+                                            if eval_filter(f, i, attrs[i])]
+        for r in db.scan("f", labels=["id2"], include_vectors=True, page_size=100):
+            assert np.array_equal(r.vector, x[int(r.key[1:])]) and r.label == "id2"
+        assert [i.label for r in db.identify("f", x[:10], filter=f) for i in r.identities] == \
+            [i.label for r in single.identify("f", x[:10], filter=f) for i in r.identities]
+        for client in (db, single):
+            assert client.relabel("f", ["id1", "id2"], "id12") == sizes[1][1] + sizes[2][1]
+        assert db.labels("f") == single.labels("f")
+        assert db.count("f", filter='label = "id12"') == sizes[1][1] + sizes[2][1]
         with pytest.raises(metricdb.MetricDBError) as e:
             db.search("f", x[:1], filter="camera IN (")
         assert e.value.code.name == "INVALID_ARGUMENT" and "at character 12" in str(e.value)

@@ -11,8 +11,8 @@ message.
 """
 from metricdb.client import (Calibration, Client, ClusterResult, CollectionInfo, Identity,
                              IdentifyResult, MetricDBError, MetricVersion, Progress,
-                             SearchResult, VerifyResult)
+                             Record, SearchResult, VerifyResult)
 
 __all__ = ["Calibration", "Client", "ClusterResult", "CollectionInfo", "Identity",
-           "IdentifyResult", "MetricDBError", "MetricVersion", "Progress", "SearchResult",
+           "IdentifyResult", "MetricDBError", "MetricVersion", "Progress", "Record", "SearchResult",
            "VerifyResult"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
 import numpy as np
@@ -57,6 +57,14 @@ class CollectionInfo:
     index_vector_bytes: int = 0
     index_vectors_mapped: bool = False
 
+
+
+@dataclasses.dataclass
+class Record:
+    key: str
+    label: Optional[str]
+    attributes: Dict[str, str]
+    vector: Optional[np.ndarray]  # when asked for
 
 
 @dataclasses.dataclass
@@ -319,6 +327,42 @@ class Client:
         """The records matching `filter` (every record when empty)."""
         return self._call(self._stub.Count, pb.CountRequest(
             collection=collection, filter=filter)).count
+
+    def labels(self, collection: str, filter: str = "",
+               page_size: int = 1000) -> List[Tuple[str, int]]:
+        """Every identity with its number of records (of those matching
+        `filter`), in label order, fetched a page at a time."""
+        out, after, more = [], "", True
+        while more:
+            reply = self._call(self._stub.ListLabels, pb.ListLabelsRequest(
+                collection=collection, filter=filter, after=after, limit=page_size))
+            out.extend((l.label, l.records) for l in reply.labels)
+            after, more = reply.next, reply.more
+        return out
+
+    def scan(self, collection: str, filter: str = "", scope: str = "all",
+             labels: Sequence[str] = (), include_vectors: bool = False,
+             page_size: int = 1000) -> Iterator[Record]:
+        """Every record (matching `filter`, in `scope`, of `labels`) in key
+        order, fetched a page at a time. Records that exist throughout come
+        exactly once, whatever is written meanwhile."""
+        after, more = "", True
+        while more:
+            reply = self._call(self._stub.Scan, pb.ScanRequest(
+                collection=collection, filter=filter, scope=_SCOPES[scope],
+                labels=list(labels), include_vectors=include_vectors, after=after,
+                limit=page_size))
+            for r in reply.records:
+                yield Record(r.key, r.label if r.HasField("label") else None,
+                             dict(r.attributes),
+                             np.array(r.vector, dtype=np.float32) if include_vectors else None)
+            after, more = reply.next, reply.more
+
+    def relabel(self, collection: str, from_labels: Sequence[str], to: str) -> int:
+        """Renames an identity, or merges several into `to`, atomically.
+        Returns the number of records relabelled."""
+        return self._call(self._stub.Relabel, pb.RelabelRequest(
+            collection=collection, to=to, **{"from": list(from_labels)})).relabelled
 
     def search(self, collection: str, queries, k: int = 10,
                labels: Sequence[str] = (), ef_search: int = 0,
