@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cluster/cluster_node.h"
+#include "engine/identity/radius_search.h"
 #include "proto/convert/proto_convert.h"
 #include "server/rpc_roles.h"
 #include "server/status_util.h"
@@ -191,7 +192,15 @@ grpc::Status MetricDbService::SearchNow(const RecordSource& collection,
     options.cancelled = [context] { return context->IsCancelled(); };
     options.deadline = context->deadline();
   }
-  auto results = collection.Search(QueriesOf(*request), options);
+  absl::StatusOr<SearchResults> results;
+  if (request->has_max_distance() || request->has_far()) {
+    RadiusOptions radius;
+    if (request->has_max_distance()) radius.max_distance = request->max_distance();
+    if (request->has_far()) radius.far = request->far();
+    results = RadiusSearch(collection, QueriesOf(*request), options, radius);
+  } else {
+    results = collection.Search(QueriesOf(*request), options);
+  }
   if (!results.ok()) return Reply("Search", results.status());
   ToProto(std::move(*results), response);
   return grpc::Status::OK;

@@ -139,6 +139,8 @@ struct SearchArgs {
   int rerank = 0;
   bool include_vectors = false;
   bool include_attributes = false;
+  std::optional<double> max_distance;  // radius search, or
+  std::optional<double> far;           // within the calibrated threshold
 };
 int RunSearch(CliContext& ctx, const SearchArgs& args);
 

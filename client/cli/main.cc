@@ -173,7 +173,11 @@ int main(int argc, char** argv) {
   s->add_option("file", search.file, "Queries file (.npy .fvecs .csv .hdf5)");
   AddFileOptions(s, &search.file_options, "test");
   s->add_option("--vector", search.vector, "One query: comma-separated values");
-  s->add_option("-k", search.k, "Neighbours per query")->capture_default_str();
+  s->add_option("-k,--limit", search.k, "Neighbours per query (with a radius: at most this many)")
+      ->capture_default_str();
+  s->add_option("--max-distance", search.max_distance,
+                "Radius search: every record within this distance (up to --limit)");
+  s->add_option("--far", search.far, "Radius search within the threshold calibrated at this FAR");
   s->add_option("--label", search.labels, "Only records of this label (repeatable)");
   s->add_option("--filter", search.filter,
                 "Only records matching this filter expression, e.g. 'camera IN (\"c1\") AND ts "

@@ -61,6 +61,8 @@ int RunSearch(CliContext& ctx, const SearchArgs& args) {
     req.set_include_vectors(args.include_vectors);
     req.set_include_attributes(args.include_attributes);
     req.set_filter(args.filter);
+    if (args.max_distance) req.set_max_distance(*args.max_distance);
+    if (args.far) req.set_far(*args.far);
     req.mutable_params()->set_ef_search(args.ef_search);
     req.mutable_params()->set_nprobe(args.nprobe);
     req.mutable_params()->set_rerank(args.rerank);

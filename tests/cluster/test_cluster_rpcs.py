@@ -78,6 +78,11 @@ def test_attribute_filters_across_shards_match_a_single_node():
             assert np.array_equal(r.vector, x[int(r.key[1:])]) and r.label == "id2"
         assert [i.label for r in db.identify("f", x[:10], filter=f) for i in r.identities] == \
             [i.label for r in single.identify("f", x[:10], filter=f) for i in r.identities]
+        near = [[h for h in r.keys] for r in db.search("f", x[:10], k=500, max_distance=2.5)]
+        assert near == [r.keys for r in single.search("f", x[:10], k=500, max_distance=2.5)]
+        assert all(np.linalg.norm(x[int(k[1:])] - x[q]) <= 2.5 + 1e-5
+                   for q, keys_q in enumerate(near) for k in keys_q)
+        assert sum(map(len, near)) > 10 * 32  # more than the first widening step
         for client in (db, single):
             assert client.relabel("f", ["id1", "id2"], "id12") == sizes[1][1] + sizes[2][1]
         assert db.labels("f") == single.labels("f")

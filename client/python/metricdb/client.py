@@ -366,12 +366,19 @@ class Client:
 
     def search(self, collection: str, queries, k: int = 10,
                labels: Sequence[str] = (), ef_search: int = 0,
-               nprobe: int = 0, rerank: int = 0, filter: str = "") -> List[SearchResult]:
+               nprobe: int = 0, rerank: int = 0, filter: str = "",
+               max_distance: Optional[float] = None,
+               far: Optional[float] = None) -> List[SearchResult]:
         """filter: a filter expression (README "Filters"), e.g.
-        'camera IN ("c1", "c7") AND ts >= 1700000000'."""
+        'camera IN ("c1", "c7") AND ts >= 1700000000'. max_distance (or far, a
+        calibrated FAR): radius search, every record within it, at most k."""
         req = pb.SearchRequest(collection=collection, k=k, labels=list(labels), filter=filter,
                                params=pb.SearchParams(ef_search=ef_search, nprobe=nprobe,
                                                       rerank=rerank))
+        if max_distance is not None:
+            req.max_distance = max_distance
+        if far is not None:
+            req.far = far
         for q in _rows(queries):
             req.queries.add().values.extend(q.tolist())
         reply = self._call(self._stub.Search, req)
