@@ -71,7 +71,12 @@ absl::StatusOr<NodeRecord> DecodeNode(std::string_view id, std::string_view text
 }
 
 std::string EncodeCollection(const ClusterCollection& c) {
+  json attributes = json::array();
+  for (const AttributeField& f : c.schema.attributes) {
+    attributes.push_back({{"name", f.name}, {"type", int(f.type)}});
+  }
   return json{{"name", c.schema.name},
+              {"attributes", attributes},
               {"dim", c.schema.dim},
               {"metric", int(c.schema.metric)},
               {"index", IndexToJson(c.schema.index)},
@@ -95,6 +100,11 @@ absl::StatusOr<ClusterCollection> DecodeCollection(std::string_view text) {
     c.schema.index = *index;
     c.schema.metric_version = j.at("metric_version");
     c.schema.shards = j.at("shards");
+    for (const json& f : j.value("attributes", json::array())) {
+      const int type = f.at("type").get<int>();
+      if (type < 1 || type > 5) return absl::DataLossError("attribute type out of range");
+      c.schema.attributes.push_back({f.at("name").get<std::string>(), AttributeType(type)});
+    }
     c.placement = j.at("placement").get<std::vector<std::string>>();
     c.ready = j.at("ready");
     c.created_unix_ms = j.at("created_unix_ms");

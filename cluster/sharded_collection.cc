@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/base/attribute_types.h"
 #include "engine/collection/vector_form.h"
 
 namespace metricdb {
@@ -264,7 +265,8 @@ absl::StatusOr<int64_t> ShardedCollection::Delete(absl::Span<const std::string> 
                                                   const std::string& filter) {
   if (auto s = CheckDeleteShape(limits_, keys.size(), labels.size(), filter); !s.ok()) return s;
   // Checked here too, so that a bad filter reaches no shard.
-  if (auto parsed = ParseFilter(filter); !parsed.ok()) return parsed.status();
+  if (auto parsed = ParseTypedFilter(filter, record_.schema.attributes); !parsed.ok())
+    return parsed.status();
   // Keys go to their shards; labels, and a filter alone, to every shard.
   std::vector<int32_t> which;
   const auto by_shard = KeysByShard(keys, &which);
@@ -290,7 +292,8 @@ absl::StatusOr<int64_t> ShardedCollection::SumOverShards(
 }
 
 absl::StatusOr<int64_t> ShardedCollection::Count(const std::string& filter) const {
-  if (auto parsed = ParseFilter(filter); !parsed.ok()) return parsed.status();
+  if (auto parsed = ParseTypedFilter(filter, record_.schema.attributes); !parsed.ok())
+    return parsed.status();
   return SumOverShards(AllShards(), [&](int32_t, Shard& shard) { return shard.Count(filter); });
 }
 

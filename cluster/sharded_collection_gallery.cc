@@ -5,7 +5,7 @@
 #include <map>
 
 #include "cluster/sharded_collection.h"
-#include "engine/base/filter_expression.h"
+#include "engine/base/attribute_types.h"
 #include "engine/collection/vector_form.h"
 
 namespace metricdb {
@@ -14,7 +14,8 @@ absl::StatusOr<RecordPage> ShardedCollection::Scan(const RecordSelection& which,
                                                    const std::string& after, int64_t limit,
                                                    bool include_vectors) const {
   if (auto s = CheckPageSize(limit, "limit"); !s.ok()) return s;
-  if (auto parsed = ParseFilter(which.filter); !parsed.ok()) return parsed.status();
+  if (auto parsed = ParseTypedFilter(which.filter, record_.schema.attributes); !parsed.ok())
+    return parsed.status();
   // Each shard's first `limit` records after the cursor hold the merged
   // first `limit`: a key is on one shard only.
   std::vector<RecordPage> parts(shards_.size());
@@ -44,7 +45,8 @@ absl::StatusOr<LabelPage> ShardedCollection::ListLabels(const std::string& filte
                                                         const std::string& after,
                                                         int64_t limit) const {
   if (auto s = CheckPageSize(limit, "limit"); !s.ok()) return s;
-  if (auto parsed = ParseFilter(filter); !parsed.ok()) return parsed.status();
+  if (auto parsed = ParseTypedFilter(filter, record_.schema.attributes); !parsed.ok())
+    return parsed.status();
   std::vector<LabelPage> parts(shards_.size());
   absl::Status s = ForEachShard(AllShards(), [&](int32_t i, Shard& shard) -> absl::Status {
     auto page = shard.ListLabels(filter, after, limit);

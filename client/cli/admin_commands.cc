@@ -1,5 +1,6 @@
 // create, list, info, drop, get, delete, cluster-status.
 #include <iostream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -90,6 +91,24 @@ int RunCreate(CliContext& ctx, const CreateArgs& args) {
   }
   if (auto s = ToIndexSpec(args.index, schema.mutable_index()); !s.ok()) return Fail(s);
   schema.set_shards(args.shards);
+  static const std::map<std::string, v1::AttributeType> kTypes = {
+      {"string", v1::ATTRIBUTE_STRING},
+      {"int64", v1::ATTRIBUTE_INT64},
+      {"double", v1::ATTRIBUTE_DOUBLE},
+      {"bool", v1::ATTRIBUTE_BOOL},
+      {"timestamp", v1::ATTRIBUTE_TIMESTAMP}};
+  for (const std::string& a : args.attributes) {
+    const size_t colon = a.rfind(':');
+    auto type = colon == std::string::npos ? kTypes.end() : kTypes.find(a.substr(colon + 1));
+    if (type == kTypes.end()) {
+      return Fail(absl::InvalidArgumentError(
+          "--attribute: expected NAME:TYPE with TYPE string|int64|double|bool|timestamp, got " +
+          a));
+    }
+    v1::AttributeField* field = schema.add_attributes();
+    field->set_name(a.substr(0, colon));
+    field->set_type(type->second);
+  }
   auto info = ctx.client->CreateCollection(schema);
   if (!info.ok()) return Fail(info.status());
   PrintInfo(ctx, *info);

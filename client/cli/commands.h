@@ -44,6 +44,8 @@ struct CreateArgs {
   std::string metric = "l2";
   IndexArgs index;
   int shards = 1;  // > 1 needs a cluster
+  // Declared attribute fields, "name:type" (string|int64|double|bool|timestamp).
+  std::vector<std::string> attributes;
 };
 int RunCreate(CliContext& ctx, const CreateArgs& args);
 

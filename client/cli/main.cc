@@ -94,6 +94,9 @@ int main(int argc, char** argv) {
                 "Shards to split the records over (a cluster: servers with --cluster-etcd)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  c->add_option("--attribute", create.attributes,
+                "Declare an attribute field NAME:TYPE, TYPE string|int64|double|bool|timestamp "
+                "(repeatable; then writes are checked and filters name only declared fields)");
   auto* cs = app.add_subcommand("cluster-status", "Cluster nodes, their leases and shards");
 
   metricdb::BuildIndexArgs build;

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "engine/base/attribute_types.h"
 
 namespace metricdb {
 
@@ -76,6 +77,7 @@ absl::Status ValidateSchema(CollectionSchema* schema, bool shard_names) {
     return absl::InvalidArgumentError(
         absl::StrCat("schema.dim: must be in [1, ", kMaxDim, "], got ", schema->dim));
   }
+  if (auto s = ValidateAttributeFields(schema->attributes); !s.ok()) return s;
   return ResolveIndexSpec(schema->dim, &schema->index);
 }
 

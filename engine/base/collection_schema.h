@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "engine/base/metric.h"
@@ -42,6 +43,18 @@ std::string_view IndexKindName(IndexSpec::Kind kind);
 // "none", "sq8", "sq4".
 std::string_view QuantizationName(IndexSpec::Quantization q);
 
+// The type of a declared attribute field; a record's value must read as it
+// (attribute_types.h). Undeclared attributes are free strings.
+enum class AttributeType { kString = 1, kInt64 = 2, kDouble = 3, kBool = 4, kTimestamp = 5 };
+struct AttributeField {
+  std::string name;  // [A-Za-z_][A-Za-z0-9_.-]*, not "label" or "key"
+  AttributeType type = AttributeType::kString;
+  bool operator==(const AttributeField& o) const { return name == o.name && type == o.type; }
+};
+inline constexpr size_t kMaxAttributeFields = 256;
+// "string", "int64", "double", "bool", "timestamp".
+std::string_view AttributeTypeName(AttributeType type);
+
 struct CollectionSchema {
   std::string name;
   int32_t dim = 0;
@@ -54,6 +67,11 @@ struct CollectionSchema {
   // in a cluster (cluster/), where each shard is a local collection named
   // ShardCollectionName(name, shard) on the node that holds it.
   int32_t shards = 1;
+  // Declared attribute fields (at most kMaxAttributeFields, unique names):
+  // writes are checked against them, and filters may name only them (and
+  // label, key) once any is declared. None: attributes are free strings and
+  // filters may name any field.
+  std::vector<AttributeField> attributes;
 };
 
 inline constexpr int32_t kMaxShards = 1024;

@@ -174,6 +174,7 @@ class Parser {
   }
 
   absl::Status Literal(FilterValue* out) {
+    out->position = token_.at + 1;
     if (token_.type == Token::Type::kString) {
       out->text = token_.text;
     } else if (token_.type == Token::Type::kNumber) {
@@ -193,6 +194,7 @@ class Parser {
       return Error(token_.at, "expected a field name, NOT or \"(\"");
     }
     out->field = token_.text;
+    out->position = token_.at + 1;
     if (auto s = Next(); !s.ok()) return s;
     bool negated = false;
     if (IsKeyword("NOT")) {

@@ -42,8 +42,9 @@ inline constexpr size_t kMaxFilterValues = 4096;
 
 struct FilterValue {
   bool is_number = false;
-  double number = 0;  // when is_number
-  std::string text;   // when a string (true / false: "true" / "false")
+  double number = 0;    // when is_number
+  std::string text;     // when a string (true / false: "true" / "false")
+  size_t position = 0;  // of the literal in the text, from 1
 };
 
 struct FilterNode {
@@ -54,6 +55,7 @@ struct FilterNode {
   std::string field;                 // kCompare, kIn
   std::vector<FilterValue> values;   // kCompare: one; kIn: the list
   std::vector<FilterNode> children;  // kAnd, kOr (two or more), kNot (one)
+  size_t position = 0;               // kCompare, kIn: of the field name, from 1
 };
 
 // The parsed tree of a filter text; an empty (or blank) text is no filter.

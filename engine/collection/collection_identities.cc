@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "engine/base/attribute_types.h"
 #include "engine/collection/collection.h"
 #include "engine/collection/vector_form.h"
 
@@ -12,7 +13,7 @@ namespace metricdb {
 absl::StatusOr<RecordPage> Collection::Scan(const RecordSelection& which, const std::string& after,
                                             int64_t limit, bool include_vectors) const {
   if (auto s = CheckPageSize(limit, "limit"); !s.ok()) return s;
-  auto filter = ParseFilter(which.filter);
+  auto filter = ParseTypedFilter(which.filter, schema_.attributes);
   if (!filter.ok()) return filter.status();
   RecordPage page;
   std::vector<int64_t> ids;
@@ -41,7 +42,7 @@ absl::StatusOr<RecordPage> Collection::Scan(const RecordSelection& which, const 
 absl::StatusOr<LabelPage> Collection::ListLabels(const std::string& filter,
                                                  const std::string& after, int64_t limit) const {
   if (auto s = CheckPageSize(limit, "limit"); !s.ok()) return s;
-  auto parsed = ParseFilter(filter);
+  auto parsed = ParseTypedFilter(filter, schema_.attributes);
   if (!parsed.ok()) return parsed.status();
   LabelPage page;
   std::vector<std::pair<std::string, int64_t>> counts;

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "engine/base/attribute_types.h"
 #include "engine/collection/collection.h"
 
 namespace metricdb {
@@ -15,7 +16,7 @@ absl::StatusOr<RecordSample> Collection::SampleRecords(const RecordSelection& wh
 absl::StatusOr<RecordSample> Collection::SamplePage(const RecordSelection& which, int64_t max,
                                                     uint64_t seed, int64_t offset,
                                                     int64_t limit) const {
-  auto filter = ParseFilter(which.filter);
+  auto filter = ParseTypedFilter(which.filter, schema_.attributes);
   if (!filter.ok()) return filter.status();
   std::vector<int64_t> ids;
   std::shared_ptr<const StoreReadView> view;

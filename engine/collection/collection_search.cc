@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "engine/base/attribute_types.h"
 #include "engine/collection/collection.h"
 #include "engine/collection/vector_checks.h"
 #include "engine/collection/vector_form.h"
@@ -62,7 +63,7 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
   std::vector<float> prepared;
   if (auto s = CheckVectors(schema_, queries, "queries", &prepared); !s.ok()) return s;
 
-  auto parsed = ParseFilter(options.filter);
+  auto parsed = ParseTypedFilter(options.filter, schema_.attributes);
   if (!parsed.ok()) return parsed.status();
   const int k = options.k;
   std::vector<float> raw;
@@ -203,7 +204,7 @@ bool Collection::IsQuickSearch(int64_t queries) const {
 }
 
 absl::StatusOr<int64_t> Collection::Count(const std::string& filter) const {
-  auto parsed = ParseFilter(filter);
+  auto parsed = ParseTypedFilter(filter, schema_.attributes);
   if (!parsed.ok()) return parsed.status();
   std::shared_lock<WriterPriorityMutex> lock(mu_);
   if (dropped_) return NotFound();

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
+#include "engine/base/attribute_types.h"
 #include "engine/collection/collection.h"
 #include "engine/collection/vector_checks.h"
 #include "engine/collection/vector_form.h"
@@ -149,7 +150,7 @@ absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
                                            absl::Span<const std::string> labels,
                                            const std::string& filter) {
   if (auto s = CheckDeleteShape(limits_, keys.size(), labels.size(), filter); !s.ok()) return s;
-  auto parsed = ParseFilter(filter);
+  auto parsed = ParseTypedFilter(filter, schema_.attributes);
   if (!parsed.ok()) return parsed.status();
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return NotFound();

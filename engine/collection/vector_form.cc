@@ -8,6 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "engine/base/attribute_types.h"
 #include "engine/collection/vector_checks.h"
 #include "engine/index/distance_kernels.h"
 
@@ -89,6 +90,17 @@ absl::Status CheckBatch(const CollectionSchema& schema, const CollectionLimits& 
     if (r.label && r.label->empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(field(i), ".label: must not be empty (omit it for an unlabelled record)"));
+    }
+    if (!schema.attributes.empty()) {
+      for (const auto& [name, value] : r.attributes) {
+        const AttributeField* declared = FindAttributeField(schema.attributes, name);
+        if (declared == nullptr) continue;  // undeclared: a free string
+        if (auto s = CheckAttributeValue(declared->type, value,
+                                         absl::StrCat(field(i), ".attributes.", name));
+            !s.ok()) {
+          return s;
+        }
+      }
     }
     if (auto s = CheckVector(schema, r.vector, prepared->data() + i * dim,
                              [&] { return field(i) + ".vector"; });

@@ -1,7 +1,7 @@
 #include "engine/identity/verify.h"
 
 #include "absl/strings/str_cat.h"
-#include "engine/base/filter_expression.h"
+#include "engine/base/attribute_types.h"
 #include "engine/identity/calibration.h"
 
 namespace metricdb {
@@ -35,7 +35,8 @@ absl::StatusOr<VerifyResponse> Verify(const RecordSource& c, const std::vector<V
     return absl::InvalidArgumentError(
         absl::StrCat("top_n: must be in [1, ", c.limits().max_k, "], got ", o.top_n));
   }
-  if (auto parsed = ParseFilter(o.filter); !parsed.ok()) return parsed.status();
+  if (auto parsed = ParseTypedFilter(o.filter, c.schema().attributes); !parsed.ok())
+    return parsed.status();
   auto threshold = ResolveThreshold(c, o.threshold, o.calibrated_far, true);
   if (!threshold.ok()) return threshold.status();
 

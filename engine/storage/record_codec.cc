@@ -12,7 +12,7 @@ constexpr uint8_t kRecordFormat = 1;
 // Format 2 added metric_version; format 1 (without it) is still read.
 // 3 adds the HNSW quantization and rerank; schemas without them are still
 // written as 2, byte for byte as before.
-constexpr uint8_t kSchemaFormat = 3;
+constexpr uint8_t kSchemaFormat = 4;  // 4: declared attribute fields
 
 using Reader = ByteReader;
 
@@ -71,9 +71,12 @@ absl::StatusOr<Record> DecodeRecord(std::string_view bytes) {
 
 std::string EncodeSchema(const CollectionSchema& schema) {
   std::string out;
-  const bool quantised =
-      schema.index.quantization != IndexSpec::Quantization::kNone || schema.index.rerank != 0;
-  out.push_back(static_cast<char>(quantised ? kSchemaFormat : 2));
+  // The oldest format that holds the schema, so that older readers keep
+  // reading what they can.
+  const bool typed = !schema.attributes.empty();
+  const bool quantised = typed || schema.index.quantization != IndexSpec::Quantization::kNone ||
+                         schema.index.rerank != 0;
+  out.push_back(static_cast<char>(typed ? 4 : quantised ? 3 : 2));
   PutString(&out, schema.name);
   PutU32(&out, static_cast<uint32_t>(schema.dim));
   PutU32(&out, static_cast<uint32_t>(schema.metric));
@@ -86,6 +89,13 @@ std::string EncodeSchema(const CollectionSchema& schema) {
   if (quantised) {
     PutU32(&out, static_cast<uint32_t>(schema.index.quantization));
     PutU32(&out, static_cast<uint32_t>(schema.index.rerank));
+  }
+  if (typed) {
+    PutU32(&out, static_cast<uint32_t>(schema.attributes.size()));
+    for (const AttributeField& f : schema.attributes) {
+      PutString(&out, f.name);
+      PutU32(&out, static_cast<uint32_t>(f.type));
+    }
   }
   return out;
 }
@@ -107,6 +117,19 @@ absl::StatusOr<CollectionSchema> DecodeSchema(std::string_view bytes) {
   uint32_t quantization = 0, rerank = 0;
   if (format >= 3 && (!r.U32(&quantization) || !r.U32(&rerank))) {
     return Corrupt("schema quantization");
+  }
+  uint32_t n_fields = 0;
+  if (format >= 4 && (!r.U32(&n_fields) || n_fields > kMaxAttributeFields)) {
+    return Corrupt("schema attributes");
+  }
+  for (uint32_t i = 0; i < n_fields; ++i) {
+    AttributeField f;
+    uint32_t type;
+    if (!r.String(&f.name) || !r.U32(&type) || type < 1 || type > 5) {
+      return Corrupt("schema attributes");
+    }
+    f.type = static_cast<AttributeType>(type);
+    s.attributes.push_back(std::move(f));
   }
   if (!r.done() || metric < 1 || metric > 3 || f[0] > 3 || version > INT32_MAX ||
       quantization > 2 || rerank > INT32_MAX) {

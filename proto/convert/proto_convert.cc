@@ -29,6 +29,17 @@ absl::StatusOr<CollectionSchema> FromProto(const v1::CollectionSchema& proto) {
                        static_cast<int>(proto.metric())));
   }
   schema.index = FromProto(proto.index());
+  for (int i = 0; i < proto.attributes_size(); ++i) {
+    const v1::AttributeField& f = proto.attributes(i);
+    if (f.type() < v1::ATTRIBUTE_STRING || f.type() > v1::ATTRIBUTE_TIMESTAMP) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("schema.attributes[", i,
+                       "].type: must be STRING, INT64, DOUBLE, BOOL or "
+                       "TIMESTAMP, got ",
+                       static_cast<int>(f.type())));
+    }
+    schema.attributes.push_back({f.name(), static_cast<AttributeType>(f.type())});
+  }
   return schema;
 }
 
@@ -97,6 +108,11 @@ void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto) {
   proto->set_metric_version(schema.metric_version);
   proto->set_shards(schema.shards);
   ToProto(schema.index, proto->mutable_index());
+  for (const AttributeField& f : schema.attributes) {
+    v1::AttributeField* out = proto->add_attributes();
+    out->set_name(f.name);
+    out->set_type(static_cast<v1::AttributeType>(f.type));
+  }
 }
 
 void ToProto(const CollectionSchema& schema, const CollectionStats& stats,

@@ -51,7 +51,8 @@ def test_attribute_filters_across_shards_match_a_single_node():
                  for i in range(3000)]
         db, single = cluster.nodes[0].client(), cluster.single.client()
         for client, shards in ((db, 2), (single, 1)):
-            client.create_collection("f", 8, shards=shards)
+            client.create_collection("f", 8, shards=shards, attributes={
+                "camera": "string", "ts": "timestamp", "vip": "bool"})
             client.upsert("f", keys, x, labels=[f"id{i % 7}" for i in range(3000)],
                           attributes=attrs)
         filters = ['camera IN ("c1", "c7") AND ts >= 1700001000',
@@ -92,6 +93,15 @@ def test_attribute_filters_across_shards_match_a_single_node():
         assert e.value.code.name == "INVALID_ARGUMENT" and "at character 12" in str(e.value)
         with pytest.raises(metricdb.MetricDBError):
             db.delete("f", filter="ts >>= 3")
+        # Typed: the declarations reached every shard through etcd.
+        with pytest.raises(metricdb.MetricDBError) as e:
+            db.count("f", filter='ts = "noon"')
+        assert "at character 6: type mismatch" in str(e.value)
+        with pytest.raises(metricdb.MetricDBError) as e:
+            db.upsert("f", ["bad"], x[:1], attributes=[{"ts": "noon"}])
+        assert e.value.code.name == "INVALID_ARGUMENT" and "attributes.ts" in str(e.value)
+        assert db.get_collection("f").attributes == {"camera": "string", "ts": "timestamp",
+                                                     "vip": "bool"}
         assert db.count("f") == 3000
         for client in (db, single):
             assert client.delete("f", filter='camera = "c3"') == 300

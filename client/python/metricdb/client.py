@@ -56,6 +56,8 @@ class CollectionInfo:
     index_code_bytes: int = 0
     index_vector_bytes: int = 0
     index_vectors_mapped: bool = False
+    # Declared attribute fields: {name: "string"|"int64"|"double"|"bool"|"timestamp"}.
+    attributes: Dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 
@@ -231,16 +233,23 @@ class Client:
                               s.index.WhichOneof("kind") or "flat", st.record_count,
                               st.label_count, st.index_memory_bytes, s.shards or 1,
                               st.index_graph_bytes, st.index_code_bytes, st.index_vector_bytes,
-                              st.index_vectors_mapped)
+                              st.index_vectors_mapped,
+                              {a.name: pb.AttributeType.Name(a.type)[len("ATTRIBUTE_"):].lower()
+                               for a in s.attributes})
 
     def create_collection(self, name: str, dim: int, metric: str = "l2",
-                          index: Optional[dict] = None, shards: int = 1) -> CollectionInfo:
+                          index: Optional[dict] = None, shards: int = 1,
+                          attributes: Optional[Dict[str, str]] = None) -> CollectionInfo:
         """index: None (flat) or e.g. {"hnsw": {"m": 32}}, {"ivf_flat": {"nlist": 256}},
         {"hnsw": {"quantization": "sq8", "rerank": 32}} (quantization: none|sq8|sq4).
-        shards > 1 needs a cluster (servers started with --cluster-etcd)."""
+        shards > 1 needs a cluster (servers started with --cluster-etcd).
+        attributes: declared fields, e.g. {"camera": "string", "ts": "timestamp"}
+        (string|int64|double|bool|timestamp)."""
         if metric not in _METRICS:
             raise ValueError("metric must be one of %s" % sorted(_METRICS))
         schema = pb.CollectionSchema(name=name, dim=dim, metric=_METRICS[metric], shards=shards)
+        for field, kind in (attributes or {}).items():
+            schema.attributes.add(name=field, type=getattr(pb, "ATTRIBUTE_" + kind.upper()))
         for kind, params in (index or {}).items():
             getattr(schema.index, kind).SetInParent()
             for k, v in params.items():
