@@ -122,6 +122,7 @@ struct LoadArgs {
   std::string labels_file;        // one label per line
   std::string keys_file;          // one key per line
   std::string key_prefix;         // keys = prefix + row number, when no keys file
+  std::string attributes_file;    // JSON lines, one object of attributes per row
   int batch_size = 0;             // records per batch; 0 = about 4 MiB per batch
   std::string progress = "auto";  // auto (if stdout is a terminal)|always|never
 };

@@ -1,5 +1,6 @@
 // metricdb load: streams a file of vectors into a collection in atomic,
-// acknowledged batches. The file, its labels and keys are checked completely
+// acknowledged batches. The file, its labels, keys and attributes (against
+// the collection's declared types) are checked completely
 // before the first batch is sent, so a bad file writes nothing; .npy and
 // .fvecs files are read a batch at a time (RowReader), twice: to check, then
 // to send.
@@ -15,6 +16,7 @@
 #include "client/cli/json_format.h"
 #include "client/cli/progress_bar.h"
 #include "client/loaders/row_reader.h"
+#include "engine/base/attribute_types.h"
 
 namespace metricdb {
 namespace {
@@ -70,6 +72,66 @@ absl::StatusOr<std::optional<std::vector<std::string>>> LoadLabels(const LoadArg
   return std::optional<std::vector<std::string>>(std::move(*lines));
 }
 
+// A JSON-lines attribute value as the text the server stores: strings as
+// they are, numbers as written, booleans as true/false; null: none.
+absl::StatusOr<std::optional<std::string>> AttributeText(const nlohmann::json& v) {
+  if (v.is_null()) return std::optional<std::string>();
+  if (v.is_string()) return std::optional<std::string>(v.get<std::string>());
+  if (v.is_boolean() || v.is_number()) return std::optional<std::string>(v.dump());
+  return absl::InvalidArgumentError("must be a string, a number, true, false or null");
+}
+
+// Each row's attributes: the file's own (CSV attribute columns) and those of
+// --attributes (JSON lines), merged; a field given by both is an error, and
+// values of the collection's declared fields must read as their types.
+absl::StatusOr<std::optional<std::vector<std::map<std::string, std::string>>>> LoadAttributes(
+    const LoadArgs& args, RowReader& reader, const v1::CollectionSchema& schema) {
+  auto attributes = reader.TakeAttributes();
+  if (!args.attributes_file.empty()) {
+    auto lines = ReadLines(args.attributes_file);
+    if (!lines.ok()) return lines.status();
+    if (int64_t(lines->size()) != reader.rows()) {
+      return absl::InvalidArgumentError(absl::StrCat(args.attributes_file, ": has ", lines->size(),
+                                                     " lines, ", args.file, " has ", reader.rows(),
+                                                     " rows"));
+    }
+    if (!attributes) attributes.emplace(lines->size());
+    for (size_t i = 0; i < lines->size(); ++i) {
+      const std::string at = absl::StrCat(args.attributes_file, ": line ", i + 1);
+      nlohmann::json object;
+      try {
+        object = nlohmann::json::parse((*lines)[i]);
+      } catch (const std::exception& e) {
+        return absl::InvalidArgumentError(absl::StrCat(at, ": ", e.what()));
+      }
+      if (!object.is_object()) return absl::InvalidArgumentError(at + ": not a JSON object");
+      for (const auto& [name, value] : object.items()) {
+        auto text = AttributeText(value);
+        if (!text.ok())
+          return absl::InvalidArgumentError(
+              absl::StrCat(at, ": \"", name, "\" ", text.status().message()));
+        if (!*text) continue;
+        if (!(*attributes)[i].emplace(name, **text).second) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(at, ": \"", name, "\" is given by the CSV file too"));
+        }
+      }
+    }
+  }
+  for (size_t i = 0; attributes && i < attributes->size(); ++i) {
+    for (const v1::AttributeField& field : schema.attributes()) {
+      auto it = (*attributes)[i].find(field.name());
+      if (it == (*attributes)[i].end()) continue;
+      if (auto s = CheckAttributeValue(AttributeType(field.type()), it->second,
+                                       absl::StrCat("row ", i, " attribute ", field.name()));
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return attributes;
+}
+
 }  // namespace
 
 int RunLoad(CliContext& ctx, const LoadArgs& args) {
@@ -102,6 +164,8 @@ int RunLoad(CliContext& ctx, const LoadArgs& args) {
                                                         ", collection \"", args.collection,
                                                         "\" has dim ", info->schema().dim())));
   }
+  auto attributes = LoadAttributes(args, **reader, info->schema());
+  if (!attributes.ok()) return Fail(attributes.status());
 
   const bool show =
       args.progress == "always" || (args.progress == "auto" && isatty(STDOUT_FILENO) && !ctx.json);
@@ -123,6 +187,9 @@ int RunLoad(CliContext& ctx, const LoadArgs& args) {
       const float* v = block.data() + (i - sent) * cols;
       r->mutable_vector()->Add(v, v + cols);
       if (*labels) r->set_label((**labels)[i]);
+      if (*attributes) {
+        r->mutable_attributes()->insert((**attributes)[i].begin(), (**attributes)[i].end());
+      }
     }
     write_status = stream->Write(batch);
     sent = end;

@@ -121,6 +121,11 @@ int main(int argc, char** argv) {
   l->add_option("--labels", load.labels_file, "Text file, one label per row");
   l->add_option("--keys", load.keys_file, "Text file, one key per row");
   l->add_option("--key-prefix", load.key_prefix, "Without --keys, key = prefix + row number");
+  l->add_option("--attributes", load.attributes_file,
+                "JSON-lines file, one object of attributes per row (e.g. {\"camera\": \"c1\", "
+                "\"ts\": 1700000000})");
+  l->add_option("--attribute-column", load.file_options.csv.attribute_columns,
+                "CSV column (header name) holding an attribute (repeatable)");
   l->add_option("--batch-size", load.batch_size,
                 "Records per atomic batch (default: ~4 MiB worth)");
   AddProgressOption(l, &load.progress);

@@ -64,6 +64,22 @@ absl::StatusOr<Matrix> ParseCsv(std::string_view text, const CsvOptions& options
     float v;
     if (c != label_col && !ParseFloat(first[c], &v)) header = true;
   }
+  // Attribute columns, by header name.
+  std::vector<int64_t> attribute_col(size_t(ncols), -1);  // column -> attribute number
+  int64_t n_attribute_cols = 0;
+  for (size_t a = 0; a < options.attribute_columns.size(); ++a) {
+    const std::string& name = options.attribute_columns[a];
+    int64_t found = -1;
+    for (int64_t c = 0; header && c < ncols; ++c) {
+      if (first[c] == name) found = c;
+    }
+    if (found < 0 || found == label_col || attribute_col[size_t(found)] >= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "attribute column \"", name, "\" is not a header column of the CSV (or used twice)"));
+    }
+    attribute_col[size_t(found)] = int64_t(a);
+    ++n_attribute_cols;
+  }
   if (!options.label_column.empty() && !label_by_index) {
     if (!header) {
       return absl::InvalidArgumentError(absl::StrCat("label column \"", options.label_column,
@@ -78,18 +94,24 @@ absl::StatusOr<Matrix> ParseCsv(std::string_view text, const CsvOptions& options
     }
   }
   Matrix m;
-  m.cols = ncols - (label_col >= 0 ? 1 : 0);
+  m.cols = ncols - (label_col >= 0 ? 1 : 0) - n_attribute_cols;
   if (m.cols < 1) return absl::InvalidArgumentError("CSV has no vector columns");
   if (label_col >= 0) m.labels.emplace();
+  if (n_attribute_cols > 0) m.attributes.emplace();
   for (size_t li = header ? 1 : 0; li < lines.size(); ++li) {
     std::vector<std::string> fields = SplitFields(lines[li], delim);
     if (int64_t(fields.size()) != ncols) {
       return absl::InvalidArgumentError(
           absl::StrCat("CSV line ", li + 1, " has ", fields.size(), " fields, expected ", ncols));
     }
+    if (m.attributes) m.attributes->emplace_back();
     for (int64_t c = 0; c < ncols; ++c) {
       if (c == label_col) {
         m.labels->push_back(fields[c]);
+        continue;
+      }
+      if (const int64_t a = attribute_col[size_t(c)]; a >= 0) {
+        if (!fields[c].empty()) m.attributes->back()[first[c]] = fields[c];
         continue;
       }
       float v;

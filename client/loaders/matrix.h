@@ -3,6 +3,7 @@
 #define METRICDB_CLIENT_LOADERS_MATRIX_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@ struct Matrix {
   std::vector<float> values;  // rows * cols
   // Per-row labels, when the file carries them (a CSV label column).
   std::optional<std::vector<std::string>> labels;
+  // Per-row attributes, when the file carries them (CSV attribute columns).
+  std::optional<std::vector<std::map<std::string, std::string>>> attributes;
 
   const float* row(int64_t i) const { return values.data() + i * cols; }
 };

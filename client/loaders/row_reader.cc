@@ -74,6 +74,9 @@ class MatrixRowReader final : public RowReader {
   std::optional<std::vector<std::string>> TakeLabels() override {
     return std::exchange(m_.labels, std::nullopt);
   }
+  std::optional<std::vector<std::map<std::string, std::string>>> TakeAttributes() override {
+    return std::exchange(m_.attributes, std::nullopt);
+  }
 
  private:
   Matrix m_;

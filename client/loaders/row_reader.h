@@ -30,6 +30,10 @@ class RowReader {
   // Per-row labels the file itself carries (a CSV label column), moved out:
   // a second call returns nullopt.
   virtual std::optional<std::vector<std::string>> TakeLabels() { return std::nullopt; }
+  // Per-row attributes the file carries (CSV attribute columns), moved out.
+  virtual std::optional<std::vector<std::map<std::string, std::string>>> TakeAttributes() {
+    return std::nullopt;
+  }
 
  protected:
   RowReader(int64_t rows, int64_t cols) : rows_(rows), cols_(cols) {}

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "client/loaders/matrix_file.h"
@@ -653,6 +654,102 @@ TEST_F(CliTest, AuthenticatesWithATokenFileOrToken) {
   EXPECT_EQ(Lines(r.out).at(0)["name"], "a");
   r = Run("--token wrong list");
   EXPECT_NE(r.err.find("unknown token"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace metricdb
+
+namespace metricdb {
+namespace {
+
+// Gallery commands: attributes loaded from CSV columns and a JSON-lines file
+// (typed, checked before anything is sent), then count, labels, scan,
+// relabel, radius search and a filtered identify, each against the test's
+// own tally of the file.
+TEST_F(CliTest, GalleryCommandsLoadAttributesAndAnswerFromThem) {
+  // A CSV with a label column, a "cam" attribute column and the vector.
+  std::ostringstream csv, jsonl, bad_jsonl;
+  csv.precision(9);
+  csv << "name,cam";
+  for (int c = 0; c < kDim; ++c) csv << ",f" << c;
+  csv << "\n";
+  for (int r = 0; r < kRows; ++r) {
+    csv << "person" << r % 4 << ",c" << r % 3;
+    for (int c = 0; c < kDim; ++c) csv << "," << base_[r * kDim + c];
+    csv << "\n";
+    jsonl << R"({"ts": )" << 1000 + r << R"(, "vip": )" << (r % 5 == 0 ? "true" : "false") << "}\n";
+    bad_jsonl << (r == 250 ? R"({"ts": "noon"})" : R"({"ts": 1})") << "\n";
+  }
+  WriteBytes(dir_.file("g.csv"), csv.str());
+  WriteBytes(dir_.file("g.jsonl"), jsonl.str());
+  WriteBytes(dir_.file("bad.jsonl"), bad_jsonl.str());
+  auto r = Run("create g --dim " + std::to_string(kDim) +
+               " --attribute cam:string --attribute ts:timestamp --attribute vip:bool");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Run("load g " + dir_.file("g.csv") + " --label-column name --attribute-column cam" +
+          " --attributes " + dir_.file("bad.jsonl") + " --key-prefix k --batch-size 64");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("row 250 attribute ts: \"noon\" is not a timestamp"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(Records("g"), 0) << "a bad attributes file wrote something";
+  r = Run("load g " + dir_.file("g.csv") + " --label-column name --attribute-column cam" +
+          " --attributes " + dir_.file("g.jsonl") + " --key-prefix k --batch-size 64");
+  ASSERT_EQ(r.code, 0) << r.err;
+
+  // count: cam c1, ts >= 1100, vip.
+  int want = 0;
+  for (int i = 0; i < kRows; ++i) want += i % 3 == 1 && 1000 + i >= 1100 && i % 5 == 0;
+  r = Run(R"(count g --filter 'cam = "c1" AND ts >= 1100 AND vip = true' --json)");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).at(0)["count"], want);
+  r = Run(R"(count g --filter 'ts = "noon"')");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("at character 6: type mismatch"), std::string::npos) << r.err;
+
+  // labels, relabel, labels again.
+  r = Run("labels g --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto labels = Lines(r.out);
+  ASSERT_EQ(labels.size(), 4u);
+  EXPECT_EQ(labels[0]["label"], "person0");
+  EXPECT_EQ(labels[0]["records"], kRows / 4);
+  r = Run("relabel g --from person1 --from person2 --to pair --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).at(0)["relabelled"], kRows / 2);
+  r = Run(R"(labels g --filter 'cam = "c0"')");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "pair\t50\nperson0\t25\nperson3\t25\n");
+
+  // scan: every c2 record once, in key order, with attributes.
+  r = Run(R"(scan g --filter 'cam = "c2"' --page-size 7 --json)");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::set<std::string> keys;
+  for (const auto& rec : Lines(r.out)) {
+    EXPECT_EQ(rec["attributes"]["cam"], "c2");
+    EXPECT_TRUE(keys.insert(rec["key"].get<std::string>()).second);
+  }
+  EXPECT_EQ(keys.size(), size_t(kRows / 3));
+
+  // search with a radius: exactly the records within it (FLAT).
+  std::ostringstream vec;
+  for (int d = 0; d < kDim; ++d) vec << (d ? "," : "") << base_[d];
+  const double radius = 4.5;
+  r = Run("search g --vector " + vec.str() + " --max-distance 4.5 --limit 300 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto all = OracleKnn(OracleMetric::kL2, base_, kDim, base_.data(), kRows);
+  size_t within = 0;
+  while (within < all.size() && all[within].first <= radius) ++within;
+  EXPECT_GT(within, 1u);
+  EXPECT_EQ(Lines(r.out).at(0)["hits"].size(), within);
+
+  // identify under a filter names only records that match it.
+  r = Run("identify g --vector " + vec.str() + R"( --filter 'cam = "c1"' --json)");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& identity : Lines(r.out).at(0)["identities"]) {
+    for (const auto& key : identity["keys"]) {
+      EXPECT_EQ(std::stoi(key.get<std::string>().substr(1)) % 3, 1) << key;
+    }
+  }
 }
 
 }  // namespace
