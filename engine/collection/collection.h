@@ -40,6 +40,7 @@
 #include "engine/base/search_types.h"
 #include "engine/base/writer_priority_mutex.h"
 #include "engine/collection/collection_handle.h"
+#include "engine/collection/filter_cache.h"
 #include "engine/collection/record_catalogue.h"
 #include "engine/index/vector_index.h"
 #include "engine/storage/store.h"
@@ -219,9 +220,14 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   // null with *none false: every record. Under mu_ (shared).
   // With a filter the result is an IdBitmap (also set in *bitmap, its size
   // in *count).
-  std::unique_ptr<IdFilter> AllowedLocked(const SearchOptions& options, const FilterNode* filter,
-                                          bool* none, const IdBitmap** bitmap,
-                                          int64_t* count) const;
+  std::shared_ptr<const IdFilter> AllowedLocked(const SearchOptions& options,
+                                                const FilterNode* filter, bool* none,
+                                                const IdBitmap** bitmap, int64_t* count) const;
+  // The records a parsed filter (of text `text`) selects, from filter_cache_
+  // when it was used since the catalogue last changed. Requires mu_ (shared)
+  // or write_mu_: the catalogue must not change meanwhile.
+  std::shared_ptr<const IdBitmap> MatchingLocked(const std::string& text,
+                                                 const FilterNode& filter) const;
   // Exact search among the `allowed` records, their vectors read from the
   // store (a filter that leaves few records). Under mu_ (shared).
   absl::Status ScanAllowedLocked(const IdBitmap& allowed, const LinearMap* map,
@@ -282,6 +288,7 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   };
   std::unique_ptr<Staged> staged_;
   RecordCatalogue catalogue_;                       // changed under write_mu_ and mu_
+  mutable FilterCache filter_cache_;                // bitmaps of recent filters
   std::shared_ptr<const StoreReadView> read_view_;  // matches the index
 };
 

@@ -21,10 +21,9 @@ absl::StatusOr<RecordPage> Collection::Scan(const RecordSelection& which, const 
   {
     std::shared_lock<WriterPriorityMutex> lock(mu_);
     if (dropped_) return NotFound();
-    std::optional<IdBitmap> matching;
-    if (*filter) matching = catalogue_.Matching(**filter);
-    const auto selected =
-        catalogue_.Selecting(which.scope, which.labels, matching ? &*matching : nullptr);
+    std::shared_ptr<const IdBitmap> matching;
+    if (*filter) matching = MatchingLocked(which.filter, **filter);
+    const auto selected = catalogue_.Selecting(which.scope, which.labels, matching.get());
     ids = catalogue_.PageByKey(after, limit, selected, &page.more);
     view = read_view_;  // holds exactly the catalogued records
   }
@@ -50,8 +49,8 @@ absl::StatusOr<LabelPage> Collection::ListLabels(const std::string& filter,
     std::shared_lock<WriterPriorityMutex> lock(mu_);
     if (dropped_) return NotFound();
     if (*parsed) {
-      const IdBitmap matching = catalogue_.Matching(**parsed);
-      const auto selected = catalogue_.Selecting(LabelScope::kLabelled, {}, &matching);
+      const auto matching = MatchingLocked(filter, **parsed);
+      const auto selected = catalogue_.Selecting(LabelScope::kLabelled, {}, matching.get());
       counts = catalogue_.LabelCounts(after, limit, &selected, &page.more);
     } else {
       counts = catalogue_.LabelCounts(after, limit, nullptr, &page.more);

@@ -25,9 +25,9 @@ absl::StatusOr<RecordSample> Collection::SamplePage(const RecordSelection& which
     if (dropped_) return NotFound();
     ids = catalogue_.Select(which.scope, which.labels);
     if (*filter) {
-      const IdBitmap matching = catalogue_.Matching(**filter);
+      const auto matching = MatchingLocked(which.filter, **filter);
       ids.erase(
-          std::remove_if(ids.begin(), ids.end(), [&](int64_t id) { return !matching.Allows(id); }),
+          std::remove_if(ids.begin(), ids.end(), [&](int64_t id) { return !matching->Allows(id); }),
           ids.end());
     }
     view = read_view_;

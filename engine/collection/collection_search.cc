@@ -76,7 +76,7 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
     bool none = false;
     const IdBitmap* allowed = nullptr;
     int64_t allowed_count = 0;
-    const std::unique_ptr<IdFilter> filter =
+    const std::shared_ptr<const IdFilter> filter =
         AllowedLocked(options, parsed->get(), &none, &allowed, &allowed_count);
     // The index and map of the metric version asked for: the one in force,
     // or the staged one of a two-phase activation.
@@ -208,20 +208,28 @@ absl::StatusOr<int64_t> Collection::Count(const std::string& filter) const {
   if (!parsed.ok()) return parsed.status();
   std::shared_lock<WriterPriorityMutex> lock(mu_);
   if (dropped_) return NotFound();
-  return *parsed ? catalogue_.Matching(**parsed).Count() : catalogue_.size();
+  return *parsed ? MatchingLocked(filter, **parsed)->Count() : catalogue_.size();
 }
 
-std::unique_ptr<IdFilter> Collection::AllowedLocked(const SearchOptions& options,
-                                                    const FilterNode* filter, bool* none,
-                                                    const IdBitmap** bitmap, int64_t* count) const {
-  std::unique_ptr<IdFilter> labels = catalogue_.SearchFilter(options.scope, options.labels, none);
+std::shared_ptr<const IdBitmap> Collection::MatchingLocked(const std::string& text,
+                                                           const FilterNode& filter) const {
+  return filter_cache_.Get(text, catalogue_.version(), [&] { return catalogue_.Matching(filter); });
+}
+
+std::shared_ptr<const IdFilter> Collection::AllowedLocked(const SearchOptions& options,
+                                                          const FilterNode* filter, bool* none,
+                                                          const IdBitmap** bitmap,
+                                                          int64_t* count) const {
+  std::shared_ptr<const IdFilter> labels =
+      catalogue_.SearchFilter(options.scope, options.labels, none);
   *bitmap = nullptr;
   if (*none || filter == nullptr) return labels;
-  auto allowed = std::make_unique<IdBitmap>(catalogue_.Matching(*filter));
+  std::shared_ptr<const IdBitmap> allowed = MatchingLocked(options.filter, *filter);
   if (labels != nullptr) {
     IdBitmap in_scope;
     for (int64_t id : catalogue_.Select(options.scope, options.labels)) in_scope.Set(id);
-    allowed->And(in_scope);
+    in_scope.And(*allowed);
+    allowed = std::make_shared<const IdBitmap>(std::move(in_scope));
   }
   *count = allowed->Count();
   *none = *count == 0;

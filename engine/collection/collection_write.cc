@@ -155,8 +155,8 @@ absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (dropped_) return NotFound();
   std::unordered_set<int64_t> doomed;
-  std::optional<IdBitmap> matching;
-  if (*parsed) matching = catalogue_.Matching(**parsed);
+  std::shared_ptr<const IdBitmap> matching;
+  if (*parsed) matching = MatchingLocked(filter, **parsed);
   if (keys.empty() && labels.empty()) {
     matching->ForEach([&](int64_t id) { doomed.insert(id); });
   } else {

@@ -33,6 +33,7 @@ const std::string kLabelField = "\x01label";
 
 void RecordCatalogue::Add(int64_t id, std::string key, const std::optional<std::string>& label,
                           std::map<std::string, std::string> attributes) {
+  ++version_;
   Entry entry{std::move(key), -1, std::move(attributes)};
   for (const auto& [field, value] : entry.attributes) postings_.Add(id, field, value);
   if (label) postings_.Add(id, kLabelField, *label);
@@ -54,6 +55,7 @@ void RecordCatalogue::Add(int64_t id, std::string key, const std::optional<std::
 void RecordCatalogue::Remove(int64_t id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
+  ++version_;
   const int32_t label = it->second.label;
   if (label >= 0 && --label_sizes_[label] == 0) --label_count_;
   if (label < 0) --unlabelled_count_;

@@ -42,7 +42,13 @@ class RecordCatalogue {
   // Removes record `id`; an unknown id is ignored.
   void Remove(int64_t id);
   // Forgets every record and label.
-  void Clear() { *this = RecordCatalogue(); }
+  void Clear() {
+    const uint64_t version = version_;
+    *this = RecordCatalogue();
+    version_ = version + 1;
+  }
+  // Changes with every Add, Remove, Relabel and Clear (FilterCache).
+  uint64_t version() const { return version_; }
 
   // The id of `key`, or -1.
   int64_t IdOf(const std::string& key) const;
@@ -110,6 +116,7 @@ class RecordCatalogue {
   std::vector<int64_t> label_sizes_;
   int64_t label_count_ = 0;       // labels with at least one record
   int64_t unlabelled_count_ = 0;  // records without a label
+  uint64_t version_ = 0;
 };
 
 }  // namespace metricdb
