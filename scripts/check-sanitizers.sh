@@ -58,10 +58,11 @@ for step in "${steps[@]}"; do
     tsan)
       configure build-tsan thread
       cmake --build build-tsan -j"$jobs" --target engine_test vector_index_test background_work_test \
-        metric_learning_test server_e2e_test etcd_client_test two_phase_metric_test sharded_collection_test metricdb-server
+        metric_learning_test server_e2e_test etcd_client_test two_phase_metric_test sharded_collection_test \
+        gallery_test metricdb-server
       (cd build-tsan && OMP_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 suppressions=$PWD/../tests/tsan.supp" \
         setarch "$(uname -m)" -R ctest --output-on-failure --timeout 1200 --repeat until-pass:2 \
-        -R "ConcurrentSearchesNeverSeeHalfABatch|IndexChangesSwapAtomically|ActivationDuringConcurrentSearches|MixedLoad|LongSearchesAreBounded|HnswTombstones|BackgroundWork|EtcdClient|TwoPhase|ShardedCollection")
+        -R "ConcurrentSearchesNeverSeeHalfABatch|IndexChangesSwapAtomically|ActivationDuringConcurrentSearches|MixedLoad|LongSearchesAreBounded|HnswTombstones|BackgroundWork|EtcdClient|TwoPhase|ShardedCollection|GalleryTest")
       ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
   esac

@@ -228,10 +228,12 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   // or write_mu_: the catalogue must not change meanwhile.
   std::shared_ptr<const IdBitmap> MatchingLocked(const std::string& text,
                                                  const FilterNode& filter) const;
-  // Exact search among the `allowed` records, their vectors read from the
-  // store (a filter that leaves few records). Under mu_ (shared).
-  absl::Status ScanAllowedLocked(const IdBitmap& allowed, const LinearMap* map,
-                                 const float* queries, int64_t n, int k,
+  // Exact search among the `allowed` records (a filter that leaves few
+  // records), their vectors copied from `index` when it keeps them
+  // (VectorIndex::CopyVectors), else read from the store and mapped by
+  // `map`. Under mu_ (shared).
+  absl::Status ScanAllowedLocked(const IdBitmap& allowed, const VectorIndex& index,
+                                 const LinearMap* map, const float* queries, int64_t n, int k,
                                  std::vector<float>* distances, std::vector<int64_t>* ids) const;
   // Builds an index of `spec` over the stored records under `map` beside the
   // current one and swaps both in (with `metric_version`); persists the

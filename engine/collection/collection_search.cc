@@ -114,7 +114,7 @@ absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<con
       const int64_t m = std::min(chunk, n - first);
       const float* at = prepared.data() + size_t(first) * index_dim;
       const absl::Status s =
-          scan ? ScanAllowedLocked(*allowed, map, at, m, k, &chunk_raw, &chunk_ids)
+          scan ? ScanAllowedLocked(*allowed, *index, map, at, m, k, &chunk_raw, &chunk_ids)
                : index->Search(at, m, k, filter.get(), options.tuning, &chunk_raw, &chunk_ids);
       if (!s.ok()) return s;
       raw.insert(raw.end(), chunk_raw.begin(), chunk_raw.end());
@@ -237,22 +237,25 @@ std::shared_ptr<const IdFilter> Collection::AllowedLocked(const SearchOptions& o
   return allowed;
 }
 
-absl::Status Collection::ScanAllowedLocked(const IdBitmap& allowed, const LinearMap* map,
-                                           const float* queries, int64_t n, int k,
-                                           std::vector<float>* distances,
+absl::Status Collection::ScanAllowedLocked(const IdBitmap& allowed, const VectorIndex& index,
+                                           const LinearMap* map, const float* queries, int64_t n,
+                                           int k, std::vector<float>* distances,
                                            std::vector<int64_t>* ids) const {
   std::vector<int64_t> record_ids;
   allowed.ForEach([&](int64_t id) { record_ids.push_back(id); });
-  auto stored = store_->GetRecords(id_, record_ids, read_view_.get());
-  if (!stored.ok()) return stored.status();
-  std::vector<float> rows;
-  rows.reserve(record_ids.size() * size_t(schema_.dim));
-  for (const auto& rec : *stored) {
-    if (!rec) return absl::InternalError("catalogued record missing from store");
-    rows.insert(rows.end(), rec->vector.begin(), rec->vector.end());
-  }
-  ToIndexForm(schema_, map, &rows);
   const MetricSpace space = SpaceOf(schema_, map);
+  std::vector<float> rows(record_ids.size() * size_t(space.dim));
+  if (!index.CopyVectors(record_ids, rows.data())) {
+    auto stored = store_->GetRecords(id_, record_ids, read_view_.get());
+    if (!stored.ok()) return stored.status();
+    rows.clear();
+    rows.reserve(record_ids.size() * size_t(schema_.dim));
+    for (const auto& rec : *stored) {
+      if (!rec) return absl::InternalError("catalogued record missing from store");
+      rows.insert(rows.end(), rec->vector.begin(), rec->vector.end());
+    }
+    ToIndexForm(schema_, map, &rows);
+  }
   ScanMatrix m;
   m.rows = rows.data();
   m.n = record_ids.size();

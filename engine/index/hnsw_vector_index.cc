@@ -367,4 +367,15 @@ IndexStatus HnswVectorIndex::status() const {
   return st;
 }
 
+bool HnswVectorIndex::CopyVectors(absl::Span<const int64_t> ids, float* out) const {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (graph_ == nullptr) return false;
+    auto it = graph_->label_lookup_.find(hnswlib::labeltype(ids[i]));
+    if (it == graph_->label_lookup_.end() || graph_->isMarkedDeleted(it->second)) return false;
+    std::memcpy(out + i * size_t(dim_), graph_->getDataByInternalId(it->second),
+                size_t(dim_) * sizeof(float));
+  }
+  return true;
+}
+
 }  // namespace metricdb

@@ -198,4 +198,13 @@ IndexStatus QuantizedHnswIndex::status() const {
   return st;
 }
 
+bool QuantizedHnswIndex::CopyVectors(absl::Span<const int64_t> ids, float* out) const {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto it = node_of_.find(IdKey{ids[i]});
+    if (it == node_of_.end()) return false;
+    std::memcpy(out + i * size_t(dim_), vectors_.row(*it), size_t(dim_) * sizeof(float));
+  }
+  return true;
+}
+
 }  // namespace metricdb

@@ -60,6 +60,7 @@ class QuantizedHnswIndex final : public VectorIndex {
   absl::Status Search(const float* queries, int64_t n, int k, const IdFilter* filter,
                       const SearchTuning& tuning, std::vector<float>* distances,
                       std::vector<int64_t>* ids) const override;
+  bool CopyVectors(absl::Span<const int64_t> ids, float* out) const override;
   int64_t size() const override { return int64_t(count_) - deleted_count_; }
   size_t MemoryBytes() const override;
   IndexMemory Memory() const override;

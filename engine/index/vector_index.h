@@ -64,6 +64,11 @@ class VectorIndex {
   virtual absl::Status Search(const float* queries, int64_t n, int k, const IdFilter* filter,
                               const SearchTuning& tuning, std::vector<float>* distances,
                               std::vector<int64_t>* ids) const = 0;
+  // Copies the vectors held for `ids` (as they were added: the index form)
+  // into `out`, ids.size() x dim, and returns true; false when this index
+  // keeps no full vectors it can look up by id, or an id is not held (then
+  // `out` is unspecified). May run beside searches.
+  virtual bool CopyVectors(absl::Span<const int64_t> ids, float* out) const { return false; }
   // Trains now on the vectors it holds (IVF; a no-op elsewhere).
   // FAILED_PRECONDITION when there are too few of them.
   virtual absl::Status Train() { return absl::OkStatus(); }

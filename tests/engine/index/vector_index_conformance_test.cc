@@ -159,6 +159,21 @@ TYPED_TEST(VectorIndexConformance, FilteredSearchOnlyReturnsAllowedIds) {
   EXPECT_GE(this->Recall(ids, &allowed), TypeParam::kMinRecall);
 }
 
+TYPED_TEST(VectorIndexConformance, CopyVectorsGivesWhatWasAddedOrDeclines) {
+  // HNSW (float and quantised) keeps full vectors by id; the others decline.
+  const bool keeps = std::is_same_v<TypeParam, Hnsw> || std::is_same_v<TypeParam, HnswSq8> ||
+                     std::is_same_v<TypeParam, HnswSq4>;
+  const std::vector<int64_t> ids = {5, 0, kRecords - 1};
+  std::vector<float> out(ids.size() * kDim);
+  ASSERT_EQ(this->index_->CopyVectors(ids, out.data()), keeps);
+  if (!keeps) return;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    for (int d = 0; d < kDim; ++d) EXPECT_EQ(out[i * kDim + d], this->base_[ids[i] * kDim + d]);
+  }
+  ASSERT_OK(this->index_->Remove(std::vector<int64_t>{5}));
+  EXPECT_FALSE(this->index_->CopyVectors(ids, out.data())) << "a removed id was copied";
+}
+
 TYPED_TEST(VectorIndexConformance, SnapshotRoundTripAnswersTheSame) {
   std::string bytes;
   ASSERT_OK(this->index_->Serialize(&bytes));
