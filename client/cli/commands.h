@@ -126,7 +126,20 @@ struct LoadArgs {
   int batch_size = 0;             // records per batch; 0 = about 4 MiB per batch
   std::string progress = "auto";  // auto (if stdout is a terminal)|always|never
 };
+// FILE may be an export directory (export_command.h): the collection is
+// created from its schema when it does not exist, its rows loaded with their
+// keys, labels and attributes, and (into a new collection) its metric
+// versions uploaded in order and the active one activated.
 int RunLoad(CliContext& ctx, const LoadArgs& args);
+
+// A collection to a directory that `load` reads back (export_command.h),
+// streamed `page_size` records at a time.
+struct ExportArgs {
+  std::string collection;
+  std::string dir;
+  int page_size = 1000;
+};
+int RunExport(CliContext& ctx, const ExportArgs& args);
 
 struct SearchArgs {
   std::string collection;

@@ -8,11 +8,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
+#include "client/cli/export_command.h"
 #include "client/cli/json_format.h"
 #include "client/cli/progress_bar.h"
 #include "client/loaders/row_reader.h"
@@ -85,8 +87,9 @@ absl::StatusOr<std::optional<std::string>> AttributeText(const nlohmann::json& v
 // --attributes (JSON lines), merged; a field given by both is an error, and
 // values of the collection's declared fields must read as their types.
 absl::StatusOr<std::optional<std::vector<std::map<std::string, std::string>>>> LoadAttributes(
-    const LoadArgs& args, RowReader& reader, const v1::CollectionSchema& schema) {
-  auto attributes = reader.TakeAttributes();
+    const LoadArgs& args, RowReader& reader, const v1::CollectionSchema& schema,
+    std::optional<std::vector<std::map<std::string, std::string>>> attributes) {
+  if (!attributes) attributes = reader.TakeAttributes();
   if (!args.attributes_file.empty()) {
     auto lines = ReadLines(args.attributes_file);
     if (!lines.ok()) return lines.status();
@@ -134,10 +137,30 @@ absl::StatusOr<std::optional<std::vector<std::map<std::string, std::string>>>> L
 
 }  // namespace
 
-int RunLoad(CliContext& ctx, const LoadArgs& args) {
+int RunLoad(CliContext& ctx, const LoadArgs& given) {
+  // An export directory: its files stand for the file and the flags.
+  LoadArgs args = given;
+  std::optional<ExportedRows> exported;
+  if (std::filesystem::is_directory(given.file)) {
+    if (!given.keys_file.empty() || !given.labels_file.empty() || !given.attributes_file.empty()) {
+      return Fail(absl::InvalidArgumentError(
+          "an export directory carries its own keys, labels and attributes: drop --keys, "
+          "--labels and --attributes"));
+    }
+    auto read = ReadExportedRows(given.file);
+    if (!read.ok()) return Fail(read.status());
+    exported = std::move(*read);
+    args.file = given.file + "/vectors.npy";
+    args.file_options = MatrixFileOptions();
+  }
   auto reader = OpenRowReader(args.file, args.file_options);
   if (!reader.ok()) return Fail(reader.status());
   const int64_t rows = (*reader)->rows(), cols = (*reader)->cols();
+  if (exported && int64_t(exported->keys.size()) != rows) {
+    return Fail(
+        absl::DataLossError(absl::StrCat(given.file, ": records.jsonl has ", exported->keys.size(),
+                                         " rows, vectors.npy ", rows, ": an incomplete export")));
+  }
   int64_t batch_size = args.batch_size;
   if (batch_size <= 0) batch_size = std::max<int64_t>(1, (4 << 20) / (cols * 4 + 64));
   // One batch of the file in memory at a time: a first pass checks every
@@ -148,23 +171,33 @@ int RunLoad(CliContext& ctx, const LoadArgs& args) {
     if (auto s = (*reader)->Read(first, n, block.data()); !s.ok()) return Fail(s);
     if (auto s = CheckFinite(block.data(), first, n, cols, args.file); !s.ok()) return Fail(s);
   }
-  auto keys = LoadKeys(args, rows);
+  auto keys = exported ? exported->keys : LoadKeys(args, rows);
   if (!keys.ok()) return Fail(keys.status());
-  auto labels = LoadLabels(args, **reader);
+  // Labels; in an export "" stands for an unlabelled record.
+  auto labels = exported ? std::optional<std::vector<std::string>>(exported->labels)
+                         : LoadLabels(args, **reader);
   if (!labels.ok()) return Fail(labels.status());
-  for (size_t i = 0; *labels && i < (*labels)->size(); ++i) {
+  for (size_t i = 0; !exported && *labels && i < (*labels)->size(); ++i) {
     if ((**labels)[i].empty()) {
       return Fail(absl::InvalidArgumentError(absl::StrCat("label of row ", i, " is empty")));
     }
   }
   auto info = ctx.client->GetCollection(args.collection);
+  bool created = false;
+  if (exported && info.status().code() == absl::StatusCode::kNotFound) {
+    if (auto s = CreateFromExport(ctx, args.collection, *exported); !s.ok()) return Fail(s);
+    created = true;
+    info = ctx.client->GetCollection(args.collection);
+  }
   if (!info.ok()) return Fail(info.status());
   if (info->schema().dim() != cols) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(args.file, ": vectors have dim ", cols,
                                                         ", collection \"", args.collection,
                                                         "\" has dim ", info->schema().dim())));
   }
-  auto attributes = LoadAttributes(args, **reader, info->schema());
+  auto attributes =
+      LoadAttributes(args, **reader, info->schema(),
+                     exported ? std::make_optional(std::move(exported->attributes)) : std::nullopt);
   if (!attributes.ok()) return Fail(attributes.status());
 
   const bool show =
@@ -186,7 +219,7 @@ int RunLoad(CliContext& ctx, const LoadArgs& args) {
       r->set_key(keys->empty() ? absl::StrCat(args.key_prefix, i) : (*keys)[i]);
       const float* v = block.data() + (i - sent) * cols;
       r->mutable_vector()->Add(v, v + cols);
-      if (*labels) r->set_label((**labels)[i]);
+      if (*labels && !(**labels)[i].empty()) r->set_label((**labels)[i]);
       if (*attributes) {
         r->mutable_attributes()->insert((**attributes)[i].begin(), (**attributes)[i].end());
       }
@@ -207,6 +240,9 @@ int RunLoad(CliContext& ctx, const LoadArgs& args) {
     std::cerr << "stored " << stored << " of " << rows
               << " records before the error (acknowledged batches are durable)\n";
     return 1;
+  }
+  if (created) {  // a new collection takes the export's metric versions too
+    if (auto s = ImportMetrics(ctx, args.collection, given.file); !s.ok()) return Fail(s);
   }
   const double rate = seconds > 0 ? stored / seconds : 0;
   if (ctx.json) {

@@ -130,6 +130,14 @@ int main(int argc, char** argv) {
                 "Records per atomic batch (default: ~4 MiB worth)");
   AddProgressOption(l, &load.progress);
 
+  metricdb::ExportArgs export_args;
+  auto* ex = app.add_subcommand("export", "A collection to files that `load` reads back");
+  ex->add_option("collection", export_args.collection)->required();
+  ex->add_option("dir", export_args.dir, "Output directory")->required();
+  ex->add_option("--page-size", export_args.page_size, "Records per request")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+
   metricdb::GetArgs get;
   auto* g = app.add_subcommand("get", "Get records by key");
   g->add_option("collection", get.collection)->required();
@@ -361,6 +369,8 @@ int main(int argc, char** argv) {
     code = metricdb::RunLoad(ctx, load);
   else if (g->parsed())
     code = metricdb::RunGet(ctx, get);
+  else if (ex->parsed())
+    code = metricdb::RunExport(ctx, export_args);
   else if (d->parsed())
     code = metricdb::RunDelete(ctx, del);
   else if (cnt->parsed())
