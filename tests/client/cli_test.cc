@@ -745,7 +745,8 @@ TEST_F(CliTest, GalleryCommandsLoadAttributesAndAnswerFromThem) {
   // identify under a filter names only records that match it.
   r = Run("identify g --vector " + vec.str() + R"( --filter 'cam = "c1"' --json)");
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const auto& identity : Lines(r.out).at(0)["identities"]) {
+  const auto identified = Lines(r.out);  // kept: the loop walks into it
+  for (const auto& identity : identified.at(0)["identities"]) {
     for (const auto& key : identity["keys"]) {
       EXPECT_EQ(std::stoi(key.get<std::string>().substr(1)) % 3, 1) << key;
     }
