@@ -97,10 +97,8 @@ int RunExport(CliContext& ctx, const ExportArgs& args) {
     if (!page.ok()) return Fail(page.status());
     for (const v1::Record& r : page->records()) {
       vectors.Append(r.vector().data());
-      nlohmann::json row = {{"key", r.key()}};
-      if (r.has_label()) row["label"] = r.label();
-      row["attributes"] = nlohmann::json::object();
-      for (const auto& [k, v] : r.attributes()) row["attributes"][k] = v;
+      nlohmann::json row = ToJson(r);  // as `get` and `scan` print it; the vector is in the .npy
+      row.erase("vector");
       records << row.dump() << "\n";
     }
     scan.set_after(page->next());

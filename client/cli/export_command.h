@@ -5,8 +5,8 @@
 //   metrics.jsonl  every metric version with its map, oldest first, then a
 //                  last line {"active_version": N}
 //   vectors.npy    float32, rows x dim, in key order
-//   records.jsonl  per row of vectors.npy: {"key", "label" (absent when
-//                  unlabelled), "attributes"}
+//   records.jsonl  per row of vectors.npy: {"key", "label", "attributes"}
+//                  (label and attributes absent when there are none)
 // vectors.npy's row count is written last, after every row: a cut-off export
 // is refused by load (the header promises no rows, or fewer than the file's).
 #ifndef METRICDB_CLIENT_CLI_EXPORT_COMMAND_H_

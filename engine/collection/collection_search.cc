@@ -225,10 +225,11 @@ std::shared_ptr<const IdFilter> Collection::AllowedLocked(const SearchOptions& o
   *bitmap = nullptr;
   if (*none || filter == nullptr) return labels;
   std::shared_ptr<const IdBitmap> allowed = MatchingLocked(options.filter, *filter);
-  if (labels != nullptr) {
+  if (labels != nullptr) {  // narrowed by the scope and labels: only the matches are tested
     IdBitmap in_scope;
-    for (int64_t id : catalogue_.Select(options.scope, options.labels)) in_scope.Set(id);
-    in_scope.And(*allowed);
+    allowed->ForEach([&](int64_t id) {
+      if (labels->Allows(id)) in_scope.Set(id);
+    });
     allowed = std::make_shared<const IdBitmap>(std::move(in_scope));
   }
   *count = allowed->Count();

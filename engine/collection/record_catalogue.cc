@@ -178,17 +178,13 @@ IdBitmap RecordCatalogue::Matching(const FilterNode& filter) const {
 RecordCatalogue::Selector RecordCatalogue::Selecting(LabelScope scope,
                                                      absl::Span<const std::string> labels,
                                                      const IdBitmap* matching) const {
-  std::vector<bool> wanted;
-  const bool by_label = !labels.empty();
-  if (by_label && !LabelMask(labels, &wanted)) return [](int64_t) { return false; };
-  return [this, scope, by_label, wanted = std::move(wanted), matching](int64_t id) {
-    if (matching && !matching->Allows(id)) return false;
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return false;
-    const int32_t label = it->second.label;
-    if (scope == LabelScope::kLabelled && label < 0) return false;
-    if (scope == LabelScope::kUnlabelled && label >= 0) return false;
-    return !by_label || (label >= 0 && wanted[label]);
+  // The scope and labels as a search restricts them (SearchFilter).
+  bool none = false;
+  std::shared_ptr<const IdFilter> in_scope = SearchFilter(scope, labels, &none);
+  if (none) return [](int64_t) { return false; };
+  return [in_scope = std::move(in_scope), matching](int64_t id) {
+    return (matching == nullptr || matching->Allows(id)) &&
+           (in_scope == nullptr || in_scope->Allows(id));
   };
 }
 

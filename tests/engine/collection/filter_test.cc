@@ -127,6 +127,51 @@ TEST_P(FilterTest, SearchReturnsTheOraclesNeighboursAmongTheAllowed) {
   }
 }
 
+// A filter together with a label restriction or a scope: the records both
+// allow (FLAT: exactly the oracle's; HNSW: allowed ones only).
+TEST_P(FilterTest, FilterWithLabelsOrScopeKeepsOnlyWhatBothAllow) {
+  const bool exact = GetParam() == IndexSpec::Kind::kFlat;
+  const auto queries = RandomVectors(10, kDim, 23);
+  std::vector<absl::Span<const float>> spans;
+  for (int q = 0; q < 10; ++q) spans.emplace_back(queries.data() + q * kDim, kDim);
+  const std::string filter = "camera IN (\"c1\", \"c2\", \"c3\")";
+  auto camera = [](int64_t i) { return i % 10 >= 1 && i % 10 <= 3; };
+  struct Restriction {
+    std::vector<std::string> labels;
+    LabelScope scope;
+    std::function<bool(int64_t)> allows;
+  };
+  const std::vector<Restriction> restrictions = {
+      {{"id2", "id5"},
+       LabelScope::kAll,
+       [&](int64_t i) { return Labelled(i) && (LabelOf(i) == "id2" || LabelOf(i) == "id5"); }},
+      {{}, LabelScope::kUnlabelled, [&](int64_t i) { return !Labelled(i); }},
+      {{}, LabelScope::kLabelled, [&](int64_t i) { return Labelled(i); }}};
+  for (const Restriction& r : restrictions) {
+    std::vector<bool> allowed(kRecords);
+    for (int64_t i = 0; i < kRecords; ++i) allowed[i] = camera(i) && r.allows(i);
+    SearchOptions options;
+    options.k = 10;
+    options.filter = filter;
+    options.labels = r.labels;
+    options.scope = r.scope;
+    ASSERT_OK_AND_ASSIGN(SearchResults results, C()->Search(spans, options));
+    for (int q = 0; q < 10; ++q) {
+      const auto expected =
+          OracleKnn(OracleMetric::kL2, base_, kDim, queries.data() + q * kDim, 10, &allowed);
+      for (const SearchHit& hit : results[q]) {
+        EXPECT_TRUE(allowed[std::stoll(hit.key.substr(1))]) << hit.key;
+      }
+      if (exact) {
+        ASSERT_EQ(results[q].size(), expected.size());
+        for (size_t j = 0; j < expected.size(); ++j) {
+          EXPECT_EQ(results[q][j].key, Key(expected[j].second)) << "rank " << j;
+        }
+      }
+    }
+  }
+}
+
 TEST_P(FilterTest, CountAndDeleteSelectExactlyTheMatches) {
   for (const Case& c : Cases()) {
     int64_t want = 0;
