@@ -25,6 +25,7 @@ jobs=$(nproc)
 
 configure() {  # dir sanitizer [extra cmake args]
   cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
     -DCMAKE_CXX_COMPILER=clang++ -DMETRICDB_SANITIZE="$2" -DMETRICDB_BUILD_BENCH=OFF \
     "${@:3}" > /dev/null
 }

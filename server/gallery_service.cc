@@ -10,7 +10,7 @@ namespace metricdb {
 
 grpc::Status MetricDbService::Scan(grpc::ServerContext* context, const v1::ScanRequest* request,
                                    v1::ScanResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply(__func__, collection.status());
   auto which = SelectionFromProto(*request);
@@ -25,7 +25,7 @@ grpc::Status MetricDbService::Scan(grpc::ServerContext* context, const v1::ScanR
 grpc::Status MetricDbService::ListLabels(grpc::ServerContext* context,
                                          const v1::ListLabelsRequest* request,
                                          v1::ListLabelsResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply(__func__, collection.status());
   auto page =
@@ -38,7 +38,7 @@ grpc::Status MetricDbService::ListLabels(grpc::ServerContext* context,
 grpc::Status MetricDbService::Relabel(grpc::ServerContext* context,
                                       const v1::RelabelRequest* request,
                                       v1::RelabelResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply(__func__, collection.status());
   std::vector<std::string> from(request->from().begin(), request->from().end());

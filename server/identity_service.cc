@@ -15,7 +15,7 @@ namespace metricdb {
 grpc::Status MetricDbService::Identify(grpc::ServerContext* context,
                                        const v1::IdentifyRequest* request,
                                        v1::IdentifyResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Identify", collection.status());
   auto options = FromProto(*request);
@@ -33,7 +33,7 @@ grpc::Status MetricDbService::Identify(grpc::ServerContext* context,
 
 grpc::Status MetricDbService::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                                      v1::VerifyResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Verify", collection.status());
   auto pairs = PairsFromProto(*request);
@@ -54,7 +54,7 @@ grpc::Status MetricDbService::Verify(grpc::ServerContext* context, const v1::Ver
 grpc::Status MetricDbService::Calibrate(grpc::ServerContext* context,
                                         const v1::CalibrateRequest* request,
                                         v1::Calibration* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   LongOperationLimit::Slot slot(&long_ops_);
   if (auto s = slot.status("Calibrate"); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
@@ -71,7 +71,7 @@ grpc::Status MetricDbService::Calibrate(grpc::ServerContext* context,
 grpc::Status MetricDbService::GetCalibration(grpc::ServerContext* context,
                                              const v1::GetCalibrationRequest* request,
                                              v1::Calibration* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("GetCalibration", collection.status());
   auto calibration = LoadCalibration(**collection);
@@ -88,7 +88,7 @@ grpc::Status MetricDbService::GetCalibration(grpc::ServerContext* context,
 grpc::Status MetricDbService::Cluster(grpc::ServerContext* context,
                                       const v1::ClusterRequest* request,
                                       grpc::ServerWriter<v1::ClusterResponse>* writer) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   LongOperationLimit::Slot slot(&long_ops_);
   if (auto s = slot.status("Cluster"); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());

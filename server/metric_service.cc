@@ -12,7 +12,7 @@ namespace metricdb {
 grpc::Status MetricDbService::LearnMetric(grpc::ServerContext* context,
                                           const v1::LearnMetricRequest* request,
                                           grpc::ServerWriter<v1::LearnMetricResponse>* writer) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   LongOperationLimit::Slot slot(&long_ops_);
   if (auto s = slot.status("LearnMetric"); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
@@ -46,7 +46,7 @@ grpc::Status MetricDbService::LearnMetric(grpc::ServerContext* context,
 grpc::Status MetricDbService::ListMetrics(grpc::ServerContext* context,
                                           const v1::ListMetricsRequest* request,
                                           v1::ListMetricsResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("ListMetrics", collection.status());
   auto versions = ListMetricVersions(**collection, false);
@@ -62,7 +62,7 @@ grpc::Status MetricDbService::ListMetrics(grpc::ServerContext* context,
 grpc::Status MetricDbService::GetMetric(grpc::ServerContext* context,
                                         const v1::GetMetricRequest* request,
                                         v1::MetricVersion* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("GetMetric", collection.status());
   auto version = GetMetricVersion(**collection, request->version());
@@ -75,7 +75,7 @@ grpc::Status MetricDbService::GetMetric(grpc::ServerContext* context,
 grpc::Status MetricDbService::ActivateMetric(grpc::ServerContext* context,
                                              const v1::ActivateMetricRequest* request,
                                              v1::ActivateMetricResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   LongOperationLimit::Slot slot(&long_ops_);
   if (auto s = slot.status("ActivateMetric"); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
@@ -94,7 +94,7 @@ grpc::Status MetricDbService::ActivateMetric(grpc::ServerContext* context,
 grpc::Status MetricDbService::SetMetric(grpc::ServerContext* context,
                                         const v1::SetMetricRequest* request,
                                         v1::MetricVersion* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("SetMetric", collection.status());
   LinearMap map;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -18,7 +19,7 @@ namespace metricdb {
 grpc::Status MetricDbService::CreateCollection(grpc::ServerContext* context,
                                                const v1::CreateCollectionRequest* request,
                                                v1::CreateCollectionResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->schema().name()); !s.ok()) return s;
   auto schema = FromProto(request->schema());
   if (!schema.ok()) return Reply("CreateCollection", schema.status());
   auto collection = collections_->CreateCollection(*schema);
@@ -34,7 +35,7 @@ grpc::Status MetricDbService::CreateCollection(grpc::ServerContext* context,
 grpc::Status MetricDbService::GetCollection(grpc::ServerContext* context,
                                             const v1::GetCollectionRequest* request,
                                             v1::GetCollectionResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->name()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->name());
   if (!collection.ok()) return Reply("GetCollection", collection.status());
   if (auto s = ToProto(**collection, response->mutable_collection()); !s.ok()) {
@@ -46,10 +47,12 @@ grpc::Status MetricDbService::GetCollection(grpc::ServerContext* context,
 grpc::Status MetricDbService::ListCollections(grpc::ServerContext* context,
                                               const v1::ListCollectionsRequest*,
                                               v1::ListCollectionsResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  const TokenGrant* grant = nullptr;
+  if (auto s = Authorize(context, __func__, &grant); !s.ok()) return s;
   auto collections = collections_->ListCollections();
   if (!collections.ok()) return Reply(__func__, collections.status());
   for (const auto& c : *collections) {
+    if (grant != nullptr && !grant->AllowsCollection(c->schema().name)) continue;
     if (auto s = ToProto(*c, response->add_collections()); !s.ok()) return Reply(__func__, s);
   }
   return grpc::Status::OK;
@@ -58,7 +61,7 @@ grpc::Status MetricDbService::ListCollections(grpc::ServerContext* context,
 grpc::Status MetricDbService::DropCollection(grpc::ServerContext* context,
                                              const v1::DropCollectionRequest* request,
                                              v1::DropCollectionResponse*) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->name()); !s.ok()) return s;
   absl::Status s = collections_->DropCollection(request->name());
   if (s.ok()) spdlog::info("dropped collection {}", request->name());
   return Reply("DropCollection", s);
@@ -67,7 +70,7 @@ grpc::Status MetricDbService::DropCollection(grpc::ServerContext* context,
 grpc::Status MetricDbService::BuildIndex(grpc::ServerContext* context,
                                          const v1::BuildIndexRequest* request,
                                          v1::BuildIndexResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->name()); !s.ok()) return s;
   LongOperationLimit::Slot slot(&long_ops_);
   if (auto s = slot.status("BuildIndex"); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->name());
@@ -99,14 +102,20 @@ class RejectedUpsertStream final
 
 grpc::ServerBidiReactor<v1::UpsertRequest, v1::UpsertResponse>* MetricDbService::Upsert(
     grpc::CallbackServerContext* context) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return new RejectedUpsertStream(s);
-  return new UpsertStreamReactor(collections_);  // deletes itself in OnDone
+  const TokenGrant* grant = nullptr;
+  if (auto s = Authorize(context, __func__, &grant); !s.ok()) return new RejectedUpsertStream(s);
+  // Each batch names its collection: the token's scope is checked per batch.
+  UpsertStreamReactor::CollectionCheck check;
+  if (grant != nullptr) {
+    check = [grant](std::string_view collection) { return grant->CheckCollection(collection); };
+  }
+  return new UpsertStreamReactor(collections_, std::move(check));  // deletes itself in OnDone
 }
 
 grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext* context,
                                           const v1::UpsertRequest* request,
                                           v1::UpsertResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("UpsertBatch", collection.status());
   std::vector<Record> records;
@@ -121,7 +130,7 @@ grpc::Status MetricDbService::UpsertBatch(grpc::ServerContext* context,
 
 grpc::Status MetricDbService::Get(grpc::ServerContext* context, const v1::GetRequest* request,
                                   v1::GetResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Get", collection.status());
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
@@ -133,7 +142,7 @@ grpc::Status MetricDbService::Get(grpc::ServerContext* context, const v1::GetReq
 
 grpc::Status MetricDbService::Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
                                      v1::DeleteResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Delete", collection.status());
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
@@ -146,7 +155,7 @@ grpc::Status MetricDbService::Delete(grpc::ServerContext* context, const v1::Del
 
 grpc::Status MetricDbService::Count(grpc::ServerContext* context, const v1::CountRequest* request,
                                     v1::CountResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) return s;
   auto collection = collections_->GetCollection(request->collection());
   if (!collection.ok()) return Reply("Count", collection.status());
   auto count = (*collection)->Count(request->filter());
@@ -159,7 +168,7 @@ grpc::ServerUnaryReactor* MetricDbService::Search(grpc::CallbackServerContext* c
                                                   const v1::SearchRequest* request,
                                                   v1::SearchResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (auto s = Authorize(context, __func__); !s.ok()) {
+  if (auto s = Authorize(context, __func__, request->collection()); !s.ok()) {
     reactor->Finish(s);
     return reactor;
   }
@@ -207,25 +216,44 @@ grpc::Status MetricDbService::SearchNow(const RecordSource& collection,
 }
 
 grpc::Status MetricDbService::Authorize(const grpc::ServerContextBase* context,
-                                        std::string_view method) const {
+                                        std::string_view method, const TokenGrant** grant) const {
+  if (grant != nullptr) *grant = nullptr;
   if (auth_ == nullptr) return grpc::Status::OK;
   const std::optional<Role> role = RequiredRole(method);
   if (!role) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                         absl::StrCat("no role is defined for ", std::string(method), "; refused"));
   }
-  return auth_->Check(*context, *role);
+  return auth_->Check(*context, *role, grant);
+}
+
+grpc::Status MetricDbService::Authorize(const grpc::ServerContextBase* context,
+                                        std::string_view method,
+                                        std::string_view collection) const {
+  const TokenGrant* grant = nullptr;
+  if (auto s = Authorize(context, method, &grant); !s.ok() || grant == nullptr) return s;
+  return ToGrpcStatus(grant->CheckCollection(collection));
 }
 
 grpc::Status MetricDbService::ClusterStatus(grpc::ServerContext* context,
                                             const v1::ClusterStatusRequest*,
                                             v1::ClusterStatusResponse* response) {
-  if (auto s = Authorize(context, __func__); !s.ok()) return s;
+  const TokenGrant* grant = nullptr;
+  if (auto s = Authorize(context, __func__, &grant); !s.ok()) return s;
   if (cluster_ == nullptr) {
     response->set_cluster(false);
     return grpc::Status::OK;
   }
-  return Reply(__func__, cluster_->Status(response));
+  if (auto s = cluster_->Status(response); !s.ok()) return Reply(__func__, s);
+  if (grant != nullptr) {  // only the shards of the token's collections
+    auto* shards = response->mutable_shards();
+    shards->erase(std::remove_if(shards->begin(), shards->end(),
+                                 [grant](const v1::ClusterShardStatus& shard) {
+                                   return !grant->AllowsCollection(shard.collection());
+                                 }),
+                  shards->end());
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace metricdb

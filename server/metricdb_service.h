@@ -100,7 +100,14 @@ class MetricDbService final : public v1::MetricDB::WithCallbackMethod_Search<
   // Every handler's first step, with its own name (__func__, so it cannot be
   // misspelt): OK when auth is off or the call's token has the role that
   // RpcRoles() gives `method`; a method missing from that table is refused.
-  grpc::Status Authorize(const grpc::ServerContextBase* context, std::string_view method) const;
+  // `grant` (if not null) is set to the call's token grant, null when auth
+  // is off. Only RPCs that name no collection call this form.
+  grpc::Status Authorize(const grpc::ServerContextBase* context, std::string_view method,
+                         const TokenGrant** grant = nullptr) const;
+  // The form of every RPC on one collection (or alias): the token's
+  // collection patterns must also match `collection`.
+  grpc::Status Authorize(const grpc::ServerContextBase* context, std::string_view method,
+                         std::string_view collection) const;
 
   CollectionDirectory* const collections_;
   const ClusterNode* cluster_ = nullptr;

@@ -1,5 +1,6 @@
 #include "server/token_auth.h"
 
+#include <fnmatch.h>
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
@@ -7,6 +8,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -47,7 +49,36 @@ bool IsHexDigest(std::string_view s) {
   return true;
 }
 
+constexpr absl::string_view kCollectionsPrefix = "collections=";
+
+// A pattern is a collection name ([A-Za-z0-9_-]) that may hold '*' and '?'.
+bool IsCollectionPattern(std::string_view p) {
+  if (p.empty() || p.size() > 256) return false;
+  for (char c : p) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '*' &&
+        c != '?') {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+bool TokenGrant::AllowsCollection(std::string_view collection) const {
+  if (collections.empty()) return true;
+  const std::string name(collection);
+  for (const std::string& pattern : collections) {
+    if (fnmatch(pattern.c_str(), name.c_str(), FNM_NOESCAPE) == 0) return true;
+  }
+  return false;
+}
+
+absl::Status TokenGrant::CheckCollection(std::string_view collection) const {
+  if (AllowsCollection(collection)) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("this token may not use collection \"", std::string(collection), "\""));
+}
 
 std::string TokenHash(std::string_view token) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -70,16 +101,35 @@ absl::StatusOr<TokenAuth> TokenAuth::FromText(std::string_view text) {
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
     if (fields.empty()) continue;
-    Role role;
-    if (fields.size() < 2 || fields.size() > 3 ||
-        !ParseRole(std::string_view(fields[0].data(), fields[0].size()), &role) ||
+    TokenGrant grant;
+    if (fields.size() < 2 || fields.size() > 4 ||
+        !ParseRole(std::string_view(fields[0].data(), fields[0].size()), &grant.role) ||
         !IsHexDigest(std::string_view(fields[1].data(), fields[1].size()))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("token file line ", line_no,
-                       ": expected \"read|write|admin SHA256HEX [NAME]\" (64 hex digits)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "token file line ", line_no,
+          ": expected \"read|write|admin SHA256HEX [NAME] [collections=PATTERN,...]\" (64 hex "
+          "digits)"));
     }
-    Entry e{role, fields.size() == 3 ? std::string(fields[2]) : absl::StrCat("line", line_no)};
-    auth.tokens_[absl::AsciiStrToLower(fields[1])] = std::move(e);
+    for (size_t f = 2; f < fields.size(); ++f) {
+      if (!absl::StartsWith(fields[f], kCollectionsPrefix)) {
+        if (f == 2) {
+          grant.name = std::string(fields[f]);
+          continue;
+        }
+        return absl::InvalidArgumentError(absl::StrCat(
+            "token file line ", line_no, ": expected \"collections=PATTERN,...\" after the name"));
+      }
+      for (absl::string_view p : absl::StrSplit(fields[f].substr(kCollectionsPrefix.size()), ',')) {
+        if (!IsCollectionPattern(std::string_view(p.data(), p.size()))) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("token file line ", line_no, ": collection pattern \"", p,
+                           "\" is not a name of [A-Za-z0-9_-] with '*' or '?'"));
+        }
+        grant.collections.emplace_back(p);
+      }
+    }
+    if (grant.name.empty()) grant.name = absl::StrCat("line", line_no);
+    auth.tokens_[absl::AsciiStrToLower(fields[1])] = std::move(grant);
   }
   if (auth.tokens_.empty()) {
     return absl::FailedPreconditionError("token file holds no token");
@@ -95,7 +145,8 @@ absl::StatusOr<TokenAuth> TokenAuth::FromFile(const std::string& path) {
   return FromText(text.str());
 }
 
-grpc::Status TokenAuth::Check(const grpc::ServerContextBase& context, Role needed) const {
+grpc::Status TokenAuth::Check(const grpc::ServerContextBase& context, Role needed,
+                              const TokenGrant** grant) const {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
@@ -118,6 +169,7 @@ grpc::Status TokenAuth::Check(const grpc::ServerContextBase& context, Role neede
                         absl::StrCat("this call needs the ", RoleName(needed),
                                      " role; the token has ", RoleName(entry->second.role)));
   }
+  if (grant != nullptr) *grant = &entry->second;
   return grpc::Status::OK;
 }
 

@@ -8,8 +8,8 @@
 
 namespace metricdb {
 
-UpsertStreamReactor::UpsertStreamReactor(CollectionDirectory* collections)
-    : collections_(collections) {
+UpsertStreamReactor::UpsertStreamReactor(CollectionDirectory* collections, CollectionCheck check)
+    : collections_(collections), check_(std::move(check)) {
   std::lock_guard<std::mutex> lock(mu_);
   StartReadLocked();
   worker_ = std::thread([this] { Work(); });
@@ -58,7 +58,9 @@ void UpsertStreamReactor::Work() {
     }
 
     GroupUpsertResult result;
-    auto collection = collections_->GetCollection(group.front().collection());
+    const absl::Status allowed = check_ ? check_(group.front().collection()) : absl::OkStatus();
+    auto collection = allowed.ok() ? collections_->GetCollection(group.front().collection())
+                                   : absl::StatusOr<std::shared_ptr<CollectionHandle>>(allowed);
     if (!collection.ok()) {
       result.error = collection.status();
     } else {
@@ -83,7 +85,8 @@ void UpsertStreamReactor::Work() {
     if (!result.error.ok()) {
       const absl::Status& s = result.error;
       if (s.code() != absl::StatusCode::kInvalidArgument &&
-          s.code() != absl::StatusCode::kNotFound) {
+          s.code() != absl::StatusCode::kNotFound &&
+          s.code() != absl::StatusCode::kPermissionDenied) {
         spdlog::error("Upsert -> {}: {}", absl::StatusCodeToString(s.code()),
                       std::string(s.message()));
       }

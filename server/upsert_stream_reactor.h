@@ -14,7 +14,9 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -29,7 +31,12 @@ class UpsertStreamReactor final
   // Batches buffered ahead of the engine.
   static constexpr size_t kMaxQueued = 4;
 
-  explicit UpsertStreamReactor(CollectionDirectory* collections);
+  // Called with each batch's collection before it is written; a non-OK
+  // status (PERMISSION_DENIED) rejects the batch like any other error.
+  using CollectionCheck = std::function<absl::Status(std::string_view collection)>;
+
+  // An empty `check` lets every collection through.
+  UpsertStreamReactor(CollectionDirectory* collections, CollectionCheck check = {});
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -44,6 +51,7 @@ class UpsertStreamReactor final
   void MaybeFinishLocked();
 
   CollectionDirectory* const collections_;
+  const CollectionCheck check_;
   std::thread worker_;
 
   std::mutex mu_;  // guards everything below and every reactor operation

@@ -6,6 +6,7 @@
 #include "server/rpc_roles.h"
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -13,8 +14,11 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "metricdb/v1/metricdb.grpc.pb.h"
 #include "server/token_auth.h"
@@ -40,10 +44,10 @@ TEST(RpcRolesTest, TheTableNamesEveryRpcOfTheServiceOnce) {
   EXPECT_FALSE(RequiredRole("NoSuchRpc").has_value());
 }
 
-// Calls `method` with an empty request message (whatever its arity: the
-// generic stub streams one message each way) and returns the final status.
-grpc::Status CallWithEmptyRequest(grpc::GenericStub& stub, const std::string& method,
-                                  const std::string& token) {
+// Calls `method` with `request` (serialized; whatever its arity: the generic
+// stub streams one message each way) and returns the final status.
+grpc::Status CallWith(grpc::GenericStub& stub, const std::string& method, const std::string& token,
+                      const std::string& request_bytes) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
@@ -53,8 +57,8 @@ grpc::Status CallWithEmptyRequest(grpc::GenericStub& stub, const std::string& me
   auto call = stub.PrepareCall(&context, method, &cq);
   call->StartCall(reinterpret_cast<void*>(1));
   cq.Next(&tag, &ok);
-  grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1);
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1);
   call->Write(request, reinterpret_cast<void*>(2));
   cq.Next(&tag, &ok);
   call->WritesDone(reinterpret_cast<void*>(3));
@@ -73,6 +77,11 @@ grpc::Status CallWithEmptyRequest(grpc::GenericStub& stub, const std::string& me
   while (cq.Next(&tag, &ok)) {
   }
   return status;
+}
+
+grpc::Status CallWithEmptyRequest(grpc::GenericStub& stub, const std::string& method,
+                                  const std::string& token) {
+  return CallWith(stub, method, token, "");
 }
 
 TEST(RpcRolesTest, EveryRpcRefusesTheRolesBelowItsOwn) {
@@ -108,6 +117,129 @@ TEST(RpcRolesTest, EveryRpcRefusesTheRolesBelowItsOwn) {
     const grpc::Status allowed = CallWithEmptyRequest(stub, method, token_of.at(*role));
     EXPECT_NE(allowed.error_code(), grpc::StatusCode::UNAUTHENTICATED) << allowed.error_message();
     EXPECT_NE(allowed.error_code(), grpc::StatusCode::PERMISSION_DENIED) << allowed.error_message();
+  }
+}
+
+// The request of `method` naming `collection` where a request names one
+// (field "collection", "name", or CreateCollection's "schema.name"), or
+// nullopt for a request that names none.
+std::optional<std::string> RequestNaming(const google::protobuf::MethodDescriptor& method,
+                                         const std::string& collection) {
+  const google::protobuf::Descriptor* input = method.input_type();
+  std::unique_ptr<google::protobuf::Message> request(
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(input)->New());
+  google::protobuf::Message* target = request.get();
+  const google::protobuf::FieldDescriptor* field = input->FindFieldByName("collection");
+  if (field == nullptr) field = input->FindFieldByName("name");
+  if (field == nullptr && input->FindFieldByName("schema") != nullptr) {
+    target =
+        request->GetReflection()->MutableMessage(request.get(), input->FindFieldByName("schema"));
+    field = target->GetDescriptor()->FindFieldByName("name");
+  }
+  if (field == nullptr) return std::nullopt;
+  target->GetReflection()->SetString(target, field, collection);
+  return request->SerializeAsString();
+}
+
+// Per-collection tokens: an admin token limited to "A" and "team-*" is
+// refused every RPC naming collection "B" (each RPC of the descriptor, the
+// upsert stream included), is let through on "A", and lists only its own.
+TEST(RpcRolesTest, ATokenLimitedToCollectionsIsRefusedEveryRpcOnAnother) {
+  testing::TempDir dir;
+  const std::string tokens = dir.file("tokens");
+  {
+    std::ofstream out(tokens);
+    out << "admin " << TokenHash("root-token") << " root\n"
+        << "admin " << TokenHash("tenant-token") << " tenant collections=A,team-*\n";
+  }
+  testing::ServerProcess server(dir.file("db"), {"--auth-tokens", tokens});
+  ASSERT_OK(server.Start());
+  auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
+  auto client = v1::MetricDB::NewStub(channel);
+  for (const char* name : {"A", "B", "team-x", "teamy"}) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer root-token");
+    v1::CreateCollectionRequest request;
+    request.mutable_schema()->set_name(name);
+    request.mutable_schema()->set_dim(2);
+    request.mutable_schema()->set_metric(v1::L2);
+    v1::CreateCollectionResponse response;
+    const grpc::Status created = client->CreateCollection(&context, request, &response);
+    ASSERT_TRUE(created.ok()) << name << ": " << created.error_message();
+  }
+  grpc::GenericStub stub(channel);
+  std::set<std::string> without_collection;
+  for (int i = 0; i < Service().method_count(); ++i) {
+    const google::protobuf::MethodDescriptor& m = *Service().method(i);
+    SCOPED_TRACE(m.name());
+    const std::string method = "/" + Service().full_name() + "/" + m.name();
+    const std::optional<std::string> on_b = RequestNaming(m, "B");
+    if (!on_b) {
+      without_collection.insert(m.name());
+      continue;
+    }
+    const grpc::Status refused = CallWith(stub, method, "tenant-token", *on_b);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+    EXPECT_NE(refused.error_message().find("\"B\""), std::string::npos) << refused.error_message();
+    // (DropCollection is let through last, below: it would drop them now.)
+    for (const char* allowed : {"A", "team-x"}) {
+      if (m.name() == "DropCollection") break;
+      const grpc::Status s = CallWith(stub, method, "tenant-token", *RequestNaming(m, allowed));
+      EXPECT_NE(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << allowed << ": " << s.error_message();
+    }
+    EXPECT_EQ(CallWith(stub, method, "tenant-token", *RequestNaming(m, "teamy")).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // The RPCs that name no collection filter what they show instead.
+  EXPECT_EQ(without_collection, (std::set<std::string>{"ClusterStatus", "ListCollections"}));
+  for (const auto& [token, expected] : std::map<std::string, std::vector<std::string>>{
+           {"tenant-token", {"A", "team-x"}}, {"root-token", {"A", "B", "team-x", "teamy"}}}) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token);
+    v1::ListCollectionsResponse listed;
+    ASSERT_TRUE(client->ListCollections(&context, {}, &listed).ok());
+    std::vector<std::string> names;
+    for (const auto& c : listed.collections()) names.push_back(c.schema().name());
+    EXPECT_EQ(names, expected) << token;
+  }
+  // The stream checks every batch: one on A is stored, the next on B ends it.
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer tenant-token");
+  auto stream = client->Upsert(&context);
+  for (const char* name : {"A", "B"}) {
+    v1::UpsertRequest batch;
+    batch.set_collection(name);
+    v1::Record* r = batch.add_records();
+    r->set_key("k");
+    r->set_label("l");
+    r->add_vector(1);
+    r->add_vector(2);
+    ASSERT_TRUE(stream->Write(batch));
+  }
+  stream->WritesDone();
+  v1::UpsertResponse ack;
+  int acks = 0;
+  while (stream->Read(&ack)) ++acks;
+  const grpc::Status finished = stream->Finish();
+  EXPECT_EQ(acks, 1);
+  EXPECT_EQ(finished.error_code(), grpc::StatusCode::PERMISSION_DENIED) << finished.error_message();
+  grpc::ClientContext drop_context;
+  drop_context.AddMetadata("authorization", "Bearer tenant-token");
+  v1::DropCollectionRequest drop;
+  drop.set_name("team-x");
+  v1::DropCollectionResponse dropped;
+  EXPECT_TRUE(client->DropCollection(&drop_context, drop, &dropped).ok());
+}
+
+TEST(TokenAuthScopeTest, CollectionPatternsAreCheckedWhenTheFileIsRead) {
+  const std::string hash = TokenHash("t");
+  EXPECT_TRUE(TokenAuth::FromText("read " + hash + " n collections=a,b-*,c?").ok());
+  EXPECT_TRUE(TokenAuth::FromText("read " + hash + " collections=a").ok());
+  for (const std::string& bad :
+       {"read " + hash + " n collections=", "read " + hash + " n collections=a,,b",
+        "read " + hash + " n collections=a/b", "read " + hash + " n m x"}) {
+    EXPECT_EQ(TokenAuth::FromText(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }
 
