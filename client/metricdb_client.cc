@@ -139,6 +139,12 @@ absl::StatusOr<v1::ClusterStatusResponse> Client::ClusterStatus() {
   return Unary(&v1::MetricDB::Stub::ClusterStatus, v1::ClusterStatusRequest());
 }
 
+absl::StatusOr<v1::BackupResponse> Client::Backup(const std::string& name) {
+  v1::BackupRequest request;
+  request.set_backup(name);
+  return Unary(&v1::MetricDB::Stub::Backup, request);
+}
+
 absl::StatusOr<v1::CollectionInfo> Client::BuildIndex(const v1::BuildIndexRequest& request) {
   auto resp = Unary(&v1::MetricDB::Stub::BuildIndex, request);
   if (!resp.ok()) return resp.status();

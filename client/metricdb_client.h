@@ -106,6 +106,9 @@ class Client {
   // Nodes, leases and shard placement of a cluster (cluster() false on a
   // single node).
   absl::StatusOr<v1::ClusterStatusResponse> ClusterStatus();
+  // An online backup of the server's data directory, named `name` under its
+  // --backup-dir (BackupRequest).
+  absl::StatusOr<v1::BackupResponse> Backup(const std::string& name);
   absl::StatusOr<v1::CollectionInfo> BuildIndex(const v1::BuildIndexRequest& request);
 
   std::unique_ptr<UpsertStream> OpenUpsertStream(int max_in_flight = 4);

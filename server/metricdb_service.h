@@ -4,7 +4,10 @@
 #ifndef METRICDB_SERVER_METRICDB_SERVICE_H_
 #define METRICDB_SERVER_METRICDB_SERVICE_H_
 
+#include <string>
+
 #include "engine/collection/collection_handle.h"
+#include "engine/collection/engine.h"
 #include "metricdb/v1/metricdb.grpc.pb.h"
 #include "server/long_operation_limit.h"
 #include "server/search_pool.h"
@@ -91,6 +94,14 @@ class MetricDbService final : public v1::MetricDB::WithCallbackMethod_Search<
   // Set once before serving, in cluster mode.
   void set_cluster(const ClusterNode* cluster) { cluster_ = cluster; }
 
+  // Online backup of this node's engine (backup_service.cc) into
+  // directories of `root`; set once before serving (unset: UNIMPLEMENTED).
+  grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest*, v1::BackupResponse*) override;
+  void set_backups(Engine* engine, std::string root) {
+    backup_engine_ = engine;
+    backup_root_ = std::move(root);
+  }
+
  private:
   // `context` non-null: the search stops when the call is cancelled or its
   // deadline passes (polled every kCancelCheckQueries queries).
@@ -111,6 +122,8 @@ class MetricDbService final : public v1::MetricDB::WithCallbackMethod_Search<
 
   CollectionDirectory* const collections_;
   const ClusterNode* cluster_ = nullptr;
+  Engine* backup_engine_ = nullptr;
+  std::string backup_root_;
   const TokenAuth* const auth_;
   SearchPool search_pool_;
   LongOperationLimit long_ops_;

@@ -31,6 +31,8 @@ constexpr std::pair<std::string_view, Role> kRpcRoles[] = {
     {"Calibrate", Role::kAdmin},
     {"GetCalibration", Role::kRead},
     {"Cluster", Role::kAdmin},
+    // Backup (only tokens limited to no collection).
+    {"Backup", Role::kAdmin},
     // Cluster mode.
     {"ClusterStatus", Role::kRead},
 };

@@ -125,6 +125,8 @@ int RunServer(const ServerOptions& o) {
                                            : static_cast<CollectionDirectory*>(&local);
   MetricDbService service(directory, auth ? &*auth : nullptr, o.search_pool, o.max_long_operations);
   service.set_cluster(cluster.get());
+  service.set_backups(engine->get(),
+                      o.backup_dir.empty() ? o.engine.data_dir + "-backups" : o.backup_dir);
   // Cluster mode: the node-to-node service, which needs the admin role when
   // authentication is on.
   std::unique_ptr<ShardNodeService> shard_node;

@@ -37,6 +37,9 @@ struct ServerOptions {
   std::string cluster_tls_ca;
   int max_long_operations = 2;  // LearnMetric, Cluster, BuildIndex, ... at once
   EngineOptions engine;
+  // Where Backup RPCs write (each backup a directory of it); empty:
+  // "<data_dir>-backups".
+  std::string backup_dir;
   // Cluster mode when cluster.etcd is set (with node_id and advertise): the
   // engine holds this node's shards and every call is coordinated across the
   // cluster. Empty: the embedded single node, which never touches etcd.

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--data-dir", options.data_dir, "Directory of the RocksDB store")
       ->capture_default_str();
+  app.add_option("--backup-dir", o.backup_dir,
+                 "Directory of the backups the Backup RPC writes (default: DATA_DIR-backups)");
   app.add_option("--log-level", o.log_level, "trace|debug|info|warn|error|off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -49,10 +51,11 @@ int main(int argc, char** argv) {
   app.add_flag("!--no-sync", options.store.sync_writes,
                "Acknowledge writes before the WAL is fsynced (unsafe on crash)");
   app.add_option("--port-file", o.port_file, "Write the bound port to this file once serving");
-  auto* tokens_opt =
-      app.add_option("--auth-tokens", o.auth_tokens,
-                     "Token file (lines \"read|write|admin SHA256HEX [NAME]\"); calls need "
-                     "\"authorization: Bearer <token>\"");
+  auto* tokens_opt = app.add_option(
+      "--auth-tokens", o.auth_tokens,
+      "Token file (lines \"read|write|admin SHA256HEX [NAME] [collections=P,...]\"); "
+      "calls need "
+      "\"authorization: Bearer <token>\"");
   app.add_flag("--no-auth", o.no_auth, "Serve without authentication (logs a warning)")
       ->excludes(tokens_opt);
   auto* cert_opt =

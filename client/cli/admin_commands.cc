@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "client/cli/commands.h"
 #include "client/cli/json_format.h"
+#include "engine/storage/backup_manifest.h"
 
 namespace metricdb {
 namespace {
@@ -248,6 +249,40 @@ int RunClusterStatus(CliContext& ctx) {
   for (const auto& s : status->shards()) {
     std::cout << "  " << s.collection() << "/" << s.shard() << "\ton " << s.node()
               << (s.node_alive() ? "" : "\tDOWN") << "\n";
+  }
+  return 0;
+}
+
+int RunBackup(CliContext& ctx, const std::string& name) {
+  auto backup = ctx.client->Backup(name);
+  if (!backup.ok()) return Fail(backup.status());
+  if (ctx.json) {
+    std::cout << nlohmann::json{{"directory", backup->directory()},
+                                {"files", backup->files()},
+                                {"bytes", backup->bytes()},
+                                {"seconds", backup->seconds()}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << "backup " << backup->directory() << ": " << backup->files() << " files, "
+              << backup->bytes() << " bytes in " << backup->seconds() << " s\n";
+  }
+  return 0;
+}
+
+int RunRestore(CliContext& ctx, const std::string& backup_dir, const std::string& data_dir) {
+  auto restored = RestoreBackup(backup_dir, data_dir);
+  if (!restored.ok()) return Fail(restored.status());
+  if (ctx.json) {
+    std::cout << nlohmann::json{{"data_dir", data_dir},
+                                {"files", restored->files.size()},
+                                {"bytes", restored->bytes()},
+                                {"taken_unix_seconds", restored->taken_unix_seconds}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << "restored " << restored->files.size() << " files (" << restored->bytes()
+              << " bytes, verified) into " << data_dir << "\n";
   }
   return 0;
 }

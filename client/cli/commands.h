@@ -52,6 +52,12 @@ int RunCreate(CliContext& ctx, const CreateArgs& args);
 // Nodes with their leases and where each shard lives.
 int RunClusterStatus(CliContext& ctx);
 
+// An online backup named `name` in the server's backup directory.
+int RunBackup(CliContext& ctx, const std::string& name);
+// Verifies the backup in `backup_dir` and copies it into `data_dir` (absent
+// or empty; no server involved): exit 1 naming the reason otherwise.
+int RunRestore(CliContext& ctx, const std::string& backup_dir, const std::string& data_dir);
+
 // Rebuilds a collection's index, switching to `index` when its type is given.
 struct BuildIndexArgs {
   std::string name;

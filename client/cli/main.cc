@@ -98,6 +98,14 @@ int main(int argc, char** argv) {
                 "Declare an attribute field NAME:TYPE, TYPE string|int64|double|bool|timestamp "
                 "(repeatable; then writes are checked and filters name only declared fields)");
   auto* cs = app.add_subcommand("cluster-status", "Cluster nodes, their leases and shards");
+  std::string backup_name, backup_dir, data_dir;
+  auto* bk = app.add_subcommand("backup", "Online backup of the server's data, named NAME");
+  bk->add_option("name", backup_name, "Backup name (a directory of the server's --backup-dir)")
+      ->required();
+  auto* rs = app.add_subcommand("restore", "Verify a backup, copy it into a new data directory");
+  rs->add_option("backup_dir", backup_dir)->required()->check(CLI::ExistingDirectory);
+  rs->add_option("data_dir", data_dir, "Absent or empty; then serve it with --data-dir")
+      ->required();
 
   metricdb::BuildIndexArgs build;
   auto* b = app.add_subcommand(
@@ -399,6 +407,10 @@ int main(int argc, char** argv) {
     code = metricdb::RunCalibrate(ctx, calibrate);
   else if (cl->parsed())
     code = metricdb::RunCluster(ctx, cluster);
+  else if (bk->parsed())
+    code = metricdb::RunBackup(ctx, backup_name);
+  else if (rs->parsed())
+    code = metricdb::RunRestore(ctx, backup_dir, data_dir);
   else if (cs->parsed())
     code = metricdb::RunClusterStatus(ctx);
   return code;

@@ -23,6 +23,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
     return absl::FailedPreconditionError(
         absl::StrCat("data_dir: cannot create snapshots directory: ", ec.message()));
   }
+  // A data directory restored from a backup is verified before anything opens it.
+  if (auto s = AdoptRestoredDataDir(options.data_dir); !s.ok()) return s;
   std::unique_ptr<Engine> engine(new Engine(options));
   auto store = Store::Open(options.data_dir, options.store);
   if (!store.ok()) return store.status();

@@ -23,6 +23,7 @@
 #include "engine/base/collection_schema.h"
 #include "engine/collection/collection.h"
 #include "engine/collection/engine_options.h"
+#include "engine/storage/backup_manifest.h"
 #include "engine/storage/store.h"
 
 namespace metricdb {
@@ -47,6 +48,15 @@ class Engine {
   // Snapshots every collection that changed since its last snapshot; returns
   // the first error (the others are still tried).
   absl::Status SnapshotAll();
+
+  // An online backup of the whole data directory into `dir` (which must not
+  // exist; its parent is created): a RocksDB checkpoint (records, schemas,
+  // metric versions, calibrations: one consistent point in time, while
+  // reads and writes go on), the collections' index snapshots, then the
+  // manifest (backup_manifest.h). ALREADY_EXISTS if `dir` exists; on any
+  // other error the partial directory is removed (one left by a crash keeps
+  // BACKUP-INCOMPLETE, which restore and Open refuse).
+  absl::StatusOr<BackupManifest> Backup(const std::string& dir);
 
   // Cancels every collection's index build in flight and starts no more
   // (Collection::StopBackgroundWork); for a server about to shut down.

@@ -6,6 +6,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -372,6 +373,16 @@ absl::StatusOr<std::vector<std::optional<Record>>> Store::GetRecords(
     out[i] = std::move(*record);
   }
   return out;
+}
+
+absl::Status Store::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  if (auto s = FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "starting a checkpoint");
+      !s.ok()) {
+    return s;
+  }
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(dir), absl::StrCat("checkpoint into ", dir));
 }
 
 }  // namespace metricdb

@@ -160,6 +160,13 @@ class Store {
 
   std::shared_ptr<const StoreReadView> TakeReadView();
 
+  // A consistent point-in-time copy of the whole database (every column
+  // family, memtables flushed first) in the new directory `dir`, which must
+  // not exist: RocksDB's checkpoint, hard links where `dir` is on the same
+  // file system. Writes go on meanwhile; the copy holds exactly the batches
+  // committed before it was cut.
+  absl::Status Checkpoint(const std::string& dir);
+
   // True when opened read-only (see above).
   bool read_only() const { return read_only_; }
 

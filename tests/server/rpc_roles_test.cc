@@ -191,8 +191,19 @@ TEST(RpcRolesTest, ATokenLimitedToCollectionsIsRefusedEveryRpcOnAnother) {
     EXPECT_EQ(CallWith(stub, method, "tenant-token", *RequestNaming(m, "teamy")).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
-  // The RPCs that name no collection filter what they show instead.
-  EXPECT_EQ(without_collection, (std::set<std::string>{"ClusterStatus", "ListCollections"}));
+  // The RPCs that name no collection filter what they show instead, or (a
+  // backup of every collection) refuse a limited token.
+  EXPECT_EQ(without_collection,
+            (std::set<std::string>{"Backup", "ClusterStatus", "ListCollections"}));
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer tenant-token");
+    v1::BackupRequest request;
+    request.set_backup("all");
+    v1::BackupResponse response;
+    EXPECT_EQ(client->Backup(&context, request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
   for (const auto& [token, expected] : std::map<std::string, std::vector<std::string>>{
            {"tenant-token", {"A", "team-x"}}, {"root-token", {"A", "B", "team-x", "teamy"}}}) {
     grpc::ClientContext context;

@@ -323,15 +323,7 @@ TEST_F(ServerTest, CrashLoopKeepsExactlyTheAcknowledgedBatches) {
   std::vector<std::vector<float>> batches;  // every batch ever sent, by number
   std::vector<bool> acknowledged;
   auto batch_request = [&](int64_t g) {
-    v1::UpsertRequest req;
-    req.set_collection("c");
-    for (int j = 0; j < kPerBatch; ++j) {
-      v1::Record* r = req.add_records();
-      r->set_key("g" + std::to_string(g) + "-" + std::to_string(j));
-      r->set_label("g" + std::to_string(g));
-      r->mutable_vector()->Add(batches[g].begin() + j * kDim, batches[g].begin() + (j + 1) * kDim);
-    }
-    return req;
+    return testing::NumberedBatch("c", g, kPerBatch, batches[g].data());
   };
   for (int round = 0; round < kRounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));

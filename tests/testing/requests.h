@@ -38,6 +38,22 @@ inline v1::UpsertRequest Batch(const std::string& collection, const std::vector<
   return req;
 }
 
+// Batch number `g` of `per_batch` records of the crash and backup suites:
+// keys "g<g>-<j>", label "g<g>", vectors the rows of `rows` (row-major,
+// per_batch × dim).
+inline v1::UpsertRequest NumberedBatch(const std::string& collection, int64_t g, int per_batch,
+                                       const float* rows, int dim = kDefaultDim) {
+  v1::UpsertRequest req;
+  req.set_collection(collection);
+  for (int j = 0; j < per_batch; ++j) {
+    v1::Record* r = req.add_records();
+    r->set_key("g" + std::to_string(g) + "-" + std::to_string(j));
+    r->set_label("g" + std::to_string(g));
+    r->mutable_vector()->Add(rows + j * dim, rows + (j + 1) * dim);
+  }
+  return req;
+}
+
 // One query of k neighbours.
 inline v1::SearchRequest Query(const std::string& collection, const float* q, int k,
                                int dim = kDefaultDim) {
