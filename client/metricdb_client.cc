@@ -139,6 +139,30 @@ absl::StatusOr<v1::ClusterStatusResponse> Client::ClusterStatus() {
   return Unary(&v1::MetricDB::Stub::ClusterStatus, v1::ClusterStatusRequest());
 }
 
+absl::Status Client::CreateAlias(const std::string& alias, const std::string& collection) {
+  v1::CreateAliasRequest request;
+  request.set_alias(alias);
+  request.set_collection(collection);
+  return Unary(&v1::MetricDB::Stub::CreateAlias, request).status();
+}
+
+absl::Status Client::SwitchAlias(const std::string& alias, const std::string& collection) {
+  v1::SwitchAliasRequest request;
+  request.set_alias(alias);
+  request.set_collection(collection);
+  return Unary(&v1::MetricDB::Stub::SwitchAlias, request).status();
+}
+
+absl::Status Client::DeleteAlias(const std::string& alias) {
+  v1::DeleteAliasRequest request;
+  request.set_alias(alias);
+  return Unary(&v1::MetricDB::Stub::DeleteAlias, request).status();
+}
+
+absl::StatusOr<v1::ListAliasesResponse> Client::ListAliases() {
+  return Unary(&v1::MetricDB::Stub::ListAliases, v1::ListAliasesRequest());
+}
+
 absl::StatusOr<v1::BackupResponse> Client::Backup(const std::string& name) {
   v1::BackupRequest request;
   request.set_backup(name);

@@ -106,6 +106,11 @@ class Client {
   // Nodes, leases and shard placement of a cluster (cluster() false on a
   // single node).
   absl::StatusOr<v1::ClusterStatusResponse> ClusterStatus();
+  // Aliases (metricdb.proto, "Aliases").
+  absl::Status CreateAlias(const std::string& alias, const std::string& collection);
+  absl::Status SwitchAlias(const std::string& alias, const std::string& collection);
+  absl::Status DeleteAlias(const std::string& alias);
+  absl::StatusOr<v1::ListAliasesResponse> ListAliases();
   // An online backup of the server's data directory, named `name` under its
   // --backup-dir (BackupRequest).
   absl::StatusOr<v1::BackupResponse> Backup(const std::string& name);

@@ -77,6 +77,7 @@ std::string EncodeCollection(const ClusterCollection& c) {
   }
   return json{{"name", c.schema.name},
               {"attributes", attributes},
+              {"ttl_seconds", c.schema.ttl_seconds},
               {"dim", c.schema.dim},
               {"metric", int(c.schema.metric)},
               {"index", IndexToJson(c.schema.index)},
@@ -105,6 +106,7 @@ absl::StatusOr<ClusterCollection> DecodeCollection(std::string_view text) {
       if (type < 1 || type > 5) return absl::DataLossError("attribute type out of range");
       c.schema.attributes.push_back({f.at("name").get<std::string>(), AttributeType(type)});
     }
+    c.schema.ttl_seconds = j.value("ttl_seconds", int64_t{0});
     c.placement = j.at("placement").get<std::vector<std::string>>();
     c.ready = j.at("ready");
     c.created_unix_ms = j.at("created_unix_ms");

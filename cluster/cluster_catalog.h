@@ -7,6 +7,7 @@
 //                                 map is stored on every shard)
 //   P/entries/<name>/<entry>      named entries (the calibration)
 //   P/locks/<name>                lease-bound lock of a long job
+//   P/aliases/<alias>             an alias: the name of its collection
 // Values are JSON. Vectors never go into etcd.
 #ifndef METRICDB_CLUSTER_CLUSTER_CATALOG_H_
 #define METRICDB_CLUSTER_CLUSTER_CATALOG_H_
@@ -34,6 +35,8 @@ struct ClusterKeys {
     return prefix + "/entries/" + std::string(name) + "/";
   }
   std::string Lock(std::string_view name) const { return prefix + "/locks/" + std::string(name); }
+  std::string Aliases() const { return prefix + "/aliases/"; }
+  std::string Alias(std::string_view name) const { return Aliases() + std::string(name); }
 };
 
 struct NodeRecord {

@@ -53,6 +53,12 @@ class ClusterNode final : public CollectionDirectory, public ClusterControl {
       std::string_view name) const override;
   absl::StatusOr<std::vector<std::shared_ptr<CollectionHandle>>> ListCollections() const override;
   absl::Status DropCollection(std::string_view name) override;
+  // Aliases: keys P/aliases/<alias> in etcd (cluster_node_aliases.cc), each
+  // change one transaction that checks the names involved.
+  absl::Status CreateAlias(std::string_view alias, std::string_view collection) override;
+  absl::Status SwitchAlias(std::string_view alias, std::string_view collection) override;
+  absl::Status DeleteAlias(std::string_view alias) override;
+  absl::StatusOr<std::vector<CollectionAlias>> ListAliases() const override;
 
   absl::StatusOr<std::shared_ptr<void>> LockCollection(const std::string& name,
                                                        const std::string& job) override;
@@ -81,6 +87,8 @@ class ClusterNode final : public CollectionDirectory, public ClusterControl {
   void Reconcile(bool orphans);
   absl::StatusOr<std::optional<ClusterCollection>> ReadCollection(std::string_view name) const;
   absl::StatusOr<std::shared_ptr<ShardedCollection>> Handle(const ClusterCollection& c) const;
+  // The handle of the collection whose etcd record `kv` is.
+  absl::StatusOr<std::shared_ptr<CollectionHandle>> HandleOf(const EtcdKv& kv) const;
   std::shared_ptr<Shard> MakeShard(const std::string& collection, int32_t shard,
                                    const std::string& node_id, const std::string& address) const;
   std::shared_ptr<cluster::v1::ShardNode::Stub> StubFor(const std::string& address) const;

@@ -89,11 +89,14 @@ absl::StatusOr<std::shared_ptr<CollectionHandle>> ClusterNode::CreateCollection(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
   if (record.placement.empty()) return absl::UnavailableError("the cluster has no live node");
-  auto created = etcd_->PutIfAbsent(keys_.Collection(schema.name), EncodeCollection(record));
+  // One transaction: the name is neither a collection nor an alias.
+  auto created =
+      etcd_->PutIfAll({{keys_.Collection(schema.name), false}, {keys_.Alias(schema.name), false}},
+                      keys_.Collection(schema.name), EncodeCollection(record));
   if (!created.ok()) return created.status();
   if (!*created) {
     return absl::AlreadyExistsError(
-        absl::StrCat("collection \"", schema.name, "\" already exists"));
+        absl::StrCat("collection or alias \"", schema.name, "\" already exists"));
   }
   // The record claims the name first (not ready), then every shard is made
   // where the placement puts it; any failure undoes both.
@@ -143,17 +146,31 @@ absl::StatusOr<std::shared_ptr<CollectionHandle>> ClusterNode::GetCollection(
   auto kv = etcd_->Get(keys_.Collection(name));
   if (!kv.ok()) return kv.status();
   if (!*kv) {
+    // An alias: one more read, of the record of the collection it names.
+    auto alias = etcd_->Get(keys_.Alias(name));
+    if (!alias.ok()) return alias.status();
+    if (*alias) kv = etcd_->Get(keys_.Collection((*alias)->value));
+    if (!kv.ok()) return kv.status();
+  }
+  if (!*kv) {
     return absl::NotFoundError(
         absl::StrCat("collection \"", std::string(name), "\" does not exist"));
   }
+  return HandleOf(**kv);
+}
+
+absl::StatusOr<std::shared_ptr<CollectionHandle>> ClusterNode::HandleOf(const EtcdKv& kv) const {
+  // While the record's revision is unchanged the handle made from it
+  // serves, without decoding it again.
   {
+    const std::string collection = kv.key.substr(keys_.Collections().size());
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = handles_.find(std::string(name));
-    if (it != handles_.end() && it->second->revision() == (*kv)->mod_revision) return it->second;
+    auto it = handles_.find(collection);
+    if (it != handles_.end() && it->second->revision() == kv.mod_revision) return it->second;
   }
-  auto record = DecodeCollection((*kv)->value);
+  auto record = DecodeCollection(kv.value);
   if (!record.ok()) return record.status();
-  record->revision = (*kv)->mod_revision;
+  record->revision = kv.mod_revision;
   auto handle = Handle(*record);
   if (!handle.ok()) return handle.status();
   return std::shared_ptr<CollectionHandle>(std::move(*handle));
@@ -182,6 +199,20 @@ absl::Status ClusterNode::DropCollection(std::string_view name_view) {
   if (auto s = ValidateCollectionName(name, "name"); !s.ok()) return s;
   auto record = ReadCollection(name);
   if (!record.ok()) return record.status();
+  auto aliases = ListAliases();
+  if (!aliases.ok()) return aliases.status();
+  for (const CollectionAlias& a : *aliases) {
+    if (a.alias == name) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("\"", name, "\" is an alias of \"", a.collection,
+                       "\": delete the alias, or drop the collection by its own name"));
+    }
+    if (a.collection == name) {
+      return absl::FailedPreconditionError(absl::StrCat("alias \"", a.alias,
+                                                        "\" points to collection \"", name,
+                                                        "\": switch or delete it first"));
+    }
+  }
   if (!*record)
     return absl::NotFoundError(absl::StrCat("collection \"", name, "\" does not exist"));
   // The record goes first (one transaction): no call finds the collection

@@ -106,10 +106,11 @@ absl::Status EtcdClient::Put(const std::string& key, const std::string& value, i
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> EtcdClient::Txn(etcdserverpb::Compare compare, const std::string& key,
-                                     const std::string& value, int64_t lease) {
+absl::StatusOr<bool> EtcdClient::Txn(std::vector<etcdserverpb::Compare> compares,
+                                     const std::string& key, const std::string& value,
+                                     int64_t lease) {
   etcdserverpb::TxnRequest request;
-  *request.add_compare() = std::move(compare);
+  for (auto& compare : compares) *request.add_compare() = std::move(compare);
   auto* put = request.add_success()->mutable_request_put();
   put->set_key(key);
   put->set_value(value);
@@ -128,7 +129,21 @@ absl::StatusOr<bool> EtcdClient::PutIfAbsent(const std::string& key, const std::
   compare.set_target(etcdserverpb::Compare::CREATE);
   compare.set_result(etcdserverpb::Compare::EQUAL);
   compare.set_create_revision(0);
-  return Txn(std::move(compare), key, value, lease);
+  return Txn({std::move(compare)}, key, value, lease);
+}
+
+absl::StatusOr<bool> EtcdClient::PutIfAll(const std::vector<KeyCondition>& conditions,
+                                          const std::string& key, const std::string& value) {
+  std::vector<etcdserverpb::Compare> compares;
+  for (const KeyCondition& c : conditions) {
+    etcdserverpb::Compare& compare = compares.emplace_back();
+    compare.set_key(c.key);
+    compare.set_target(etcdserverpb::Compare::CREATE);
+    // A key that exists has a create revision above 0.
+    compare.set_result(c.exists ? etcdserverpb::Compare::GREATER : etcdserverpb::Compare::EQUAL);
+    compare.set_create_revision(0);
+  }
+  return Txn(std::move(compares), key, value, 0);
 }
 
 absl::StatusOr<bool> EtcdClient::PutIfRevision(const std::string& key, const std::string& value,
@@ -138,7 +153,7 @@ absl::StatusOr<bool> EtcdClient::PutIfRevision(const std::string& key, const std
   compare.set_target(etcdserverpb::Compare::MOD);
   compare.set_result(etcdserverpb::Compare::EQUAL);
   compare.set_mod_revision(revision);
-  return Txn(std::move(compare), key, value, 0);
+  return Txn({std::move(compare)}, key, value, 0);
 }
 
 absl::Status EtcdClient::DeleteRange(const std::string& key, const std::string& range_end) {

@@ -54,6 +54,15 @@ class EtcdClient {
   // `revision`; false if it changed (or was deleted) meanwhile.
   absl::StatusOr<bool> PutIfRevision(const std::string& key, const std::string& value,
                                      int64_t revision);
+  // A condition of PutIfAll: `key` exists, or does not.
+  struct KeyCondition {
+    std::string key;
+    bool exists = true;
+  };
+  // One transaction: puts `key` only if every condition holds; false if one
+  // did not.
+  absl::StatusOr<bool> PutIfAll(const std::vector<KeyCondition>& conditions, const std::string& key,
+                                const std::string& value);
   absl::Status Delete(const std::string& key);
   absl::Status DeletePrefix(const std::string& prefix);
 
@@ -89,7 +98,7 @@ class EtcdClient {
   void SetDeadline(grpc::ClientContext* context) const;
   absl::Status Failed(const char* what, const grpc::Status& s) const;
   absl::Status DeleteRange(const std::string& key, const std::string& range_end);
-  absl::StatusOr<bool> Txn(etcdserverpb::Compare compare, const std::string& key,
+  absl::StatusOr<bool> Txn(std::vector<etcdserverpb::Compare> compares, const std::string& key,
                            const std::string& value, int64_t lease);
 
   const std::string endpoints_;

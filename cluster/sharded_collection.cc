@@ -310,6 +310,7 @@ absl::StatusOr<CollectionStats> ShardedCollection::ReadStats() const {
   for (const CollectionStats& p : parts) {
     total.record_count += p.record_count;
     total.label_count += p.label_count;
+    total.expired_records += p.expired_records;
     total.index_memory_bytes += p.index_memory_bytes;
     total.index_graph_bytes += p.index_graph_bytes;
     total.index_code_bytes += p.index_code_bytes;

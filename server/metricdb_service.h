@@ -65,6 +65,16 @@ class MetricDbService final : public v1::MetricDB::WithCallbackMethod_Search<
   grpc::Status Relabel(grpc::ServerContext*, const v1::RelabelRequest*,
                        v1::RelabelResponse*) override;
 
+  // Aliases (alias_service.cc).
+  grpc::Status CreateAlias(grpc::ServerContext*, const v1::CreateAliasRequest*,
+                           v1::AliasResponse*) override;
+  grpc::Status SwitchAlias(grpc::ServerContext*, const v1::SwitchAliasRequest*,
+                           v1::AliasResponse*) override;
+  grpc::Status DeleteAlias(grpc::ServerContext*, const v1::DeleteAliasRequest*,
+                           v1::AliasResponse*) override;
+  grpc::Status ListAliases(grpc::ServerContext*, const v1::ListAliasesRequest*,
+                           v1::ListAliasesResponse*) override;
+
   // Learned metrics (metric_service.cc).
   grpc::Status LearnMetric(grpc::ServerContext*, const v1::LearnMetricRequest*,
                            grpc::ServerWriter<v1::LearnMetricResponse>*) override;

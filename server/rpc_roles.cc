@@ -31,6 +31,11 @@ constexpr std::pair<std::string_view, Role> kRpcRoles[] = {
     {"Calibrate", Role::kAdmin},
     {"GetCalibration", Role::kRead},
     {"Cluster", Role::kAdmin},
+    // Aliases.
+    {"CreateAlias", Role::kAdmin},
+    {"SwitchAlias", Role::kAdmin},
+    {"DeleteAlias", Role::kAdmin},
+    {"ListAliases", Role::kRead},
     // Backup (only tokens limited to no collection).
     {"Backup", Role::kAdmin},
     // Cluster mode.

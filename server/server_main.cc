@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
                  "Most records in one upsert batch")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--expiry-sweep-ms", options.expiry_sweep_ms,
+                 "Milliseconds between sweeps deleting expired records (0: reads only)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--snapshot-interval-s", options.snapshot_interval_seconds,
                  "Seconds between index snapshots of changed collections (0: only on "
                  "shutdown)")

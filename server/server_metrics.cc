@@ -123,11 +123,13 @@ std::string ServerMetrics::Render(const Engine* engine) const {
     }
   }
   if (engine == nullptr) return out;
-  std::string records, bytes, tombstones, build;
+  std::string records, bytes, tombstones, build, expired;
   for (const auto& c : engine->ListCollections()) {
     const CollectionStats stats = c->Stats();
     const std::string label = absl::StrCat("{collection=\"", Escape(c->schema().name), "\"} ");
     absl::StrAppend(&records, "metricdb_collection_records", label, stats.record_count, "\n");
+    absl::StrAppend(&expired, "metricdb_collection_expired_records_total", label,
+                    stats.expired_records, "\n");
     absl::StrAppend(&bytes, "metricdb_collection_index_bytes", label, stats.index_memory_bytes,
                     "\n");
     absl::StrAppend(&tombstones, "metricdb_collection_index_tombstones", label,
@@ -139,6 +141,10 @@ std::string ServerMetrics::Render(const Engine* engine) const {
       "# HELP metricdb_collection_records Records stored per collection.\n"
       "# TYPE metricdb_collection_records gauge\n" +
       records +
+      "# HELP metricdb_collection_expired_records_total Records deleted because they "
+      "expired (retention), since the server started.\n"
+      "# TYPE metricdb_collection_expired_records_total counter\n" +
+      expired +
       "# HELP metricdb_collection_index_bytes Memory held by each collection's index.\n"
       "# TYPE metricdb_collection_index_bytes gauge\n" +
       bytes +

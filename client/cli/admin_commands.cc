@@ -2,6 +2,7 @@
 #include <iostream>
 #include <map>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/commands.h"
@@ -34,6 +35,10 @@ void PrintInfo(const CliContext& ctx, const v1::CollectionInfo& info) {
   }
   if (info.stats().index_building()) std::cout << ", building a new index";
   if (info.schema().shards() > 1) std::cout << ", " << info.schema().shards() << " shards";
+  if (info.schema().ttl_seconds() > 0) {
+    std::cout << ", records expire " << info.schema().ttl_seconds() << " s after writing ("
+              << info.stats().expired_records() << " expired so far)";
+  }
   if (info.stats().index_tombstones() > 0) {
     std::cout << ", " << info.stats().index_tombstones() << " tombstones";
   }
@@ -69,6 +74,18 @@ absl::Status ToIndexSpec(const IndexArgs& a, v1::IndexSpec* spec) {
   return absl::OkStatus();
 }
 
+// "90s", "30m", "12h", "30d" or plain seconds, as seconds (> 0).
+absl::StatusOr<int64_t> ParseDurationSeconds(const std::string& text) {
+  static const std::map<char, int64_t> kUnit = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+  const bool has_unit = !text.empty() && kUnit.count(text.back());
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(has_unit ? text.substr(0, text.size() - 1) : text, &n) || n <= 0) {
+    return absl::InvalidArgumentError(
+        "--ttl: expected a positive duration like 90s, 30m, 12h, 30d, got \"" + text + "\"");
+  }
+  return n * (has_unit ? kUnit.at(text.back()) : 1);
+}
+
 }  // namespace
 
 int Fail(const absl::Status& s) {
@@ -92,6 +109,11 @@ int RunCreate(CliContext& ctx, const CreateArgs& args) {
   }
   if (auto s = ToIndexSpec(args.index, schema.mutable_index()); !s.ok()) return Fail(s);
   schema.set_shards(args.shards);
+  if (!args.ttl.empty()) {
+    auto ttl = ParseDurationSeconds(args.ttl);
+    if (!ttl.ok()) return Fail(ttl.status());
+    schema.set_ttl_seconds(*ttl);
+  }
   static const std::map<std::string, v1::AttributeType> kTypes = {
       {"string", v1::ATTRIBUTE_STRING},
       {"int64", v1::ATTRIBUTE_INT64},
@@ -283,6 +305,39 @@ int RunRestore(CliContext& ctx, const std::string& backup_dir, const std::string
   } else {
     std::cout << "restored " << restored->files.size() << " files (" << restored->bytes()
               << " bytes, verified) into " << data_dir << "\n";
+  }
+  return 0;
+}
+
+int RunAlias(CliContext& ctx, const AliasArgs& args) {
+  if (args.action == "list") {
+    auto listed = ctx.client->ListAliases();
+    if (!listed.ok()) return Fail(listed.status());
+    for (const auto& a : listed->aliases()) {
+      if (ctx.json) {
+        std::cout << nlohmann::json{{"alias", a.alias()}, {"collection", a.collection()}}.dump()
+                  << "\n";
+      } else {
+        std::cout << a.alias() << " -> " << a.collection() << "\n";
+      }
+    }
+    return 0;
+  }
+  const bool needs_collection = args.action != "delete";
+  if (args.alias.empty() || needs_collection == args.collection.empty()) {
+    return Fail(absl::InvalidArgumentError(needs_collection
+                                               ? "alias " + args.action + " needs ALIAS COLLECTION"
+                                               : "alias delete needs ALIAS (only)"));
+  }
+  absl::Status s = args.action == "create"   ? ctx.client->CreateAlias(args.alias, args.collection)
+                   : args.action == "switch" ? ctx.client->SwitchAlias(args.alias, args.collection)
+                                             : ctx.client->DeleteAlias(args.alias);
+  if (!s.ok()) return Fail(s);
+  if (ctx.json) {
+    std::cout << nlohmann::json{{"alias", args.alias}, {args.action, true}}.dump() << "\n";
+  } else {
+    std::cout << "alias " << args.alias
+              << (needs_collection ? " -> " + args.collection : std::string(" deleted")) << "\n";
   }
   return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef METRICDB_CLIENT_CLI_COMMANDS_H_
 #define METRICDB_CLIENT_CLI_COMMANDS_H_
 
+#include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,11 +47,20 @@ struct CreateArgs {
   int shards = 1;  // > 1 needs a cluster
   // Declared attribute fields, "name:type" (string|int64|double|bool|timestamp).
   std::vector<std::string> attributes;
+  std::string ttl;  // retention: "90s", "30m", "12h", "30d" or seconds; "" none
 };
 int RunCreate(CliContext& ctx, const CreateArgs& args);
 
 // Nodes with their leases and where each shard lives.
 int RunClusterStatus(CliContext& ctx);
+
+// `alias create|switch ALIAS COLLECTION`, `alias delete ALIAS`, `alias list`.
+struct AliasArgs {
+  std::string action;  // create|switch|delete|list
+  std::string alias;
+  std::string collection;
+};
+int RunAlias(CliContext& ctx, const AliasArgs& args);
 
 // An online backup named `name` in the server's backup directory.
 int RunBackup(CliContext& ctx, const std::string& name);
@@ -175,6 +185,8 @@ struct LearnArgs {
   std::string progress = "auto";  // auto (if stderr is a terminal)|always|never
 };
 int RunLearn(CliContext& ctx, const LearnArgs& args);
+// Declares `learn` and its flags (into args->options as they are parsed).
+CLI::App* AddLearnCommand(CLI::App& app, LearnArgs* args);
 int RunMetrics(CliContext& ctx, const std::string& collection);
 int RunActivateMetric(CliContext& ctx, const std::string& collection, int version);
 

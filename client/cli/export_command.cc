@@ -137,6 +137,7 @@ absl::StatusOr<ExportedRows> ReadExportedRows(const std::string& dir) {
       out.labels.push_back(row.value("label", std::string()));
       out.attributes.push_back(row.value("attributes", nlohmann::json::object())
                                    .get<std::map<std::string, std::string>>());
+      out.expires_unix_ms.push_back(row.value("expires_unix_ms", int64_t{0}));
     } catch (const std::exception& e) {
       return absl::InvalidArgumentError(
           absl::StrCat(dir, "/records.jsonl: line ", i + 1, ": ", e.what()));

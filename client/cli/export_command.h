@@ -5,8 +5,10 @@
 //   metrics.jsonl  every metric version with its map, oldest first, then a
 //                  last line {"active_version": N}
 //   vectors.npy    float32, rows x dim, in key order
-//   records.jsonl  per row of vectors.npy: {"key", "label", "attributes"}
-//                  (label and attributes absent when there are none)
+//   records.jsonl  per row of vectors.npy: {"key", "label", "attributes",
+//                  "expires_unix_ms"} (the last three absent when there are
+//                  none); load keeps each record's expiry (retention is not
+//                  extended by a round trip) and skips rows already expired
 // vectors.npy's row count is written last, after every row: a cut-off export
 // is refused by load (the header promises no rows, or fewer than the file's).
 #ifndef METRICDB_CLIENT_CLI_EXPORT_COMMAND_H_
@@ -28,6 +30,7 @@ struct ExportedRows {
   std::vector<std::string> keys;
   std::vector<std::string> labels;  // "" when unlabelled
   std::vector<std::map<std::string, std::string>> attributes;
+  std::vector<int64_t> expires_unix_ms;  // 0 when the record does not expire
 };
 absl::StatusOr<ExportedRows> ReadExportedRows(const std::string& dir);
 

@@ -77,7 +77,9 @@ nlohmann::json ToJson(const v1::CollectionInfo& info) {
           {"index_trained_on", info.stats().index_trained_on()},
           {"index_tombstones", info.stats().index_tombstones()},
           {"index_building", info.stats().index_building()},
-          {"last_index_build_seconds", info.stats().last_index_build_seconds()}};
+          {"last_index_build_seconds", info.stats().last_index_build_seconds()},
+          {"ttl_seconds", s.ttl_seconds()},
+          {"expired_records", info.stats().expired_records()}};
 }
 
 namespace {
@@ -100,6 +102,7 @@ void AddCommon(const M& m, nlohmann::json* j) {
 nlohmann::json ToJson(const v1::Record& record) {
   nlohmann::json j = {{"key", record.key()}};
   AddCommon(record, &j);
+  if (record.expires_unix_ms() != 0) j["expires_unix_ms"] = record.expires_unix_ms();
   return j;
 }
 

@@ -205,7 +205,10 @@ int RunLoad(CliContext& ctx, const LoadArgs& given) {
   ProgressBar bar(rows, "vectors", show);
   const auto start = std::chrono::steady_clock::now();
   auto stream = ctx.client->OpenUpsertStream(8);
-  int64_t sent = 0;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  int64_t sent = 0, expired = 0;
   absl::Status write_status, read_status;
   while (sent < rows && write_status.ok()) {
     const int64_t end = std::min(rows, sent + batch_size);
@@ -215,7 +218,13 @@ int RunLoad(CliContext& ctx, const LoadArgs& given) {
     batch.set_collection(args.collection);
     batch.mutable_records()->Reserve(int(end - sent));
     for (int64_t i = sent; i < end; ++i) {
+      const int64_t expires = exported ? exported->expires_unix_ms[i] : 0;
+      if (expires != 0 && expires <= now_ms) {
+        ++expired;  // gone for good: never loaded back
+        continue;
+      }
       v1::Record* r = batch.add_records();
+      r->set_expires_unix_ms(expires);
       r->set_key(keys->empty() ? absl::StrCat(args.key_prefix, i) : (*keys)[i]);
       const float* v = block.data() + (i - sent) * cols;
       r->mutable_vector()->Add(v, v + cols);
@@ -224,7 +233,7 @@ int RunLoad(CliContext& ctx, const LoadArgs& given) {
         r->mutable_attributes()->insert((**attributes)[i].begin(), (**attributes)[i].end());
       }
     }
-    write_status = stream->Write(batch);
+    if (batch.records_size() > 0) write_status = stream->Write(batch);
     sent = end;
     const auto t = stream->totals();
     bar.Update(t.inserted + t.replaced);
@@ -249,13 +258,14 @@ int RunLoad(CliContext& ctx, const LoadArgs& given) {
     std::cout << nlohmann::json{{"collection", args.collection}, {"records", stored},
                                 {"inserted", totals.inserted},   {"replaced", totals.replaced},
                                 {"batches", totals.batches},     {"seconds", seconds},
-                                {"vectors_per_second", rate}}
+                                {"vectors_per_second", rate},    {"expired_skipped", expired}}
                      .dump()
               << "\n";
   } else {
     std::printf("loaded %lld records into %s (%lld new, %lld replaced) in %.2fs, %.0f vectors/s\n",
                 (long long)stored, args.collection.c_str(), (long long)totals.inserted,
                 (long long)totals.replaced, seconds, rate);
+    if (expired > 0) std::printf("skipped %lld expired records\n", (long long)expired);
   }
   return 0;
 }

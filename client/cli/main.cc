@@ -97,7 +97,16 @@ int main(int argc, char** argv) {
   c->add_option("--attribute", create.attributes,
                 "Declare an attribute field NAME:TYPE, TYPE string|int64|double|bool|timestamp "
                 "(repeatable; then writes are checked and filters name only declared fields)");
+  c->add_option("--ttl", create.ttl,
+                "Retention: records expire this long after they are written (90s, 30m, 12h, 30d)");
   auto* cs = app.add_subcommand("cluster-status", "Cluster nodes, their leases and shards");
+  metricdb::AliasArgs alias_args;
+  auto* al = app.add_subcommand("alias", "create|switch ALIAS COLLECTION, delete ALIAS, list");
+  al->add_option("action", alias_args.action)
+      ->required()
+      ->check(CLI::IsMember({"create", "switch", "delete", "list"}));
+  al->add_option("alias", alias_args.alias);
+  al->add_option("collection", alias_args.collection);
   std::string backup_name, backup_dir, data_dir;
   auto* bk = app.add_subcommand("backup", "Online backup of the server's data, named NAME");
   bk->add_option("name", backup_name, "Backup name (a directory of the server's --backup-dir)")
@@ -215,31 +224,7 @@ int main(int argc, char** argv) {
   s->add_flag("--include-attributes", search.include_attributes, "Return attributes");
 
   metricdb::LearnArgs learn;
-  auto* lm = app.add_subcommand("learn", "Learn a metric from the collection's labels");
-  lm->add_option("collection", learn.collection)->required();
-  lm->add_option("--method", learn.method, "whitening|within_class|kissme|triplet|contrastive|lmnn")
-      ->required();
-  lm->add_flag("--activate", learn.activate, "Put the new metric in force");
-  int d_out = 0, epochs = 0, batch_identities = 0, per_identity = 0, target_neighbors = 0;
-  int64_t max_records = 0, max_eval_records = 0;
-  double regularization = 0, holdout = 0, learning_rate = 0, margin = 0;
-  uint64_t seed = 0;
-  std::string split = "identity";
-  lm->add_option("--d-out", d_out, "Rows of L (default: dim)");
-  lm->add_option("--regularization", regularization, "Covariance shrinkage 0..1 (0.01)");
-  lm->add_option("--holdout", holdout, "Fraction held out for evaluation (0.2)");
-  lm->add_option("--split", split, "identity|record: what the hold-out holds")
-      ->check(CLI::IsMember({"identity", "record"}));
-  lm->add_option("--seed", seed, "Sampling and training seed (1)");
-  lm->add_option("--max-records", max_records, "Labelled records sampled (100000; lmnn 10000)");
-  lm->add_option("--max-eval-records", max_eval_records, "Evaluation sample (2000)");
-  lm->add_option("--epochs", epochs, "triplet/contrastive epochs (10); lmnn iterations (25)");
-  lm->add_option("--learning-rate", learning_rate, "Adam step (0.01); lmnn step (0.1)");
-  lm->add_option("--margin", margin, "Loss margin (0.2 triplet, 1.0 contrastive and lmnn)");
-  lm->add_option("--batch-identities", batch_identities, "Identities per batch (32)");
-  lm->add_option("--per-identity", per_identity, "Records per identity in a batch (4)");
-  lm->add_option("--target-neighbors", target_neighbors,
-                 "lmnn: same-identity neighbours pulled in (3)");
+  CLI::App* lm = metricdb::AddLearnCommand(app, &learn);
   AddProgressOption(lm, &learn.progress);
 
   std::string metrics_of;
@@ -325,22 +310,6 @@ int main(int argc, char** argv) {
   cl->add_option("--filter", cluster.filter, "Only records matching it are clustered");
 
   CLI11_PARSE(app, argc, argv);
-  if (lm->parsed()) {
-    v1::LearnOptions& o = learn.options;
-    o.set_d_out(d_out);
-    if (lm->count("--regularization")) o.set_regularization(regularization);
-    if (lm->count("--holdout")) o.set_holdout_fraction(holdout);
-    o.set_split(split == "record" ? v1::BY_RECORD : v1::BY_IDENTITY);
-    if (lm->count("--seed")) o.set_seed(seed);
-    o.set_max_records(max_records);
-    o.set_max_eval_records(max_eval_records);
-    o.set_epochs(epochs);
-    if (lm->count("--learning-rate")) o.set_learning_rate(learning_rate);
-    if (lm->count("--margin")) o.set_margin(margin);
-    o.set_batch_identities(batch_identities);
-    o.set_per_identity(per_identity);
-    o.set_target_neighbors(target_neighbors);
-  }
   client_options.timeout = std::chrono::milliseconds(timeout_ms);
   if (!token_file.empty() && client_options.token.empty()) {
     std::ifstream in(token_file);
@@ -407,6 +376,8 @@ int main(int argc, char** argv) {
     code = metricdb::RunCalibrate(ctx, calibrate);
   else if (cl->parsed())
     code = metricdb::RunCluster(ctx, cluster);
+  else if (al->parsed())
+    code = metricdb::RunAlias(ctx, alias_args);
   else if (bk->parsed())
     code = metricdb::RunBackup(ctx, backup_name);
   else if (rs->parsed())

@@ -109,4 +109,56 @@ int RunSetMetric(CliContext& ctx, const SetMetricArgs& args) {
   return 0;
 }
 
+CLI::App* AddLearnCommand(CLI::App& app, LearnArgs* args) {
+  auto* lm = app.add_subcommand("learn", "Learn a metric from the collection's labels");
+  lm->add_option("collection", args->collection)->required();
+  lm->add_option("--method", args->method, "whitening|within_class|kissme|triplet|contrastive|lmnn")
+      ->required();
+  lm->add_flag("--activate", args->activate, "Put the new metric in force");
+  v1::LearnOptions* o = &args->options;
+  o->set_split(v1::BY_IDENTITY);
+  lm->add_option_function<int>(
+      "--d-out", [o](int v) { o->set_d_out(v); }, "Rows of L (default: dim)");
+  lm->add_option_function<double>(
+      "--regularization", [o](double v) { o->set_regularization(v); },
+      "Covariance shrinkage 0..1 (0.01)");
+  lm->add_option_function<double>(
+      "--holdout", [o](double v) { o->set_holdout_fraction(v); },
+      "Fraction held out for evaluation (0.2)");
+  lm->add_option_function<std::string>(
+        "--split",
+        [o](const std::string& v) {
+          o->set_split(v == "record" ? v1::BY_RECORD : v1::BY_IDENTITY);
+        },
+        "identity|record: what the hold-out holds")
+      ->check(CLI::IsMember({"identity", "record"}));
+  lm->add_option_function<uint64_t>(
+      "--seed", [o](uint64_t v) { o->set_seed(v); }, "Sampling and training seed (1)");
+  lm->add_option_function<int64_t>(
+      "--max-records", [o](int64_t v) { o->set_max_records(v); },
+      "Labelled records sampled (100000; lmnn 10000)");
+  lm->add_option_function<int64_t>(
+      "--max-eval-records", [o](int64_t v) { o->set_max_eval_records(v); },
+      "Evaluation sample (2000)");
+  lm->add_option_function<int>(
+      "--epochs", [o](int v) { o->set_epochs(v); },
+      "triplet/contrastive epochs (10); lmnn iterations (25)");
+  lm->add_option_function<double>(
+      "--learning-rate", [o](double v) { o->set_learning_rate(v); },
+      "Adam step (0.01); lmnn step (0.1)");
+  lm->add_option_function<double>(
+      "--margin", [o](double v) { o->set_margin(v); },
+      "Loss margin (0.2 triplet, 1.0 contrastive and lmnn)");
+  lm->add_option_function<int>(
+      "--batch-identities", [o](int v) { o->set_batch_identities(v); },
+      "Identities per batch (32)");
+  lm->add_option_function<int>(
+      "--per-identity", [o](int v) { o->set_per_identity(v); },
+      "Records per identity in a batch (4)");
+  lm->add_option_function<int>(
+      "--target-neighbors", [o](int v) { o->set_target_neighbors(v); },
+      "lmnn: same-identity neighbours pulled in (3)");
+  return lm;
+}
+
 }  // namespace metricdb

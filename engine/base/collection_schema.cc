@@ -78,6 +78,10 @@ absl::Status ValidateSchema(CollectionSchema* schema, bool shard_names) {
         absl::StrCat("schema.dim: must be in [1, ", kMaxDim, "], got ", schema->dim));
   }
   if (auto s = ValidateAttributeFields(schema->attributes); !s.ok()) return s;
+  if (schema->ttl_seconds < 0 || schema->ttl_seconds > kMaxTtlSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat("schema.ttl_seconds: must be in [0, ",
+                                                   kMaxTtlSeconds, "], got ", schema->ttl_seconds));
+  }
   return ResolveIndexSpec(schema->dim, &schema->index);
 }
 

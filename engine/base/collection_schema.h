@@ -72,7 +72,13 @@ struct CollectionSchema {
   // label, key) once any is declared. None: attributes are free strings and
   // filters may name any field.
   std::vector<AttributeField> attributes;
+  // Retention: a record written without its own expiry expires this many
+  // seconds after it is written (0: records are kept until deleted).
+  int64_t ttl_seconds = 0;
 };
+
+// The longest retention a collection or record may ask for (100 years).
+inline constexpr int64_t kMaxTtlSeconds = int64_t{100} * 366 * 24 * 3600;
 
 inline constexpr int32_t kMaxShards = 1024;
 

@@ -2,6 +2,7 @@
 #ifndef METRICDB_ENGINE_BASE_RECORD_H_
 #define METRICDB_ENGINE_BASE_RECORD_H_
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,6 +17,9 @@ struct Record {
   std::vector<float> vector;         // raw, as written by the client
   std::optional<std::string> label;  // identity; nullopt = unlabelled
   std::map<std::string, std::string> attributes;
+  // When the record expires (Unix time, milliseconds); 0: never. From then
+  // on no query returns it and it is deleted (retention: collection.h).
+  int64_t expires_unix_ms = 0;
 };
 
 }  // namespace metricdb

@@ -75,9 +75,13 @@ absl::Status Collection::CheckNotDropped() const {
 }
 
 CollectionStats Collection::Stats() const {
+  // (Stats report no error: if expired records cannot be deleted now, they
+  // are counted until they can.)
+  ExpireDue().IgnoreError();
   std::shared_lock<WriterPriorityMutex> lock(mu_);
   CollectionStats stats;
   stats.record_count = catalogue_.size();
+  stats.expired_records = expired_records_.load();
   stats.label_count = catalogue_.label_count();
   stats.index_memory_bytes = int64_t(index_->MemoryBytes());
   const IndexMemory memory = index_->Memory();

@@ -124,6 +124,14 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   bool IsQuickSearch(int64_t queries) const override;
 
   CollectionStats Stats() const;
+
+  // Retention (retention.h): deletes the records whose expiry has passed, as
+  // ordinary deletes counted in Stats().expired_records. Every read method
+  // calls it first, so an expired record is never returned; the engine's
+  // sweep calls it too. One atomic load when nothing is due. Fails with the
+  // delete's error (the store full or broken): a read then fails rather than
+  // return an expired record. A read-only store keeps its records.
+  absl::Status ExpireDue() const;
   absl::StatusOr<CollectionStats> ReadStats() const override { return Stats(); }
 
   // Builds a new index from the stored records beside the current one and
@@ -252,6 +260,10 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   // The map of stored metric version `version` (null for 0), validated.
   absl::StatusOr<std::shared_ptr<const LinearMap>> LoadMap(int32_t version) const;
   absl::Status NotFound() const;
+  // Requires write_mu_: deletes the records `ids` (store, indexes,
+  // catalogue); returns how many.
+  absl::StatusOr<int64_t> DeleteIdsLocked(std::vector<int64_t> ids);
+  absl::Status DeleteExpired(int64_t now_ms);
   // OK, or NotFound() once dropped (takes mu_ shared).
   absl::Status CheckNotDropped() const;
   // Requires mu_: starts a background BuildIndex when the index asks for one
@@ -274,6 +286,10 @@ class Collection final : public CollectionHandle, public std::enable_shared_from
   std::atomic<bool> building_{false};   // BuildIndex in progress
   int64_t next_record_id_ = 0;          // guarded by write_mu_
   int64_t changes_since_snapshot_ = 0;  // guarded by write_mu_
+  // At or before the earliest expiry of a record (lowered by writers,
+  // recomputed by DeleteExpired, both under write_mu_); INT64_MAX: none.
+  std::atomic<int64_t> next_expiry_ms_{INT64_MAX};
+  std::atomic<int64_t> expired_records_{0};
 
   mutable WriterPriorityMutex mu_;        // guards everything below
   IndexSpec index_spec_;                  // replaces schema_.index once built

@@ -45,6 +45,8 @@ struct CollectionStats {
   // or a rebuild from the store), BuildIndex, a tombstone rebuild, or a
   // metric activation. The longest shard's in a cluster.
   double last_index_build_seconds = 0;
+  // Records deleted because they expired, since the collection was opened.
+  int64_t expired_records = 0;
 };
 
 class CollectionHandle : public RecordSource {
@@ -86,6 +88,19 @@ class CollectionHandle : public RecordSource {
   virtual bool IsQuickSearch(int64_t queries) const = 0;
 };
 
+// An alias: another name of a collection, switched atomically.
+struct CollectionAlias {
+  std::string alias;
+  std::string collection;
+  bool operator==(const CollectionAlias& o) const {
+    return alias == o.alias && collection == o.collection;
+  }
+};
+
+// Collections and aliases share one namespace: a name is one or the other.
+// Every method taking a collection name also takes an alias of one, except
+// DropCollection (the real name only); each call resolves it once, so a
+// switch is atomic for the calls in flight (each sees one collection).
 class CollectionDirectory {
  public:
   virtual ~CollectionDirectory() = default;
@@ -98,7 +113,18 @@ class CollectionDirectory {
   // Sorted by name.
   virtual absl::StatusOr<std::vector<std::shared_ptr<CollectionHandle>>> ListCollections()
       const = 0;
+  // FAILED_PRECONDITION while an alias points to it, or if `name` is an
+  // alias.
   virtual absl::Status DropCollection(std::string_view name) = 0;
+
+  // ALREADY_EXISTS if `alias` names a collection or an alias; NOT_FOUND if
+  // `collection` is not a collection (an alias of an alias is refused too).
+  virtual absl::Status CreateAlias(std::string_view alias, std::string_view collection) = 0;
+  // Points an existing alias at `collection`: NOT_FOUND if either is missing.
+  virtual absl::Status SwitchAlias(std::string_view alias, std::string_view collection) = 0;
+  virtual absl::Status DeleteAlias(std::string_view alias) = 0;  // NOT_FOUND if missing
+  // Sorted by alias.
+  virtual absl::StatusOr<std::vector<CollectionAlias>> ListAliases() const = 0;
 };
 
 }  // namespace metricdb

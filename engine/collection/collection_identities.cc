@@ -12,6 +12,7 @@ namespace metricdb {
 
 absl::StatusOr<RecordPage> Collection::Scan(const RecordSelection& which, const std::string& after,
                                             int64_t limit, bool include_vectors) const {
+  if (auto s = ExpireDue(); !s.ok()) return s;
   if (auto s = CheckPageSize(limit, "limit"); !s.ok()) return s;
   auto filter = ParseTypedFilter(which.filter, schema_.attributes);
   if (!filter.ok()) return filter.status();
@@ -40,6 +41,7 @@ absl::StatusOr<RecordPage> Collection::Scan(const RecordSelection& which, const 
 
 absl::StatusOr<LabelPage> Collection::ListLabels(const std::string& filter,
                                                  const std::string& after, int64_t limit) const {
+  if (auto s = ExpireDue(); !s.ok()) return s;
   if (auto s = CheckPageSize(limit, "limit"); !s.ok()) return s;
   auto parsed = ParseTypedFilter(filter, schema_.attributes);
   if (!parsed.ok()) return parsed.status();
@@ -63,6 +65,7 @@ absl::StatusOr<LabelPage> Collection::ListLabels(const std::string& filter,
 
 absl::StatusOr<int64_t> Collection::Relabel(absl::Span<const std::string> from,
                                             const std::string& to) {
+  if (auto s = ExpireDue(); !s.ok()) return s;
   if (auto s = CheckRelabel(limits_, from, to); !s.ok()) return s;
   std::vector<std::string> sources;
   for (const std::string& label : from) {

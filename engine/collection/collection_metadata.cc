@@ -16,6 +16,7 @@ absl::StatusOr<RecordSample> Collection::SampleRecords(const RecordSelection& wh
 absl::StatusOr<RecordSample> Collection::SamplePage(const RecordSelection& which, int64_t max,
                                                     uint64_t seed, int64_t offset,
                                                     int64_t limit) const {
+  if (auto s = ExpireDue(); !s.ok()) return s;
   auto filter = ParseTypedFilter(which.filter, schema_.attributes);
   if (!filter.ok()) return filter.status();
   std::vector<int64_t> ids;

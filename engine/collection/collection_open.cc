@@ -118,7 +118,8 @@ absl::Status Collection::LoadFromStore() {
     if (in_snapshot.erase(id) == 0 && load_report_.from_snapshot) {
       ++load_report_.replayed_adds;
     }
-    catalogue_.Add(id, std::move(rec.key), rec.label, std::move(rec.attributes));
+    catalogue_.Add(id, std::move(rec.key), rec.label, std::move(rec.attributes),
+                   rec.expires_unix_ms);
   });
   if (!s.ok()) return s;
   if (!in_snapshot.empty()) {
@@ -130,6 +131,7 @@ absl::Status Collection::LoadFromStore() {
   last_build_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   read_view_ = store_->TakeReadView();
+  next_expiry_ms_.store(catalogue_.NextExpiry());
   changes_since_snapshot_ = load_report_.from_snapshot
                                 ? load_report_.replayed_adds + load_report_.replayed_removes
                                 : catalogue_.size();

@@ -26,6 +26,7 @@ bool FilterScanPays(int64_t allowed, int64_t records) {
 
 absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,
                                           bool include_vectors) const {
+  if (auto s = ExpireDue(); !s.ok()) return s;
   if (keys.size() > size_t(limits_.max_keys)) {
     return absl::InvalidArgumentError(
         absl::StrCat("keys: ", keys.size(), " keys, at most ", limits_.max_keys, " allowed"));
@@ -57,6 +58,7 @@ absl::StatusOr<GetResult> Collection::Get(absl::Span<const std::string> keys,
 
 absl::StatusOr<SearchResults> Collection::Search(absl::Span<const absl::Span<const float>> queries,
                                                  const SearchOptions& options) const {
+  if (auto s = ExpireDue(); !s.ok()) return s;
   if (auto s = CheckSearchShape(limits_, queries.size(), options.k); !s.ok()) return s;
   if (auto s = CheckTuning(options.tuning); !s.ok()) return s;
   const int64_t n = queries.size();
@@ -204,6 +206,7 @@ bool Collection::IsQuickSearch(int64_t queries) const {
 }
 
 absl::StatusOr<int64_t> Collection::Count(const std::string& filter) const {
+  if (auto s = ExpireDue(); !s.ok()) return s;
   auto parsed = ParseTypedFilter(filter, schema_.attributes);
   if (!parsed.ok()) return parsed.status();
   std::shared_lock<WriterPriorityMutex> lock(mu_);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/base/attribute_types.h"
 #include "engine/collection/collection.h"
+#include "engine/collection/retention.h"
 #include "engine/collection/vector_checks.h"
 #include "engine/collection/vector_form.h"
 
@@ -15,9 +16,12 @@ namespace metricdb {
 GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batches) {
   GroupUpsertResult out;
   std::vector<std::vector<float>> prepared;
-  for (const auto& batch : batches) {
+  const int64_t now_ms = NowUnixMs();
+  for (auto& batch : batches) {
     prepared.emplace_back();
-    if (auto s = CheckBatch(schema_, limits_, batch, &prepared.back()); !s.ok()) {
+    absl::Status s = ApplyRetention(schema_, now_ms, &batch);
+    if (s.ok()) s = CheckBatch(schema_, limits_, batch, &prepared.back());
+    if (!s.ok()) {
       out.error = s;
       prepared.pop_back();
       break;
@@ -117,7 +121,10 @@ GroupUpsertResult Collection::UpsertGroup(std::vector<std::vector<Record>> batch
     if (s.ok()) s = index_->Add(ids, rows.data());
     for (size_t i = 0; i < ids.size(); ++i) {
       Record& r = batches[b][i];
-      catalogue_.Add(ids[i], std::move(r.key), r.label, std::move(r.attributes));
+      if (r.expires_unix_ms != 0 && r.expires_unix_ms < next_expiry_ms_.load()) {
+        next_expiry_ms_.store(r.expires_unix_ms);
+      }
+      catalogue_.Add(ids[i], std::move(r.key), r.label, std::move(r.attributes), r.expires_unix_ms);
     }
   }
   read_view_ = std::move(view);
@@ -171,7 +178,10 @@ absl::StatusOr<int64_t> Collection::Delete(absl::Span<const std::string> keys,
     }
   }
   if (doomed.empty()) return 0;
-  std::vector<int64_t> ids(doomed.begin(), doomed.end());
+  return DeleteIdsLocked(std::vector<int64_t>(doomed.begin(), doomed.end()));
+}
+
+absl::StatusOr<int64_t> Collection::DeleteIdsLocked(std::vector<int64_t> ids) {
   RecordWriteBatch batch = store_->NewBatch();
   for (int64_t id : ids) batch.Delete(id_, id);
   if (auto s = store_->Commit(batch); !s.ok()) return s;

@@ -52,9 +52,16 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
       return absl::DataLossError(absl::StrCat("catalog names collection \"", name, "\" twice"));
     }
   }
+  auto aliases = engine->store_->LoadAliases();
+  if (!aliases.ok()) return aliases.status();
+  for (auto& [alias, target] : *aliases) engine->aliases_.emplace(alias, std::move(target));
   if (options.snapshot_interval_seconds > 0 && !engine->store_->read_only()) {
     Engine* e = engine.get();
     engine->snapshotter_ = std::thread([e] { e->SnapshotLoop(); });
+  }
+  if (options.expiry_sweep_ms > 0 && !engine->store_->read_only()) {
+    Engine* e = engine.get();
+    engine->expiry_sweeper_ = std::thread([e] { e->ExpiryLoop(); });
   }
   return engine;
 }
@@ -70,6 +77,7 @@ Engine::~Engine() {
   }
   snapshot_cv_.notify_all();
   if (snapshotter_.joinable()) snapshotter_.join();
+  if (expiry_sweeper_.joinable()) expiry_sweeper_.join();
   if (options_.snapshot_on_close && store_ && !store_->read_only()) {
     if (auto s = SnapshotAll(); !s.ok()) spdlog::error("snapshot on close: {}", s.ToString());
   }
@@ -89,6 +97,20 @@ void Engine::SnapshotLoop() {
                                 [&] { return stop_; })) {
     lock.unlock();
     if (auto s = SnapshotAll(); !s.ok()) spdlog::error("background snapshot: {}", s.ToString());
+    lock.lock();
+  }
+}
+
+void Engine::ExpiryLoop() {
+  std::unique_lock<std::mutex> lock(snapshot_mu_);
+  while (!snapshot_cv_.wait_for(lock, std::chrono::milliseconds(options_.expiry_sweep_ms),
+                                [&] { return stop_; })) {
+    lock.unlock();
+    for (const auto& c : ListCollections()) {
+      if (auto s = c->ExpireDue(); !s.ok()) {
+        spdlog::error("expiry sweep of collection {}: {}", c->schema().name, s.ToString());
+      }
+    }
     lock.lock();
   }
 }
@@ -124,6 +146,10 @@ absl::StatusOr<std::shared_ptr<Collection>> Engine::CreateCollection(
     return absl::AlreadyExistsError(
         absl::StrCat("collection \"", schema.name, "\" already exists"));
   }
+  if (aliases_.count(schema.name)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("\"", schema.name, "\" is already the name of an alias"));
+  }
   auto id = store_->CreateCollection(schema);
   if (!id.ok()) return id.status();
   auto collection = Collection::Open(*id, schema, store_, options_.limits, SnapshotPath(*id));
@@ -136,6 +162,11 @@ absl::StatusOr<std::shared_ptr<Collection>> Engine::GetCollection(std::string_vi
   if (auto s = ValidateLocalCollectionName(name, "collection"); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = collections_.find(name);
+  if (it == collections_.end()) {
+    if (auto alias = aliases_.find(name); alias != aliases_.end()) {
+      it = collections_.find(alias->second);
+    }
+  }
   if (it == collections_.end()) {
     return absl::NotFoundError(
         absl::StrCat("collection \"", std::string(name), "\" does not exist"));
@@ -155,8 +186,20 @@ absl::Status Engine::DropCollection(std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {
+    if (auto alias = aliases_.find(name); alias != aliases_.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("\"", std::string(name), "\" is an alias of \"", alias->second,
+                       "\": delete the alias, or drop the collection by its own name"));
+    }
     return absl::NotFoundError(
         absl::StrCat("collection \"", std::string(name), "\" does not exist"));
+  }
+  for (const auto& [alias, target] : aliases_) {
+    if (target == name) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("alias \"", alias, "\" points to collection \"", std::string(name),
+                       "\": switch or delete it first"));
+    }
   }
   if (auto s = it->second->Drop(); !s.ok()) return s;
   collections_.erase(it);

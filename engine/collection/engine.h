@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "engine/base/collection_schema.h"
 #include "engine/collection/collection.h"
+#include "engine/collection/collection_handle.h"
 #include "engine/collection/engine_options.h"
 #include "engine/storage/backup_manifest.h"
 #include "engine/storage/store.h"
@@ -37,11 +38,19 @@ class Engine {
   // ALREADY_EXISTS if the name is taken; INVALID_ARGUMENT / UNIMPLEMENTED
   // from ValidateSchema.
   absl::StatusOr<std::shared_ptr<Collection>> CreateCollection(const CollectionSchema& schema);
-  // NOT_FOUND if there is no such collection.
+  // The collection `name`, or the one the alias `name` points to; NOT_FOUND
+  // if there is no such collection or alias.
   absl::StatusOr<std::shared_ptr<Collection>> GetCollection(std::string_view name) const;
   // Sorted by name.
   std::vector<std::shared_ptr<Collection>> ListCollections() const;
   absl::Status DropCollection(std::string_view name);
+
+  // Aliases, kept in the store (engine_aliases.cc), with the contracts of
+  // CollectionDirectory's (collection_handle.h).
+  absl::Status CreateAlias(std::string_view alias, std::string_view collection);
+  absl::Status SwitchAlias(std::string_view alias, std::string_view collection);
+  absl::Status DeleteAlias(std::string_view alias);
+  std::vector<CollectionAlias> ListAliases() const;
 
   const EngineOptions& options() const { return options_; }
 
@@ -70,16 +79,19 @@ class Engine {
   explicit Engine(const EngineOptions& options) : options_(options) {}
   std::string SnapshotPath(uint32_t collection_id) const;
   void SnapshotLoop();
+  void ExpiryLoop();  // retention.h: ExpireDue on every collection, each sweep
 
   const EngineOptions options_;
   std::shared_ptr<Store> store_;
-  mutable std::mutex mu_;  // guards collections_; held across create/drop
+  mutable std::mutex mu_;  // guards collections_ and aliases_; held across changes
   std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;
+  std::map<std::string, std::string, std::less<>> aliases_;  // alias -> collection
 
   std::mutex snapshot_mu_;  // guards stop_
   std::condition_variable snapshot_cv_;
   bool stop_ = false;
   std::thread snapshotter_;
+  std::thread expiry_sweeper_;
 };
 
 }  // namespace metricdb

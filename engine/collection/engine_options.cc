@@ -22,6 +22,10 @@ absl::Status EngineOptions::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("snapshot_interval_seconds: must be >= 0, got ", snapshot_interval_seconds));
   }
+  if (expiry_sweep_ms < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expiry_sweep_ms: must be >= 0, got ", expiry_sweep_ms));
+  }
   return absl::OkStatus();
 }
 

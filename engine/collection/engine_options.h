@@ -18,6 +18,9 @@ struct EngineOptions {
   // Seconds between background index snapshots of changed collections;
   // 0 = none (only on close). Default: 300.
   int32_t snapshot_interval_seconds = 300;
+  // Milliseconds between sweeps that delete expired records (retention.h);
+  // 0 = no sweep (reads still delete what has expired). Default: 1000.
+  int32_t expiry_sweep_ms = 1000;
   // Snapshot changed collections when the engine closes. Default: true.
   bool snapshot_on_close = true;
   StoreOptions store;

@@ -30,4 +30,25 @@ absl::Status LocalDirectory::DropCollection(std::string_view name) {
   return engine_->DropCollection(name);
 }
 
+absl::Status LocalDirectory::CreateAlias(std::string_view alias, std::string_view collection) {
+  if (auto s = ValidateCollectionName(alias, "alias"); !s.ok()) return s;
+  if (auto s = ValidateCollectionName(collection, "collection"); !s.ok()) return s;
+  return engine_->CreateAlias(alias, collection);
+}
+
+absl::Status LocalDirectory::SwitchAlias(std::string_view alias, std::string_view collection) {
+  if (auto s = ValidateCollectionName(alias, "alias"); !s.ok()) return s;
+  if (auto s = ValidateCollectionName(collection, "collection"); !s.ok()) return s;
+  return engine_->SwitchAlias(alias, collection);
+}
+
+absl::Status LocalDirectory::DeleteAlias(std::string_view alias) {
+  if (auto s = ValidateCollectionName(alias, "alias"); !s.ok()) return s;
+  return engine_->DeleteAlias(alias);
+}
+
+absl::StatusOr<std::vector<CollectionAlias>> LocalDirectory::ListAliases() const {
+  return engine_->ListAliases();
+}
+
 }  // namespace metricdb

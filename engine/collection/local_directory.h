@@ -20,6 +20,10 @@ class LocalDirectory final : public CollectionDirectory {
       std::string_view name) const override;
   absl::StatusOr<std::vector<std::shared_ptr<CollectionHandle>>> ListCollections() const override;
   absl::Status DropCollection(std::string_view name) override;
+  absl::Status CreateAlias(std::string_view alias, std::string_view collection) override;
+  absl::Status SwitchAlias(std::string_view alias, std::string_view collection) override;
+  absl::Status DeleteAlias(std::string_view alias) override;
+  absl::StatusOr<std::vector<CollectionAlias>> ListAliases() const override;
 
  private:
   Engine* const engine_;

@@ -1,6 +1,7 @@
 #include "engine/collection/record_catalogue.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace metricdb {
 
@@ -32,9 +33,10 @@ const std::string kLabelField = "\x01label";
 }  // namespace
 
 void RecordCatalogue::Add(int64_t id, std::string key, const std::optional<std::string>& label,
-                          std::map<std::string, std::string> attributes) {
+                          std::map<std::string, std::string> attributes, int64_t expires_unix_ms) {
   ++version_;
-  Entry entry{std::move(key), -1, std::move(attributes)};
+  Entry entry{std::move(key), -1, std::move(attributes), expires_unix_ms};
+  if (expires_unix_ms != 0) expiring_.emplace(expires_unix_ms, id);
   for (const auto& [field, value] : entry.attributes) postings_.Add(id, field, value);
   if (label) postings_.Add(id, kLabelField, *label);
   live_.Set(id);
@@ -63,7 +65,27 @@ void RecordCatalogue::Remove(int64_t id) {
   if (label >= 0) postings_.Remove(id, kLabelField, label_names_[label]);
   live_.Clear(id);
   key_ids_.erase(it->second.key);
+  if (const int64_t expiry = it->second.expires_unix_ms; expiry != 0) {
+    for (auto e = expiring_.find(expiry); e != expiring_.end() && e->first == expiry; ++e) {
+      if (e->second == id) {
+        expiring_.erase(e);
+        break;
+      }
+    }
+  }
   entries_.erase(it);
+}
+
+std::vector<int64_t> RecordCatalogue::ExpiredBy(int64_t now_ms) const {
+  std::vector<int64_t> out;
+  for (auto it = expiring_.begin(); it != expiring_.end() && it->first <= now_ms; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+int64_t RecordCatalogue::NextExpiry() const {
+  return expiring_.empty() ? INT64_MAX : expiring_.begin()->first;
 }
 
 int64_t RecordCatalogue::IdOf(const std::string& key) const {
@@ -233,7 +255,7 @@ void RecordCatalogue::Relabel(int64_t id, const std::string& label) {
   if (it == entries_.end()) return;
   Entry entry = it->second;  // Remove reads the entry's key and attributes
   Remove(id);
-  Add(id, std::move(entry.key), label, std::move(entry.attributes));
+  Add(id, std::move(entry.key), label, std::move(entry.attributes), entry.expires_unix_ms);
 }
 
 }  // namespace metricdb

@@ -34,11 +34,12 @@ class RecordCatalogue {
     std::string key;
     int32_t label = -1;  // a label number (LabelName), -1 when unlabelled
     std::map<std::string, std::string> attributes;
+    int64_t expires_unix_ms = 0;  // 0: never
   };
 
   // Adds record `id`; the key must not be catalogued already.
   void Add(int64_t id, std::string key, const std::optional<std::string>& label,
-           std::map<std::string, std::string> attributes = {});
+           std::map<std::string, std::string> attributes = {}, int64_t expires_unix_ms = 0);
   // Removes record `id`; an unknown id is ignored.
   void Remove(int64_t id);
   // Forgets every record and label.
@@ -95,6 +96,11 @@ class RecordCatalogue {
   // Gives record `id` the label `label` (its key and attributes kept).
   void Relabel(int64_t id, const std::string& label);
 
+  // Retention: the ids of the records that expire at or before `now_ms`,
+  // and the earliest expiry of any record (INT64_MAX when none expires).
+  std::vector<int64_t> ExpiredBy(int64_t now_ms) const;
+  int64_t NextExpiry() const;
+
   int64_t size() const { return int64_t(entries_.size()); }
   int64_t label_count() const { return label_count_; }  // labels with a record
 
@@ -111,6 +117,7 @@ class RecordCatalogue {
   AttributePostings postings_;                     // attributes, and labels under kLabelField
   IdBitmap live_;                                  // every catalogued id
   std::unordered_map<int64_t, Entry> entries_;
+  absl::btree_multimap<int64_t, int64_t> expiring_;  // expiry -> id, of expiring records
   std::unordered_map<std::string, int32_t> label_ids_;
   std::vector<std::string> label_names_;
   std::vector<int64_t> label_sizes_;

@@ -8,11 +8,14 @@
 namespace metricdb {
 namespace {
 
+// Record format 2 adds the expiry; records without one are written as 1,
+// byte for byte as before.
 constexpr uint8_t kRecordFormat = 1;
+constexpr uint8_t kExpiringRecordFormat = 2;
 // Format 2 added metric_version; format 1 (without it) is still read.
 // 3 adds the HNSW quantization and rerank; schemas without them are still
 // written as 2, byte for byte as before.
-constexpr uint8_t kSchemaFormat = 4;  // 4: declared attribute fields
+constexpr uint8_t kSchemaFormat = 5;  // 4: declared attribute fields; 5: ttl
 
 using Reader = ByteReader;
 
@@ -24,7 +27,8 @@ absl::Status Corrupt(std::string_view what) {
 
 void EncodeRecordParts(const Record& record, std::string* head, std::string* tail) {
   head->clear();
-  head->push_back(static_cast<char>(kRecordFormat));
+  head->push_back(
+      static_cast<char>(record.expires_unix_ms != 0 ? kExpiringRecordFormat : kRecordFormat));
   PutString(head, record.key);
   PutU32(head, static_cast<uint32_t>(record.vector.size()));
   tail->clear();
@@ -35,6 +39,7 @@ void EncodeRecordParts(const Record& record, std::string* head, std::string* tai
     PutString(tail, k);
     PutString(tail, v);
   }
+  if (record.expires_unix_ms != 0) PutPod(tail, record.expires_unix_ms);
 }
 
 std::string EncodeRecord(const Record& record) {
@@ -50,8 +55,8 @@ absl::StatusOr<Record> DecodeRecord(std::string_view bytes) {
   Record rec;
   uint8_t format, has_label;
   uint32_t n_attr;
-  if (!r.U8(&format) || format != kRecordFormat || !r.String(&rec.key) || !r.Floats(&rec.vector) ||
-      !r.U8(&has_label) || has_label > 1) {
+  if (!r.U8(&format) || (format != kRecordFormat && format != kExpiringRecordFormat) ||
+      !r.String(&rec.key) || !r.Floats(&rec.vector) || !r.U8(&has_label) || has_label > 1) {
     return Corrupt("record");
   }
   if (has_label) {
@@ -65,6 +70,10 @@ absl::StatusOr<Record> DecodeRecord(std::string_view bytes) {
     if (!r.String(&k) || !r.String(&v)) return Corrupt("record attributes");
     rec.attributes.emplace(std::move(k), std::move(v));
   }
+  if (format == kExpiringRecordFormat &&
+      (!r.Pod(&rec.expires_unix_ms) || rec.expires_unix_ms <= 0)) {
+    return Corrupt("record expiry");
+  }
   if (!r.done()) return Corrupt("record (trailing bytes)");
   return rec;
 }
@@ -73,10 +82,11 @@ std::string EncodeSchema(const CollectionSchema& schema) {
   std::string out;
   // The oldest format that holds the schema, so that older readers keep
   // reading what they can.
-  const bool typed = !schema.attributes.empty();
+  const bool retained = schema.ttl_seconds != 0;
+  const bool typed = retained || !schema.attributes.empty();
   const bool quantised = typed || schema.index.quantization != IndexSpec::Quantization::kNone ||
                          schema.index.rerank != 0;
-  out.push_back(static_cast<char>(typed ? 4 : quantised ? 3 : 2));
+  out.push_back(static_cast<char>(retained ? 5 : typed ? 4 : quantised ? 3 : 2));
   PutString(&out, schema.name);
   PutU32(&out, static_cast<uint32_t>(schema.dim));
   PutU32(&out, static_cast<uint32_t>(schema.metric));
@@ -97,6 +107,7 @@ std::string EncodeSchema(const CollectionSchema& schema) {
       PutU32(&out, static_cast<uint32_t>(f.type));
     }
   }
+  if (retained) PutPod(&out, schema.ttl_seconds);
   return out;
 }
 
@@ -130,6 +141,9 @@ absl::StatusOr<CollectionSchema> DecodeSchema(std::string_view bytes) {
     }
     f.type = static_cast<AttributeType>(type);
     s.attributes.push_back(std::move(f));
+  }
+  if (format >= 5 && (!r.Pod(&s.ttl_seconds) || s.ttl_seconds < 0)) {
+    return Corrupt("schema ttl");
   }
   if (!r.done() || metric < 1 || metric > 3 || f[0] > 3 || version > INT32_MAX ||
       quantization > 2 || rerank > INT32_MAX) {

@@ -27,6 +27,7 @@ constexpr char kMetaCf[] = "meta";
 constexpr char kMetricsCf[] = "metrics";
 constexpr char kNextCollectionId[] = "next_collection_id";
 constexpr char kNextRecordIdPrefix[] = "next_record_id/";
+constexpr char kAliasPrefix[] = "alias/";
 
 void AppendBigEndian(std::string* out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out->push_back(char((v >> (8 * i)) & 0xff));
@@ -383,6 +384,29 @@ absl::Status Store::Checkpoint(const std::string& dir) {
   }
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   return FromRocks(checkpoint->CreateCheckpoint(dir), absl::StrCat("checkpoint into ", dir));
+}
+
+absl::Status Store::PutAlias(std::string_view alias, std::string_view collection) {
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_, absl::StrCat(kAliasPrefix, std::string(alias)), std::string(collection));
+  return WriteDurably(&batch);
+}
+
+absl::Status Store::DeleteAlias(std::string_view alias) {
+  rocksdb::WriteBatch batch;
+  batch.Delete(meta_, absl::StrCat(kAliasPrefix, std::string(alias)));
+  return WriteDurably(&batch);
+}
+
+absl::StatusOr<std::map<std::string, std::string>> Store::LoadAliases() {
+  std::map<std::string, std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  const rocksdb::Slice prefix(kAliasPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    out.emplace(it->key().ToString().substr(prefix.size()), it->value().ToString());
+  }
+  if (auto s = FromRocks(it->status(), "reading aliases"); !s.ok()) return s;
+  return out;
 }
 
 }  // namespace metricdb

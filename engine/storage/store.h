@@ -32,6 +32,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -139,6 +140,11 @@ class Store {
                                   std::string_view value);
   absl::StatusOr<std::optional<std::string>> GetCollectionEntry(uint32_t collection_id,
                                                                 std::string_view name);
+
+  // Aliases (alias name -> collection name), each put or deleted durably.
+  absl::Status PutAlias(std::string_view alias, std::string_view collection);
+  absl::Status DeleteAlias(std::string_view alias);
+  absl::StatusOr<std::map<std::string, std::string>> LoadAliases();
 
   // Removes the collection's catalog entry, records and metric versions
   // atomically.

@@ -40,6 +40,7 @@ absl::StatusOr<CollectionSchema> FromProto(const v1::CollectionSchema& proto) {
     }
     schema.attributes.push_back({f.name(), static_cast<AttributeType>(f.type())});
   }
+  schema.ttl_seconds = proto.ttl_seconds();
   return schema;
 }
 
@@ -113,6 +114,7 @@ void ToProto(const CollectionSchema& schema, v1::CollectionSchema* proto) {
     out->set_name(f.name);
     out->set_type(static_cast<v1::AttributeType>(f.type));
   }
+  proto->set_ttl_seconds(schema.ttl_seconds);
 }
 
 void ToProto(const CollectionSchema& schema, const CollectionStats& stats,
@@ -130,6 +132,7 @@ void ToProto(const CollectionSchema& schema, const CollectionStats& stats,
   proto->mutable_stats()->set_index_code_bytes(stats.index_code_bytes);
   proto->mutable_stats()->set_index_vector_bytes(stats.index_vector_bytes);
   proto->mutable_stats()->set_index_vectors_mapped(stats.index_vectors_mapped);
+  proto->mutable_stats()->set_expired_records(stats.expired_records);
 }
 
 Record FromProto(const v1::Record& proto) {
@@ -138,6 +141,7 @@ Record FromProto(const v1::Record& proto) {
   record.vector.assign(proto.vector().begin(), proto.vector().end());
   if (proto.has_label()) record.label = proto.label();
   record.attributes.insert(proto.attributes().begin(), proto.attributes().end());
+  record.expires_unix_ms = proto.expires_unix_ms();
   return record;
 }
 
@@ -146,6 +150,7 @@ void ToProto(const Record& record, v1::Record* proto) {
   proto->mutable_vector()->Add(record.vector.begin(), record.vector.end());
   if (record.label) proto->set_label(*record.label);
   proto->mutable_attributes()->insert(record.attributes.begin(), record.attributes.end());
+  proto->set_expires_unix_ms(record.expires_unix_ms);
 }
 
 void ToProto(SearchHit&& hit, v1::Hit* proto) {
@@ -167,6 +172,7 @@ CollectionStats FromProto(const v1::CollectionStats& proto) {
   CollectionStats stats;
   stats.record_count = proto.record_count();
   stats.label_count = proto.label_count();
+  stats.expired_records = proto.expired_records();
   stats.index_memory_bytes = proto.index_memory_bytes();
   stats.index.trained = proto.index_trained();
   stats.index.trained_on = proto.index_trained_on();

@@ -171,3 +171,43 @@ def test_names_errors_listing_and_drop(pair):
             node.client().get_collection("tmp")
         assert e.value.code.name == "NOT_FOUND"
     assert not [s for s in db.cluster_status()["shards"] if s["collection"] == "tmp"]
+
+
+def test_aliases_are_kept_in_etcd_and_seen_by_every_node(pair):
+    cluster, db, single, x, keys, labels = pair
+    other = cluster.nodes[2].client()
+    db.create_collection("g2", 16, shards=2)
+    db.upsert("g2", ["z%d" % i for i in range(50)], x[:50] + 100)
+    db.create_alias("live", "g")
+    assert other.search("live", x[:3], k=5)[0].keys == db.search("g", x[:3], k=5)[0].keys
+    other.switch_alias("live", "g2")  # through another node
+    assert all(k.startswith("z") for k in db.search("live", x[:1] + 100, k=5)[0].keys)
+    assert cluster.nodes[1].client().list_aliases() == {"live": "g2"}
+    assert db.get_collection("live").name == "g2"
+    for call, code in ((lambda: db.create_alias("live", "g"), "ALREADY_EXISTS"),
+                       (lambda: db.create_alias("g", "g2"), "ALREADY_EXISTS"),
+                       (lambda: db.create_collection("live", 16, shards=2), "ALREADY_EXISTS"),
+                       (lambda: db.create_alias("a2", "live"), "NOT_FOUND"),
+                       (lambda: db.switch_alias("nothing", "g"), "NOT_FOUND"),
+                       (lambda: db.drop_collection("g2"), "FAILED_PRECONDITION"),
+                       (lambda: db.drop_collection("live"), "FAILED_PRECONDITION")):
+        with pytest.raises(metricdb.MetricDBError) as e:
+            call()
+        assert e.value.code.name == code
+    other.delete_alias("live")
+    assert db.list_aliases() == {}
+    db.drop_collection("g2")
+
+
+def test_retention_expires_records_on_every_shard(pair):
+    import time
+    cluster, db, *_ = pair
+    db.create_collection("short", 4, shards=3, ttl_seconds=1)
+    assert cluster.nodes[1].client().get_collection("short").ttl_seconds == 1
+    x = np.random.default_rng(8).standard_normal((60, 4)).astype(np.float32)
+    db.upsert("short", ["s%d" % i for i in range(60)], x)
+    assert db.count("short") == 60
+    time.sleep(1.3)
+    assert db.count("short") == 0 and db.search("short", x[:2], k=10)[0].keys == []
+    assert db.get_collection("short").expired_records == 60
+    db.drop_collection("short")

@@ -1,4 +1,6 @@
 """The Python client against a real server, with NumPy as the oracle."""
+import os
+
 import grpc
 import numpy as np
 import pytest
@@ -67,6 +69,45 @@ def test_quantised_hnsw_reranks_to_exact_distances(db):
         db.search("sq8", q[0], k=5, rerank=40000)
     assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert "params.rerank" in e.value.message
+
+
+def test_aliases_and_backup(db):
+    rng = np.random.default_rng(5)
+    for name in ("v1", "v2"):
+        db.create_collection(name, dim=4)
+        db.upsert(name, [name + "-%d" % i for i in range(20)],
+                  rng.normal(size=(20, 4)).astype(np.float32))
+    db.create_alias("current", "v1")
+    assert db.search("current", np.zeros(4, np.float32), k=3)[0].keys[0].startswith("v1-")
+    db.switch_alias("current", "v2")
+    assert db.search("current", np.zeros(4, np.float32), k=3)[0].keys[0].startswith("v2-")
+    assert db.list_aliases() == {"current": "v2"}
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.drop_collection("v2")
+    assert e.value.code == grpc.StatusCode.FAILED_PRECONDITION
+    db.delete_alias("current")
+    assert db.list_aliases() == {}
+    taken = db.backup("py-backup")
+    assert taken["files"] > 0 and os.path.isfile(os.path.join(taken["directory"],
+                                                              "BACKUP-MANIFEST"))
+
+
+def test_retention_ttl_and_per_record_expiry(db):
+    import time
+    rng = np.random.default_rng(6)
+    info = db.create_collection("ttl", dim=4, ttl_seconds=1)
+    assert info.ttl_seconds == 1
+    x = rng.normal(size=(30, 4)).astype(np.float32)
+    far = int(time.time() * 1000) + 600_000
+    db.upsert("ttl", ["t%d" % i for i in range(30)], x,
+              expires_unix_ms=[far if i < 10 else 0 for i in range(30)])
+    assert db.count("ttl") == 30
+    time.sleep(1.3)
+    assert sorted(db.search("ttl", x[0], k=30)[0].keys) == sorted("t%d" % i for i in range(10))
+    assert db.count("ttl") == 10 and db.get_collection("ttl").expired_records == 20
+    with pytest.raises(metricdb.MetricDBError) as e:
+        db.upsert("ttl", ["old"], x[:1], expires_unix_ms=[1000])
+    assert "expires_unix_ms" in str(e.value)
 
 
 def test_errors_raise_with_the_server_message(db):

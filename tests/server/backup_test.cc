@@ -16,6 +16,7 @@
 #include "engine/storage/backup_manifest.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/requests.h"
+#include "tests/testing/server_client.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -30,13 +31,6 @@ using testing::TempDir;
 
 constexpr int kDim = testing::kDefaultDim;
 constexpr int kPerBatch = 20;
-
-std::unique_ptr<Client> Connect(const ServerProcess& server) {
-  ClientOptions options;
-  options.address = server.address();
-  options.timeout = std::chrono::seconds(60);
-  return Client::Connect(options);
-}
 
 // `metricdb restore BACKUP DATA_DIR`: the exit status, its output in `*out`.
 int CliRestore(const std::string& backup, const std::string& data_dir, std::string* out) {
@@ -53,7 +47,7 @@ TEST(BackupTest, ABackupDuringAStreamedLoadHoldsAPrefixOfTheAcknowledgedBatches)
   TempDir dir;
   ServerProcess server(dir.file("data"), {"--backup-dir", dir.file("backups")});
   ASSERT_OK(server.Start());
-  auto client = Connect(server);
+  auto client = testing::ConnectTo(server);
   ASSERT_OK(client->CreateCollection(Schema("c")));
   constexpr int64_t kBatches = 4000;
   const std::vector<float> vectors = testing::RandomVectors(kBatches * kPerBatch, kDim, 7);
@@ -96,7 +90,7 @@ TEST(BackupTest, ABackupDuringAStreamedLoadHoldsAPrefixOfTheAcknowledgedBatches)
   ASSERT_EQ(CliRestore(backup.directory(), dir.file("restored"), &out), 0) << out;
   ServerProcess copy(dir.file("restored"));
   ASSERT_OK(copy.Start());
-  auto restored = Connect(copy);
+  auto restored = testing::ConnectTo(copy);
   std::vector<int> found(size_t(acked), 0);
   for (int64_t g0 = 0; g0 < acked; g0 += 100) {
     v1::GetRequest get;
@@ -139,7 +133,7 @@ TEST(BackupTest, ABackupDuringAStreamedLoadHoldsAPrefixOfTheAcknowledgedBatches)
                         std::filesystem::copy_options::recursive);
   ServerProcess on_copy(dir.file("copied"));
   ASSERT_OK(on_copy.Start());
-  ASSERT_OK_AND_ASSIGN(auto copied_info, Connect(on_copy)->GetCollection("c"));
+  ASSERT_OK_AND_ASSIGN(auto copied_info, testing::ConnectTo(on_copy)->GetCollection("c"));
   EXPECT_EQ(copied_info.stats().record_count(), prefix * kPerBatch);
   EXPECT_FALSE(std::filesystem::exists(dir.file("copied") + "/" + kBackupManifestName));
 
@@ -158,7 +152,7 @@ TEST(BackupTest, KillDuringABackupLeavesNoDirectoryThatRestoreAccepts) {
   TempDir dir;
   ServerProcess server(dir.file("data"), {"--backup-dir", dir.file("backups")});
   ASSERT_OK(server.Start());
-  auto client = Connect(server);
+  auto client = testing::ConnectTo(server);
   constexpr int kBigDim = 128;
   ASSERT_OK(client->CreateCollection(Schema("c", v1::L2, kBigDim)));
   const std::vector<float> v = testing::RandomVectors(40000, kBigDim, 3);
@@ -187,7 +181,7 @@ TEST(BackupTest, KillDuringABackupLeavesNoDirectoryThatRestoreAccepts) {
       EXPECT_EQ(AdoptRestoredDataDir(path).code(), absl::StatusCode::kFailedPrecondition);
     }
     ASSERT_OK(server.Start());  // the live data directory is unharmed
-    client = Connect(server);
+    client = testing::ConnectTo(server);
     ASSERT_OK_AND_ASSIGN(auto info, client->GetCollection("c"));
     ASSERT_EQ(info.stats().record_count(), 40000);
   }

@@ -15,6 +15,7 @@
 #include "client/metricdb_client.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/requests.h"
+#include "tests/testing/server_client.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -74,11 +75,7 @@ class FaultTest : public ::testing::Test {
     server_ = std::make_unique<ServerProcess>(
         data_dir, std::vector<std::string>{"--snapshot-interval-s", "0"});
     ASSERT_OK(server_->Start());
-    ClientOptions options;
-    options.address = server_->address();
-    options.timeout = std::chrono::seconds(60);
-    client_ = Client::Connect(options);
-    ASSERT_OK(client_->WaitUntilReady(std::chrono::seconds(10)));
+    client_ = testing::ConnectTo(*server_);
   }
 
   // The collection "c" holds exactly rows [0, n) of `all` (keys k<i>) with

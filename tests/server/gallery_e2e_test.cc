@@ -12,6 +12,7 @@
 #include "client/metricdb_client.h"
 #include "tests/testing/background_loop.h"
 #include "tests/testing/requests.h"
+#include "tests/testing/server_client.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -30,11 +31,7 @@ class GalleryServerTest : public ::testing::Test {
   void Start() {
     if (!server_) server_ = std::make_unique<ServerProcess>(dir_.file("data"));
     ASSERT_OK(server_->Start());
-    ClientOptions options;
-    options.address = server_->address();
-    options.timeout = std::chrono::seconds(60);
-    client_ = Client::Connect(options);
-    ASSERT_OK(client_->WaitUntilReady(std::chrono::seconds(10)));
+    client_ = testing::ConnectTo(*server_);
   }
   std::map<std::string, int64_t> Labels() {
     std::map<std::string, int64_t> out;

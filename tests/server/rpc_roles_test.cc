@@ -120,24 +120,26 @@ TEST(RpcRolesTest, EveryRpcRefusesTheRolesBelowItsOwn) {
   }
 }
 
-// The request of `method` naming `collection` where a request names one
-// (field "collection", "name", or CreateCollection's "schema.name"), or
-// nullopt for a request that names none.
+// The request of `method` naming `collection` in every field that names a
+// collection ("collection", "name", "alias", or CreateCollection's
+// "schema.name"), or nullopt for a request that names none.
 std::optional<std::string> RequestNaming(const google::protobuf::MethodDescriptor& method,
                                          const std::string& collection) {
   const google::protobuf::Descriptor* input = method.input_type();
   std::unique_ptr<google::protobuf::Message> request(
       google::protobuf::MessageFactory::generated_factory()->GetPrototype(input)->New());
   google::protobuf::Message* target = request.get();
-  const google::protobuf::FieldDescriptor* field = input->FindFieldByName("collection");
-  if (field == nullptr) field = input->FindFieldByName("name");
-  if (field == nullptr && input->FindFieldByName("schema") != nullptr) {
-    target =
-        request->GetReflection()->MutableMessage(request.get(), input->FindFieldByName("schema"));
-    field = target->GetDescriptor()->FindFieldByName("name");
+  if (const auto* schema = input->FindFieldByName("schema")) {
+    target = request->GetReflection()->MutableMessage(request.get(), schema);
   }
-  if (field == nullptr) return std::nullopt;
-  target->GetReflection()->SetString(target, field, collection);
+  bool named = false;
+  for (const char* field_name : {"collection", "name", "alias"}) {
+    if (const auto* field = target->GetDescriptor()->FindFieldByName(field_name)) {
+      target->GetReflection()->SetString(target, field, collection);
+      named = true;
+    }
+  }
+  if (!named) return std::nullopt;
   return request->SerializeAsString();
 }
 
@@ -194,7 +196,7 @@ TEST(RpcRolesTest, ATokenLimitedToCollectionsIsRefusedEveryRpcOnAnother) {
   // The RPCs that name no collection filter what they show instead, or (a
   // backup of every collection) refuse a limited token.
   EXPECT_EQ(without_collection,
-            (std::set<std::string>{"Backup", "ClusterStatus", "ListCollections"}));
+            (std::set<std::string>{"Backup", "ClusterStatus", "ListAliases", "ListCollections"}));
   {
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer tenant-token");
@@ -213,6 +215,35 @@ TEST(RpcRolesTest, ATokenLimitedToCollectionsIsRefusedEveryRpcOnAnother) {
     std::vector<std::string> names;
     for (const auto& c : listed.collections()) names.push_back(c.schema().name());
     EXPECT_EQ(names, expected) << token;
+  }
+  // Aliases: an admin may name an alias inside the token's patterns (a grant
+  // of that collection by name); the token sees only such aliases, and
+  // cannot point one of its own names at a collection outside its scope.
+  auto alias_call = [&](const std::string& token, const std::string& rpc, const std::string& alias,
+                        const std::string& collection) {
+    v1::SwitchAliasRequest request;  // CreateAlias's has the same fields
+    request.set_alias(alias);
+    request.set_collection(collection);
+    return CallWith(stub, "/" + Service().full_name() + "/" + rpc, token,
+                    request.SerializeAsString());
+  };
+  ASSERT_TRUE(alias_call("root-token", "CreateAlias", "team-live", "B").ok());
+  ASSERT_TRUE(alias_call("root-token", "CreateAlias", "other", "A").ok());
+  EXPECT_EQ(alias_call("tenant-token", "CreateAlias", "team-new", "B").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(alias_call("tenant-token", "CreateAlias", "mine", "A").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(alias_call("tenant-token", "CreateAlias", "team-a", "A").ok());
+  EXPECT_EQ(alias_call("tenant-token", "SwitchAlias", "team-a", "B").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer tenant-token");
+    v1::ListAliasesResponse listed;
+    ASSERT_TRUE(client->ListAliases(&context, {}, &listed).ok());
+    std::vector<std::string> names;
+    for (const auto& a : listed.aliases()) names.push_back(a.alias() + ">" + a.collection());
+    EXPECT_EQ(names, (std::vector<std::string>{"team-a>A", "team-live>B"}));
   }
   // The stream checks every batch: one on A is stored, the next on B ends it.
   grpc::ClientContext context;

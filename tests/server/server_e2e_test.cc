@@ -29,6 +29,7 @@
 #include "tests/testing/proc_stat.h"
 #include "tests/testing/requests.h"
 #include "tests/testing/sanitizers.h"
+#include "tests/testing/server_client.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -55,13 +56,7 @@ class ServerTest : public ::testing::Test {
     ASSERT_OK(server_->Start());
     Connect();
   }
-  void Connect() {
-    ClientOptions options;
-    options.address = server_->address();
-    options.timeout = std::chrono::seconds(60);
-    client_ = Client::Connect(options);
-    ASSERT_OK(client_->WaitUntilReady(std::chrono::seconds(10)));
-  }
+  void Connect() { client_ = testing::ConnectTo(*server_); }
   void Restart() {
     ASSERT_OK(server_->Start());
     Connect();

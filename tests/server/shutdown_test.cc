@@ -10,6 +10,7 @@
 #include "client/metricdb_client.h"
 #include "tests/testing/oracle.h"
 #include "tests/testing/requests.h"
+#include "tests/testing/server_client.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -20,20 +21,11 @@ namespace {
 constexpr int kRecords = 40000;
 constexpr int kDeleted = 16000;  // 40% tombstones: an HNSW rebuild starts
 
-std::unique_ptr<Client> Connect(const testing::ServerProcess& server) {
-  ClientOptions options;
-  options.address = server.address();
-  options.timeout = std::chrono::seconds(60);
-  auto client = Client::Connect(options);
-  EXPECT_OK(client->WaitUntilReady(std::chrono::seconds(10)));
-  return client;
-}
-
 TEST(ShutdownTest, StoppingDuringABackgroundRebuildCancelsItAndLosesNothing) {
   testing::TempDir dir;
   testing::ServerProcess server(dir.file("db"));
   ASSERT_OK(server.Start());
-  auto client = Connect(server);
+  auto client = testing::ConnectTo(server);
   v1::CollectionSchema schema = testing::Schema("c");
   schema.mutable_index()->mutable_hnsw();
   ASSERT_OK(client->CreateCollection(schema));
@@ -59,7 +51,7 @@ TEST(ShutdownTest, StoppingDuringABackgroundRebuildCancelsItAndLosesNothing) {
   EXPECT_NE(server.Log().find("rebuild ended: CANCELLED"), std::string::npos) << server.Log();
 
   ASSERT_OK(server.Start());
-  client = Connect(server);
+  client = testing::ConnectTo(server);
   ASSERT_OK_AND_ASSIGN(v1::CollectionInfo info, client->GetCollection("c"));
   EXPECT_EQ(info.stats().record_count(), kRecords - kDeleted);
   ASSERT_OK_AND_ASSIGN(

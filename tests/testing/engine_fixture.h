@@ -16,11 +16,12 @@ namespace metricdb::testing {
 class EngineFixture : public ::testing::Test {
  protected:
   void SetUp() override { Reopen(); }
-  // Closes the engine and opens it again on the same directory. Collection
-  // handles held by the test keep the store open: reset them first.
+  // Closes the engine and opens it again on the same directory, with
+  // `options_` (a test may change them first). Collection handles held by
+  // the test keep the store open: reset them first.
   void Reopen() {
     engine_.reset();
-    EngineOptions options;
+    EngineOptions options = options_;
     options.data_dir = dir_.file("db");
     auto engine = Engine::Open(options);
     ASSERT_OK(engine);
@@ -28,6 +29,7 @@ class EngineFixture : public ::testing::Test {
   }
 
   TempDir dir_;
+  EngineOptions options_;
   std::unique_ptr<Engine> engine_;
 };
 

@@ -9,6 +9,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import grpc
 import numpy as np
 
+from metricdb.admin import AdminCalls
 from metricdb.results import (Calibration, ClusterResult, CollectionInfo, Identity,
                               IdentifyResult, MetricDBError, MetricVersion, Progress, Record,
                               SearchResult, VerifyResult, _progress, _quality, _rows, _version)
@@ -32,7 +33,7 @@ def _attribute_text(value) -> str:
     return str(value)
 
 
-class Client:
+class Client(AdminCalls):
     """One channel to a metricdb server; thread-safe like the gRPC channel it wraps.
 
     addr: "host:port". token: sent as "authorization: Bearer <token>" on every call; when
@@ -101,19 +102,22 @@ class Client:
                               st.index_graph_bytes, st.index_code_bytes, st.index_vector_bytes,
                               st.index_vectors_mapped,
                               {a.name: pb.AttributeType.Name(a.type)[len("ATTRIBUTE_"):].lower()
-                               for a in s.attributes})
+                               for a in s.attributes}, s.ttl_seconds, st.expired_records)
 
     def create_collection(self, name: str, dim: int, metric: str = "l2",
                           index: Optional[dict] = None, shards: int = 1,
-                          attributes: Optional[Dict[str, str]] = None) -> CollectionInfo:
+                          attributes: Optional[Dict[str, str]] = None,
+                          ttl_seconds: int = 0) -> CollectionInfo:
         """index: None (flat) or e.g. {"hnsw": {"m": 32}}, {"ivf_flat": {"nlist": 256}},
         {"hnsw": {"quantization": "sq8", "rerank": 32}} (quantization: none|sq8|sq4).
         shards > 1 needs a cluster (servers started with --cluster-etcd).
         attributes: declared fields, e.g. {"camera": "string", "ts": "timestamp"}
-        (string|int64|double|bool|timestamp)."""
+        (string|int64|double|bool|timestamp). ttl_seconds: records expire this long
+        after they are written (0: kept until deleted)."""
         if metric not in _METRICS:
             raise ValueError("metric must be one of %s" % sorted(_METRICS))
-        schema = pb.CollectionSchema(name=name, dim=dim, metric=_METRICS[metric], shards=shards)
+        schema = pb.CollectionSchema(name=name, dim=dim, metric=_METRICS[metric], shards=shards,
+                                     ttl_seconds=ttl_seconds)
         for field, kind in (attributes or {}).items():
             schema.attributes.add(name=field, type=getattr(pb, "ATTRIBUTE_" + kind.upper()))
         for kind, params in (index or {}).items():
@@ -136,29 +140,20 @@ class Client:
     def drop_collection(self, name: str) -> None:
         self._call(self._stub.DropCollection, pb.DropCollectionRequest(name=name))
 
-    def cluster_status(self) -> dict:
-        """Nodes (with their leases) and where each shard lives; {"cluster": False}
-        on a single node."""
-        r = self._call(self._stub.ClusterStatus, pb.ClusterStatusRequest())
-        return {"cluster": r.cluster, "node_id": r.node_id, "prefix": r.prefix,
-                "nodes": [{"id": n.id, "address": n.address, "lease_id": n.lease_id,
-                           "lease_ttl_seconds": n.lease_ttl_seconds, "self": n.self}
-                          for n in r.nodes],
-                "shards": [{"collection": s.collection, "shard": s.shard, "node": s.node,
-                            "node_alive": s.node_alive} for s in r.shards]}
-
     # ---- records -----------------------------------------------------------
 
     def upsert(self, collection: str, keys: Sequence[str], vectors,
                labels: Optional[Sequence[Optional[str]]] = None,
                batch_size: Optional[int] = None,
-               attributes: Optional[Sequence[Optional[dict]]] = None) -> Tuple[int, int]:
+               attributes: Optional[Sequence[Optional[dict]]] = None,
+               expires_unix_ms: Optional[Sequence[int]] = None) -> Tuple[int, int]:
         """Streams the rows in atomic batches (about 4 MiB each by default), each
         acknowledged once durable. attributes: one {name: value} dict per record
-        (values are sent as strings). Returns (inserted, replaced)."""
+        (values are sent as strings). expires_unix_ms: each record's expiry (0: the
+        collection's ttl). Returns (inserted, replaced)."""
         vectors = _rows(vectors)
-        if len(keys) != len(vectors) or any(
-                x is not None and len(x) != len(keys) for x in (labels, attributes)):
+        if len(keys) != len(vectors) or any(x is not None and len(x) != len(keys)
+                                            for x in (labels, attributes, expires_unix_ms)):
             raise ValueError("keys, vectors, labels and attributes must have one entry per record")
         size = batch_size or max(1, (4 << 20) // (4 * vectors.shape[1] + 32))
 
@@ -173,6 +168,8 @@ class Client:
                     if attributes is not None and attributes[i]:
                         for name, value in attributes[i].items():
                             r.attributes[name] = _attribute_text(value)
+                    if expires_unix_ms is not None:
+                        r.expires_unix_ms = int(expires_unix_ms[i])
                 yield req
 
         inserted = replaced = 0

@@ -38,6 +38,8 @@ class CollectionInfo:
     index_vectors_mapped: bool = False
     # Declared attribute fields: {name: "string"|"int64"|"double"|"bool"|"timestamp"}.
     attributes: Dict[str, str] = dataclasses.field(default_factory=dict)
+    ttl_seconds: int = 0       # retention: 0 keeps records until deleted
+    expired_records: int = 0   # deleted on expiry since the server started
 
 
 
