@@ -9,7 +9,7 @@
 #     searches, index swaps under searches, concurrent activation, the mixed
 #     load, the search pool, rebuilds cancelled by drop and close, the etcd
 #     client's watch thread, two-phase metric activation, a sharded
-#     collection's scatter and merge),
+#     collection's scatter and merge, the expiry sweep beside reads),
 #     run with OMP_NUM_THREADS=1 (libgomp is not instrumented) and ASLR off
 #     (LLVM 14's TSan cannot map memory with a kernel's high mmap entropy);
 #     reports from Debian's uninstrumented libraries (absl inside gRPC, whose
@@ -60,10 +60,10 @@ for step in "${steps[@]}"; do
       configure build-tsan thread
       cmake --build build-tsan -j"$jobs" --target engine_test vector_index_test background_work_test \
         metric_learning_test server_e2e_test etcd_client_test two_phase_metric_test sharded_collection_test \
-        gallery_test metricdb-server
+        gallery_test retention_test metricdb-server
       (cd build-tsan && OMP_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 suppressions=$PWD/../tests/tsan.supp" \
         setarch "$(uname -m)" -R ctest --output-on-failure --timeout 1200 --repeat until-pass:2 \
-        -R "ConcurrentSearchesNeverSeeHalfABatch|IndexChangesSwapAtomically|ActivationDuringConcurrentSearches|MixedLoad|LongSearchesAreBounded|HnswTombstones|BackgroundWork|EtcdClient|TwoPhase|ShardedCollection|GalleryTest")
+        -R "ConcurrentSearchesNeverSeeHalfABatch|IndexChangesSwapAtomically|ActivationDuringConcurrentSearches|MixedLoad|LongSearchesAreBounded|HnswTombstones|BackgroundWork|EtcdClient|TwoPhase|ShardedCollection|GalleryTest|RetentionTest")
       ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
   esac
