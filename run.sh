@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine, builds metricdb and serves it on
-# 127.0.0.1:50051 with its data in ./data, Prometheus metrics on
+# 127.0.0.1:50051 with its data in ./data, the HTTP/JSON API on
+# http://127.0.0.1:8080/v1/ and Prometheus metrics on
 # http://127.0.0.1:9464/metrics. Extra arguments go to the server.
 #
 # Authentication is on: the first run generates an admin token in
@@ -22,4 +23,4 @@ if [[ ! -f secrets/tokens ]]; then
   echo "generated an admin token; clients: export METRICDB_TOKEN_FILE=$PWD/secrets/admin.token"
 fi
 exec build/server/metricdb-server --listen 127.0.0.1:50051 --data-dir ./data \
-  --auth-tokens secrets/tokens --metrics-listen 127.0.0.1:9464 "$@"
+  --auth-tokens secrets/tokens --http-listen 127.0.0.1:8080 --metrics-listen 127.0.0.1:9464 "$@"

@@ -19,6 +19,7 @@
 
 #include "cluster/shard_node_service.h"
 #include "engine/collection/local_directory.h"
+#include "server/http_gateway.h"
 #include "server/metricdb_service.h"
 #include "server/rpc_roles.h"
 #include "server/server_metrics.h"
@@ -183,6 +184,33 @@ int RunServer(const ServerOptions& o) {
     spdlog::critical("cannot listen on {}", o.listen);
     return 1;
   }
+  std::unique_ptr<HttpGateway> http;
+  if (!o.http_listen.empty()) {
+    HttpGatewayOptions http_options;
+    http_options.max_body_mib = o.max_message_mib;
+    http_options.tls_cert_file = o.tls_cert;
+    http_options.tls_key_file = o.tls_key;
+    http_options.tls_client_ca_file = o.tls_client_ca;
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(o.max_message_mib << 20);
+    args.SetMaxSendMessageSize(o.max_message_mib << 20);
+    http = std::make_unique<HttpGateway>(server->InProcessChannel(args), http_options);
+    const size_t colon = o.http_listen.rfind(':');
+    auto bound = colon == std::string::npos
+                     ? absl::StatusOr<int>(absl::InvalidArgumentError("expected HOST:PORT"))
+                     : http->Start(o.http_listen.substr(0, colon),
+                                   std::atoi(o.http_listen.c_str() + colon + 1));
+    if (!bound.ok()) {
+      spdlog::critical("--http-listen {}: {}", o.http_listen, bound.status().ToString());
+      return 1;
+    }
+    spdlog::info("HTTP/JSON API on {}://{}:{}/v1/", o.tls_cert.empty() ? "http" : "https",
+                 o.http_listen.substr(0, colon), *bound);
+    if (!o.http_port_file.empty() && !WritePortFile(o.http_port_file, *bound)) {
+      spdlog::critical("cannot write port file {}", o.http_port_file);
+      return 1;
+    }
+  }
   server->GetHealthCheckService()->SetServingStatus(v1::MetricDB::service_full_name(), true);
   spdlog::info("serving metricdb.v1.MetricDB on {} (port {})", o.listen, port);
   if (!o.port_file.empty() && !WritePortFile(o.port_file, port)) {
@@ -204,6 +232,7 @@ int RunServer(const ServerOptions& o) {
   });
   server->Wait();
   waiter.join();
+  http.reset();     // its calls in flight have ended with the server
   cluster.reset();  // leaves the cluster: its lease is revoked
   metrics_http.reset();
   engine->reset();  // snapshots changed collections, closes the store

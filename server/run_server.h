@@ -30,6 +30,9 @@ struct ServerOptions {
   std::string auth_tokens;
   bool no_auth = false;
   std::string metrics_listen;  // HOST:PORT of the Prometheus endpoint; empty: off
+  // HOST:PORT of the HTTP/JSON API (http_gateway.h); empty: off. Its bound
+  // port goes to http_port_file when that is set.
+  std::string http_listen, http_port_file;
   // TLS: certificate chain and key (both or neither); with client_ca, client
   // certificates signed by it are required.
   std::string tls_cert, tls_key, tls_client_ca;

@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   app.add_flag("!--no-sync", options.store.sync_writes,
                "Acknowledge writes before the WAL is fsynced (unsafe on crash)");
   app.add_option("--port-file", o.port_file, "Write the bound port to this file once serving");
+  app.add_option("--http-listen", o.http_listen,
+                 "HOST:PORT of the HTTP/JSON API and its OpenAPI document (port 0 picks one)");
+  app.add_option("--http-port-file", o.http_port_file, "Write the HTTP API's port to this file");
   auto* tokens_opt = app.add_option(
       "--auth-tokens", o.auth_tokens,
       "Token file (lines \"read|write|admin SHA256HEX [NAME] [collections=P,...]\"); "
