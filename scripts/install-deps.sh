@@ -16,6 +16,7 @@ packages=(
   python3-numpy python3-sklearn  # the tests export scikit-learn's datasets
   python3-grpcio python3-protobuf python3-pytest python3-matplotlib  # Python client, examples
   etcd-server dataset-fashion-mnist  # the cluster tests: a throwaway etcd, real data
+  chromium  # the web console's test, in a headless browser
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-hnswlib)

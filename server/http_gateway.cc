@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "metricdb/v1/metricdb.pb.h"
+#include "server/console_assets.h"
 #include "server/generic_call.h"
 #include "server/http_routes.h"
 
@@ -263,6 +264,14 @@ void HttpGateway::AddRoutes() {
   http_->Get("/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(OpenApiDocument(), "application/json");
   });
+  // The web console: static files; its calls to the API carry the token.
+  for (const ConsoleAsset& asset : ConsoleAssets()) {
+    auto serve = [asset](const httplib::Request&, httplib::Response& res) {
+      res.set_content(asset.body.data(), asset.body.size(), std::string(asset.content_type));
+    };
+    http_->Get(std::string(asset.path), serve);
+    if (asset.path == "/index.html") http_->Get("/", serve);
+  }
 }
 
 absl::StatusOr<int> HttpGateway::Start(const std::string& host, int port) {

@@ -17,7 +17,8 @@
 //                     409, 429, 499, 500, 501, 503, 504); a body that is not
 //                     JSON, an unknown field or a value of the wrong type is
 //                     400 naming the field.
-// GET /v1/openapi.json describes every route (OpenApiDocument).
+// GET /v1/openapi.json describes every route (OpenApiDocument); GET / is the
+// web console (console_assets.h).
 #ifndef METRICDB_SERVER_HTTP_GATEWAY_H_
 #define METRICDB_SERVER_HTTP_GATEWAY_H_
 
