@@ -829,13 +829,29 @@ TEST_F(ServerTest, TlsAndClientCertificatesAreEnforced) {
   EXPECT_EQ(list.size(), 1u);
   tls_server.Stop();
 
-  ServerProcess mtls_server(dir_.file("data-mtls"),
-                            {"--tls-cert", d + "/server.pem", "--tls-key", d + "/server.key",
-                             "--tls-client-ca", d + "/ca.pem"});
+  ServerProcess mtls_server(
+      dir_.file("data-mtls"),
+      {"--tls-cert", d + "/server.pem", "--tls-key", d + "/server.key", "--tls-client-ca",
+       d + "/ca.pem", "--http-listen", "127.0.0.1:0", "--http-port-file", d + "/http-port"});
   ASSERT_OK(mtls_server.Start());
   EXPECT_NE(mtls_server.Log().find("client certificates required"), std::string::npos);
   EXPECT_FALSE(connect(mtls_server, true, false)->ListCollections().ok());
   ASSERT_OK(connect(mtls_server, true, true)->ListCollections());
+  // The HTTP/JSON API takes the same TLS files: HTTPS with a client
+  // certificate only.
+  int http_port = 0;
+  std::ifstream(d + "/http-port") >> http_port;
+  httplib::SSLClient with_cert("127.0.0.1", http_port, d + "/client.pem", d + "/client.key");
+  with_cert.set_ca_cert_path((d + "/ca.pem").c_str());
+  auto listed = with_cert.Get("/v1/collections");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->status, 200);
+  httplib::SSLClient without_cert("127.0.0.1", http_port);
+  without_cert.set_ca_cert_path((d + "/ca.pem").c_str());
+  EXPECT_FALSE(without_cert.Get("/v1/collections"));
+  httplib::Client plain("127.0.0.1", http_port);
+  auto refused = plain.Get("/v1/collections");
+  EXPECT_TRUE(!refused || refused->status != 200);
 }
 
 // Long operations beyond --max-long-operations are refused with
