@@ -222,7 +222,12 @@ void HttpGateway::AddRoutes() {
           pb::MessageFactory::generated_factory()->GetPrototype(method->output_type());
       std::unique_ptr<pb::Message> response(out_prototype->New());
       std::string bytes;
-      if (!call->Read(&bytes)) return Reply(res, call->Finish());
+      if (!call->Read(&bytes)) {
+        const grpc::Status done = call->Finish();
+        // A stream that ended well without a message (an empty upsert body).
+        if (done.ok()) return res.set_content("", "application/x-ndjson");
+        return Reply(res, done);
+      }
       response->ParseFromString(bytes);
       if (!method->server_streaming() && !method->client_streaming()) {
         const grpc::Status done = call->Finish();

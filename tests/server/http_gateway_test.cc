@@ -295,6 +295,11 @@ TEST_F(HttpGatewayTest, BadRequestsNameTheFieldAndAuthIsTheServers) {
     EXPECT_NE(error["message"].get<std::string>().find(b.expect), std::string::npos)
         << b.body << " -> " << error["message"];
   }
+  // An upsert stream of no batch stores nothing and answers no line.
+  auto empty = post("/v1/collections/c:upsertStream", "", admin);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 200);
+  EXPECT_EQ(empty->body, "");
   EXPECT_EQ(http.Get("/v1/collections/c")->status, 401);
   EXPECT_EQ(http.Get("/v1/collections/c", {{"Authorization", "Bearer wrong"}})->status, 401);
   auto denied = post("/v1/collections", R"({"schema":{"name":"d","dim":2,"metric":"L2"}})",
