@@ -86,6 +86,9 @@ int RunServer(const ServerOptions& o) {
   action.sa_handler = OnSignal;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // A peer that goes away mid-answer is an error on that connection, not
+  // the end of the server: OpenSSL's writes (HTTPS) would raise SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
 
   const auto t0 = std::chrono::steady_clock::now();
   auto engine = Engine::Open(o.engine);
