@@ -1,15 +1,14 @@
 #include "server/http_gateway.h"
 
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
 #include <httplib.h>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -17,6 +16,7 @@
 #include "server/console_assets.h"
 #include "server/generic_call.h"
 #include "server/http_routes.h"
+#include "server/status_util.h"
 
 namespace metricdb {
 namespace {
@@ -28,11 +28,6 @@ constexpr auto kCallDeadline = std::chrono::minutes(30);
 
 const pb::ServiceDescriptor& Service() {
   return *v1::SearchRequest::descriptor()->file()->FindServiceByName("MetricDB");
-}
-
-// gRPC's code names are absl's (the same numbers).
-std::string CodeName(grpc::StatusCode code) {
-  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
 // The HTTP status of a gRPC code (as grpc-gateway maps them).
@@ -68,27 +63,14 @@ int HttpStatus(grpc::StatusCode code) {
   }
 }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrCat("\\u00", c < 0x10 ? "0" : "", absl::Hex(static_cast<int>(c)));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string ErrorJson(const grpc::Status& s) {
-  return absl::StrCat("{\"error\":{\"code\":\"", CodeName(s.error_code()),
-                      "\",\"message\":", JsonString(s.error_message()), "}}");
+  return nlohmann::json{
+      {"error", {{"code", GrpcCodeName(s.error_code())}, {"message", s.error_message()}}}}
+      // A message may quote bytes that are not UTF-8: they become U+FFFD.
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void Reply(httplib::Response& res, const grpc::Status& s) {
+void ReplyError(httplib::Response& res, const grpc::Status& s) {
   res.status = HttpStatus(s.error_code());
   res.set_content(ErrorJson(s), "application/json");
 }
@@ -179,10 +161,12 @@ void HttpGateway::AddRoutes() {
     const std::string full = absl::StrCat("/", Service().full_name(), "/", method->name());
     const std::vector<std::string> fields = PathFields(route.path);
     const bool body = route.verb == "POST" || route.verb == "PUT";
-    auto handler = [this, method, full, fields, body](const httplib::Request& req,
-                                                      httplib::Response& res) {
-      const pb::Message* prototype =
-          pb::MessageFactory::generated_factory()->GetPrototype(method->input_type());
+    const pb::Message* prototype =
+        pb::MessageFactory::generated_factory()->GetPrototype(method->input_type());
+    const pb::Message* out_prototype =
+        pb::MessageFactory::generated_factory()->GetPrototype(method->output_type());
+    auto handler = [this, method, full, fields, body, prototype, out_prototype](
+                       const httplib::Request& req, httplib::Response& res) {
       // The request messages: one, or (Upsert) one per line of the body.
       std::vector<std::unique_ptr<pb::Message>> requests;
       grpc::Status s;
@@ -207,7 +191,7 @@ void HttpGateway::AddRoutes() {
           s = SetField(request.get(), fields[i], req.matches[i + 1]);
         }
       }
-      if (!s.ok()) return Reply(res, s);
+      if (!s.ok()) return ReplyError(res, s);
       std::multimap<std::string, std::string> metadata;
       if (req.has_header("Authorization")) {
         metadata.emplace("authorization", req.get_header_value("Authorization"));
@@ -218,20 +202,18 @@ void HttpGateway::AddRoutes() {
         if (!call->Write(request->SerializeAsString())) break;
       }
       call->WritesDone();
-      const pb::Message* out_prototype =
-          pb::MessageFactory::generated_factory()->GetPrototype(method->output_type());
       std::unique_ptr<pb::Message> response(out_prototype->New());
       std::string bytes;
       if (!call->Read(&bytes)) {
         const grpc::Status done = call->Finish();
         // A stream that ended well without a message (an empty upsert body).
         if (done.ok()) return res.set_content("", "application/x-ndjson");
-        return Reply(res, done);
+        return ReplyError(res, done);
       }
       response->ParseFromString(bytes);
       if (!method->server_streaming() && !method->client_streaming()) {
         const grpc::Status done = call->Finish();
-        if (!done.ok()) return Reply(res, done);
+        if (!done.ok()) return ReplyError(res, done);
         return res.set_content(ToJson(*response), "application/json");
       }
       // JSON lines: the first message now, the others as they come.
@@ -266,9 +248,10 @@ void HttpGateway::AddRoutes() {
       http_->Delete(regex, handler);
     }
   }
-  http_->Get("/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(OpenApiDocument(), "application/json");
-  });
+  http_->Get("/v1/openapi.json",
+             [document = OpenApiDocument()](const httplib::Request&, httplib::Response& res) {
+               res.set_content(document, "application/json");
+             });
   // The web console: static files; its calls to the API carry the token.
   for (const ConsoleAsset& asset : ConsoleAssets()) {
     auto serve = [asset](const httplib::Request&, httplib::Response& res) {
@@ -279,7 +262,7 @@ void HttpGateway::AddRoutes() {
   }
 }
 
-absl::StatusOr<int> HttpGateway::Start(const std::string& host, int port) {
+absl::StatusOr<HttpAddress> HttpGateway::Start(const std::string& host_port) {
   if (!options_.tls_cert_file.empty()) {
     http_ = std::make_unique<httplib::SSLServer>(
         options_.tls_cert_file.c_str(), options_.tls_key_file.c_str(),
@@ -295,7 +278,7 @@ absl::StatusOr<int> HttpGateway::Start(const std::string& host, int port) {
   AddRoutes();
   http_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {
-      Reply(res, grpc::Status(grpc::StatusCode::NOT_FOUND, "no such route"));
+      ReplyError(res, grpc::Status(grpc::StatusCode::NOT_FOUND, "no such route"));
       res.status = 404;
     } else if (res.status == 413) {
       res.set_content(ErrorJson(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -303,15 +286,7 @@ absl::StatusOr<int> HttpGateway::Start(const std::string& host, int port) {
                       "application/json");
     }
   });
-  int bound = -1;
-  if (port == 0) {
-    bound = http_->bind_to_any_port(host);
-  } else if (http_->bind_to_port(host, port)) {
-    bound = port;
-  }
-  if (bound <= 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", host, ":", port));
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
-  return bound;
+  return ListenInBackground(http_.get(), host_port, &thread_);
 }
 
 }  // namespace metricdb

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "server/http_listen.h"
 
 namespace httplib {
 class Server;
@@ -49,8 +50,8 @@ class HttpGateway {
   HttpGateway(std::shared_ptr<grpc::Channel> channel, HttpGatewayOptions options);
   ~HttpGateway();  // stops serving
 
-  // Binds HOST:PORT (port 0: a free one) and serves; returns the port.
-  absl::StatusOr<int> Start(const std::string& host, int port);
+  // Binds HOST:PORT (port 0: a free one) and serves (ListenInBackground).
+  absl::StatusOr<HttpAddress> Start(const std::string& host_port);
 
  private:
   void AddRoutes();

@@ -166,21 +166,13 @@ int RunServer(const ServerOptions& o) {
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<MetricsHttpServer> metrics_http;
   if (!o.metrics_listen.empty()) {
-    const size_t colon = o.metrics_listen.rfind(':');
-    int metrics_port = -1;
-    if (colon != std::string::npos) {
-      metrics_port = std::atoi(o.metrics_listen.c_str() + colon + 1);
-    }
     metrics_http = std::make_unique<MetricsHttpServer>(&metrics, engine->get());
-    auto bound = metrics_port < 0
-                     ? absl::StatusOr<int>(absl::InvalidArgumentError("expected HOST:PORT"))
-                     : metrics_http->Start(o.metrics_listen.substr(0, colon), metrics_port);
+    auto bound = metrics_http->Start(o.metrics_listen);
     if (!bound.ok()) {
       spdlog::critical("--metrics-listen {}: {}", o.metrics_listen, bound.status().ToString());
       return 1;
     }
-    spdlog::info("Prometheus metrics on http://{}:{}/metrics", o.metrics_listen.substr(0, colon),
-                 *bound);
+    spdlog::info("Prometheus metrics on http://{}:{}/metrics", bound->host, bound->port);
   }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
@@ -198,18 +190,14 @@ int RunServer(const ServerOptions& o) {
     args.SetMaxReceiveMessageSize(o.max_message_mib << 20);
     args.SetMaxSendMessageSize(o.max_message_mib << 20);
     http = std::make_unique<HttpGateway>(server->InProcessChannel(args), http_options);
-    const size_t colon = o.http_listen.rfind(':');
-    auto bound = colon == std::string::npos
-                     ? absl::StatusOr<int>(absl::InvalidArgumentError("expected HOST:PORT"))
-                     : http->Start(o.http_listen.substr(0, colon),
-                                   std::atoi(o.http_listen.c_str() + colon + 1));
+    auto bound = http->Start(o.http_listen);
     if (!bound.ok()) {
       spdlog::critical("--http-listen {}: {}", o.http_listen, bound.status().ToString());
       return 1;
     }
     spdlog::info("HTTP/JSON API on {}://{}:{}/v1/", o.tls_cert.empty() ? "http" : "https",
-                 o.http_listen.substr(0, colon), *bound);
-    if (!o.http_port_file.empty() && !WritePortFile(o.http_port_file, *bound)) {
+                 bound->host, bound->port);
+    if (!o.http_port_file.empty() && !WritePortFile(o.http_port_file, bound->port)) {
       spdlog::critical("cannot write port file {}", o.http_port_file);
       return 1;
     }

@@ -4,17 +4,12 @@
 
 #include <chrono>
 
-#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/status_util.h"
 
 namespace metricdb {
 namespace {
-
-// gRPC's code names are absl's (the same numbers).
-std::string CodeName(int code) {
-  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
-}
 
 // A label value with \, " and newline escaped (Prometheus text format).
 std::string Escape(const std::string& v) {
@@ -86,7 +81,8 @@ std::string ServerMetrics::Render(const Engine* engine) const {
         "# TYPE metricdb_rpc_requests_total counter\n";
     for (const auto& [key, n] : requests_) {
       absl::StrAppend(&out, "metricdb_rpc_requests_total{method=\"", Escape(key.first),
-                      "\",code=\"", CodeName(key.second), "\"} ", n, "\n");
+                      "\",code=\"", GrpcCodeName(static_cast<grpc::StatusCode>(key.second)), "\"} ",
+                      n, "\n");
     }
     out +=
         "# HELP metricdb_rpc_duration_seconds gRPC call latency by method.\n"
@@ -156,21 +152,11 @@ MetricsHttpServer::~MetricsHttpServer() {
   if (thread_.joinable()) thread_.join();
 }
 
-absl::StatusOr<int> MetricsHttpServer::Start(const std::string& host, int port) {
+absl::StatusOr<HttpAddress> MetricsHttpServer::Start(const std::string& host_port) {
   http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_->Render(engine_), "text/plain; version=0.0.4");
   });
-  int bound = -1;
-  if (port == 0) {
-    bound = http_->bind_to_any_port(host);
-  } else if (http_->bind_to_port(host, port)) {
-    bound = port;
-  }
-  if (bound <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for metrics on ", host, ":", port));
-  }
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
-  return bound;
+  return ListenInBackground(http_.get(), host_port, &thread_);
 }
 
 }  // namespace metricdb

@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "engine/collection/engine.h"
+#include "server/http_listen.h"
 
 namespace httplib {
 class Server;
@@ -71,13 +72,13 @@ class RpcMetricsInterceptorFactory final
   ServerMetrics* const metrics_;
 };
 
-// Serves GET /metrics on host:port (port 0: a free one) from its own thread.
+// Serves GET /metrics from its own thread.
 class MetricsHttpServer {
  public:
   MetricsHttpServer(const ServerMetrics* metrics, const Engine* engine);
   ~MetricsHttpServer();  // stops serving
-  // Binds and starts serving; returns the bound port.
-  absl::StatusOr<int> Start(const std::string& host, int port);
+  // Binds HOST:PORT (port 0: a free one) and serves (ListenInBackground).
+  absl::StatusOr<HttpAddress> Start(const std::string& host_port);
 
  private:
   const ServerMetrics* const metrics_;

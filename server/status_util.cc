@@ -21,4 +21,8 @@ grpc::Status Reply(const char* method, const absl::Status& s) {
   return ToGrpcStatus(s);
 }
 
+std::string GrpcCodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
 }  // namespace metricdb

@@ -16,6 +16,10 @@ namespace metricdb {
 // and converts its status.
 grpc::Status Reply(const char* method, const absl::Status& s);
 
+// "INVALID_ARGUMENT" for grpc::StatusCode::INVALID_ARGUMENT (gRPC's codes
+// are absl's, number for number).
+std::string GrpcCodeName(grpc::StatusCode code);
+
 }  // namespace metricdb
 
 #endif  // METRICDB_SERVER_STATUS_UTIL_H_

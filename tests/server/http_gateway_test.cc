@@ -22,6 +22,7 @@
 #include "metricdb/v1/metricdb.pb.h"
 #include "server/generic_call.h"
 #include "server/http_routes.h"
+#include "server/status_util.h"
 #include "server/token_auth.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
@@ -143,10 +144,6 @@ std::vector<json> OverGrpc(const testing::ServerProcess& server, const Step& ste
   return answers;
 }
 
-std::string CodeName(int code) {
-  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
-}
-
 // The step's route filled from its request: path fields come out of the
 // body (the server puts them back).
 std::vector<json> OverHttp(httplib::Client& http, const Step& step, int* status) {
@@ -175,7 +172,7 @@ std::vector<json> OverHttp(httplib::Client& http, const Step& step, int* status)
     if (j.contains("error")) {
       const std::string code = j["error"]["code"];
       for (int c = 0; c <= 16; ++c) {
-        if (CodeName(c) == code) j = {{"error", {{"code", c}}}};
+        if (GrpcCodeName(static_cast<grpc::StatusCode>(c)) == code) j = {{"error", {{"code", c}}}};
       }
     }
     answers.push_back(j);

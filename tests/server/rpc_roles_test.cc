@@ -7,7 +7,6 @@
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "metricdb/v1/metricdb.grpc.pb.h"
+#include "server/generic_call.h"
 #include "server/token_auth.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
@@ -44,44 +44,25 @@ TEST(RpcRolesTest, TheTableNamesEveryRpcOfTheServiceOnce) {
   EXPECT_FALSE(RequiredRole("NoSuchRpc").has_value());
 }
 
-// Calls `method` with `request` (serialized; whatever its arity: the generic
-// stub streams one message each way) and returns the final status.
-grpc::Status CallWith(grpc::GenericStub& stub, const std::string& method, const std::string& token,
-                      const std::string& request_bytes) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-  grpc::CompletionQueue cq;
-  void* tag;
-  bool ok;
-  auto call = stub.PrepareCall(&context, method, &cq);
-  call->StartCall(reinterpret_cast<void*>(1));
-  cq.Next(&tag, &ok);
-  grpc::Slice slice(request_bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  call->Write(request, reinterpret_cast<void*>(2));
-  cq.Next(&tag, &ok);
-  call->WritesDone(reinterpret_cast<void*>(3));
-  cq.Next(&tag, &ok);
-  // Every response message is read before Finish (as the async API needs).
-  grpc::ByteBuffer response;
-  do {
-    call->Read(&response, reinterpret_cast<void*>(5));
-    cq.Next(&tag, &ok);
-  } while (ok);
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(4));
-  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(4)) {
+// Calls `method` with `request` (serialized; whatever its arity: one message
+// each way) and returns the final status.
+grpc::Status CallWith(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                      const std::string& token, const std::string& request_bytes) {
+  std::multimap<std::string, std::string> metadata;
+  if (!token.empty()) metadata.emplace("authorization", "Bearer " + token);
+  GenericCall call(channel, method, metadata,
+                   std::chrono::system_clock::now() + std::chrono::seconds(20));
+  call.Write(request_bytes);
+  call.WritesDone();
+  std::string response;  // every response is read before Finish
+  while (call.Read(&response)) {
   }
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return status;
+  return call.Finish();
 }
 
-grpc::Status CallWithEmptyRequest(grpc::GenericStub& stub, const std::string& method,
-                                  const std::string& token) {
-  return CallWith(stub, method, token, "");
+grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
+                                  const std::string& method, const std::string& token) {
+  return CallWith(channel, method, token, "");
 }
 
 TEST(RpcRolesTest, EveryRpcRefusesTheRolesBelowItsOwn) {
@@ -96,7 +77,6 @@ TEST(RpcRolesTest, EveryRpcRefusesTheRolesBelowItsOwn) {
   testing::ServerProcess server(dir.file("db"), {"--auth-tokens", tokens});
   ASSERT_OK(server.Start());
   auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
-  grpc::GenericStub stub(channel);
   const std::map<Role, std::string> token_of = {
       {Role::kRead, "reader-token"}, {Role::kWrite, "writer-token"}, {Role::kAdmin, "admin-token"}};
   for (int i = 0; i < Service().method_count(); ++i) {
@@ -105,16 +85,16 @@ TEST(RpcRolesTest, EveryRpcRefusesTheRolesBelowItsOwn) {
     const std::optional<Role> role = RequiredRole(name);
     ASSERT_TRUE(role.has_value());
     const std::string method = "/" + Service().full_name() + "/" + name;
-    EXPECT_EQ(CallWithEmptyRequest(stub, method, "").error_code(),
+    EXPECT_EQ(CallWithEmptyRequest(channel, method, "").error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
-    EXPECT_EQ(CallWithEmptyRequest(stub, method, "not-a-token").error_code(),
+    EXPECT_EQ(CallWithEmptyRequest(channel, method, "not-a-token").error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
     if (*role != Role::kRead) {
       const Role below = static_cast<Role>(static_cast<int>(*role) - 1);
-      EXPECT_EQ(CallWithEmptyRequest(stub, method, token_of.at(below)).error_code(),
+      EXPECT_EQ(CallWithEmptyRequest(channel, method, token_of.at(below)).error_code(),
                 grpc::StatusCode::PERMISSION_DENIED);
     }
-    const grpc::Status allowed = CallWithEmptyRequest(stub, method, token_of.at(*role));
+    const grpc::Status allowed = CallWithEmptyRequest(channel, method, token_of.at(*role));
     EXPECT_NE(allowed.error_code(), grpc::StatusCode::UNAUTHENTICATED) << allowed.error_message();
     EXPECT_NE(allowed.error_code(), grpc::StatusCode::PERMISSION_DENIED) << allowed.error_message();
   }
@@ -169,7 +149,6 @@ TEST(RpcRolesTest, ATokenLimitedToCollectionsIsRefusedEveryRpcOnAnother) {
     const grpc::Status created = client->CreateCollection(&context, request, &response);
     ASSERT_TRUE(created.ok()) << name << ": " << created.error_message();
   }
-  grpc::GenericStub stub(channel);
   std::set<std::string> without_collection;
   for (int i = 0; i < Service().method_count(); ++i) {
     const google::protobuf::MethodDescriptor& m = *Service().method(i);
@@ -180,17 +159,17 @@ TEST(RpcRolesTest, ATokenLimitedToCollectionsIsRefusedEveryRpcOnAnother) {
       without_collection.insert(m.name());
       continue;
     }
-    const grpc::Status refused = CallWith(stub, method, "tenant-token", *on_b);
+    const grpc::Status refused = CallWith(channel, method, "tenant-token", *on_b);
     EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
     EXPECT_NE(refused.error_message().find("\"B\""), std::string::npos) << refused.error_message();
     // (DropCollection is let through last, below: it would drop them now.)
     for (const char* allowed : {"A", "team-x"}) {
       if (m.name() == "DropCollection") break;
-      const grpc::Status s = CallWith(stub, method, "tenant-token", *RequestNaming(m, allowed));
+      const grpc::Status s = CallWith(channel, method, "tenant-token", *RequestNaming(m, allowed));
       EXPECT_NE(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
           << allowed << ": " << s.error_message();
     }
-    EXPECT_EQ(CallWith(stub, method, "tenant-token", *RequestNaming(m, "teamy")).error_code(),
+    EXPECT_EQ(CallWith(channel, method, "tenant-token", *RequestNaming(m, "teamy")).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
   // The RPCs that name no collection filter what they show instead, or (a
@@ -224,7 +203,7 @@ TEST(RpcRolesTest, ATokenLimitedToCollectionsIsRefusedEveryRpcOnAnother) {
     v1::SwitchAliasRequest request;  // CreateAlias's has the same fields
     request.set_alias(alias);
     request.set_collection(collection);
-    return CallWith(stub, "/" + Service().full_name() + "/" + rpc, token,
+    return CallWith(channel, "/" + Service().full_name() + "/" + rpc, token,
                     request.SerializeAsString());
   };
   ASSERT_TRUE(alias_call("root-token", "CreateAlias", "team-live", "B").ok());
