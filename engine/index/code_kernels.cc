@@ -39,11 +39,14 @@ inline void ForEachSlot(size_t dim, size_t first_block, F&& f) {
   }
 }
 
-// Calls f(d, c) for every dimension d >= first_block * 64 with its code c.
+// Calls f(d, c) for every dimension d >= first_block * 64 with its code's
+// grid value c.
 template <bool kFour, typename F>
 inline void ForEachCode(const uint8_t* code, size_t dim, size_t first_block, F&& f) {
+  constexpr int32_t kScale = CodeGridScale(kFour ? 4 : 8);
   ForEachSlot<kFour>(dim, first_block, [&](size_t d, size_t byte, bool high) {
-    f(d, high ? int32_t(code[byte] >> 4) : int32_t(kFour ? code[byte] & 0x0F : code[byte]));
+    f(d,
+      kScale * (high ? int32_t(code[byte] >> 4) : int32_t(kFour ? code[byte] & 0x0F : code[byte])));
   });
 }
 
@@ -75,8 +78,8 @@ float DotGeneric(const float* qs, const uint8_t* code, size_t dim) {
   return DotTail<kFour>(qs, code, dim, 0);
 }
 
-// The 64 dimensions of full block b as two runs of 32 bytes, in dimension
-// order.
+// The grid values of the 64 dimensions of full block b as two runs of 32
+// bytes, in dimension order (4 bits: level << 3, at most 120).
 template <bool kFour>
 __attribute__((target("avx2"))) inline void Block64(const uint8_t* code, size_t b, __m256i* lo,
                                                     __m256i* hi) {
@@ -86,9 +89,10 @@ __attribute__((target("avx2"))) inline void Block64(const uint8_t* code, size_t 
     return;
   }
   const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(code + b * 32));
-  const __m256i mask = _mm256_set1_epi8(0x0F);
-  *lo = _mm256_and_si256(packed, mask);
-  *hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), mask);
+  static_assert(CodeGridScale(4) == 8, "the shifts below scale by 8");
+  const __m256i mask = _mm256_set1_epi8(0x78);
+  *lo = _mm256_and_si256(_mm256_slli_epi16(packed, 3), mask);
+  *hi = _mm256_and_si256(_mm256_srli_epi16(packed, 1), mask);
 }
 
 __attribute__((target("avx2"))) inline int64_t SumEpi32(__m256i v) {
@@ -261,7 +265,7 @@ void PackCodes(const uint8_t* levels, size_t dim, int bits, uint8_t* code) {
 }
 
 bool PrepareByteQuery(const int16_t* a, size_t dim, int bits, ByteQuery* out) {
-  const int32_t top = (1 << bits) - 1;
+  const int32_t top = bits == 8 ? 255 : 127;
   const size_t lanes = (dim + 63) / 64 * 64;
   out->q.assign(lanes, 0);
   out->excess.assign(lanes, 0);

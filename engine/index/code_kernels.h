@@ -6,8 +6,13 @@
 // dimensions in order; a last block of r < 64 dimensions takes ceil(r / 2)
 // bytes the same way.
 //
-//   l2  = sum_d (a[d] - c[d])^2   a: the query on the codes' integer grid
-//                                 (int16, |a[d] - c[d]| <= 1023)
+// A code's value on the integer grid the kernels compute on is its level
+// times CodeGridScale(bits): 1 for 8 bits, 8 for 4 bits, so that a 4-bit
+// code is compared with a query rounded to an eighth of its step (an
+// asymmetric distance: the query keeps 7 bits, the codes 4).
+//
+//   l2  = sum_d (a[d] - c[d])^2   a: the query on that grid, c the code's
+//                                 grid value (int16, |a[d] - c[d]| <= 1023)
 //   dot = sum_d qs[d] * c[d]      qs: float query weights
 //
 // l2 is exact integer arithmetic (16-bit differences, 32-bit sums, flushed
@@ -29,20 +34,26 @@
 
 namespace metricdb {
 
+// Grid units per level of a `bits`-bit code (see above).
+constexpr int CodeGridScale(int bits) { return bits == 4 ? 8 : 1; }
+
 // Packs `dim` levels (each < 2^bits) into a code of that layout.
 void PackCodes(const uint8_t* levels, size_t dim, int bits, uint8_t* code);
-// Writes the `dim` codes of `code` (8 or 4 bits) as int16 values.
+// Writes the grid values (level * CodeGridScale(bits)) of the `dim` codes of
+// `code` (8 or 4 bits) as int16 values.
 void UnpackCodes(const uint8_t* code, size_t dim, int bits, int16_t* out);
 
 // An L2 query for the byte kernels, made by PrepareByteQuery from the grid
-// point a (int16, as above): a = Q + e, Q clamped to the levels [0, 2^bits-1]
-// and e the rest (|e| <= 127). 64 lanes per block of 64 dimensions
-// (ceil(dim / 64) blocks), zero past dim:
+// point a (int16, as above): a = Q + e, Q clamped to [0, 255] (8 bits) or
+// [0, 127] (4 bits: within 127 of every grid value 8 c <= 120) and e the
+// rest (|e| <= 127). 64 lanes per block of 64 dimensions (ceil(dim / 64)
+// blocks), zero past dim:
 //   8 bits: lane j of block b is dimension 64 b + j; q = Q - 128.
 //   4 bits: lanes in code order: lane j is the low nibble of the block's byte
 //           j, lane 32 + j its high nibble; q = Q.
 //   8 bits: l2 = constant - 2 (q . c + e . c) + trailer(c), constant = sum a^2
 //   4 bits: l2 = sum (Q - c)^2 + constant - 2 e . c, constant = sum (2 e Q + e^2)
+//           (c the grid values 8 x level)
 struct ByteQuery {
   std::vector<int8_t> q;
   std::vector<int8_t> excess;  // empty when every e is 0

@@ -25,16 +25,18 @@ METRICDB_VNNI inline __m512i Codes8(const uint8_t* code, size_t b, size_t rest) 
   return _mm512_maskz_loadu_epi8((__mmask64(1) << rest) - 1, code + b * 64);
 }
 
-// The 64 lanes of 4-bit block b in code order (low nibbles, then high ones),
-// zero past the block's bytes (a block of 63 or 64 dimensions has 32).
+// The grid values (level << 3) of the 64 lanes of 4-bit block b in code
+// order (low nibbles, then high ones), zero past the block's bytes (a block
+// of 63 or 64 dimensions has 32).
 METRICDB_VNNI inline __m512i Codes4(const uint8_t* code, size_t b, size_t rest) {
   const uint8_t* at = code + b * 32;
   const __m256i packed = rest >= 63
                              ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at))
                              : _mm256_maskz_loadu_epi8((__mmask32(1) << ((rest + 1) / 2)) - 1, at);
   const __m512i both = _mm512_broadcast_i64x4(packed);
-  const __m512i split = _mm512_mask_blend_epi64(0xF0, both, _mm512_srli_epi16(both, 4));
-  return _mm512_and_si512(split, _mm512_set1_epi8(0x0F));
+  const __m512i split =
+      _mm512_mask_blend_epi64(0xF0, _mm512_slli_epi16(both, 3), _mm512_srli_epi16(both, 1));
+  return _mm512_and_si512(split, _mm512_set1_epi8(0x78));
 }
 
 template <bool kExcess>

@@ -49,9 +49,14 @@ void ScalarQuantizer::Train(const float* x, size_t n) {
     min_[d] = lo;
     widest = std::max(widest, hi - lo);
   }
-  step_ = widest / float((1 << bits_) - 1);
-  step2_ = step_ * step_;
+  SetStep(widest / float((1 << bits_) - 1));
   trained_ = true;
+}
+
+void ScalarQuantizer::SetStep(float step) {
+  step_ = step;
+  grid_step_ = step / float(CodeGridScale(bits_));
+  grid2_ = grid_step_ * grid_step_;
 }
 
 void ScalarQuantizer::Encode(const float* x, uint8_t* code) const {
@@ -82,13 +87,13 @@ void ScalarQuantizer::PrepareBytes(Query* q) const {
 void ScalarQuantizer::Decode(const uint8_t* code, float* x) const {
   std::vector<int16_t> c(static_cast<size_t>(dim_));
   UnpackCodes(code, size_t(dim_), bits_, c.data());
-  for (int d = 0; d < dim_; ++d) x[d] = min_[d] + step_ * float(c[d]);
+  for (int d = 0; d < dim_; ++d) x[d] = min_[d] + grid_step_ * float(c[d]);
 }
 
 void ScalarQuantizer::PrepareL2(const float* q, Query* out) const {
   out->grid.resize(size_t(dim_));
   for (int d = 0; d < dim_; ++d) {
-    const float a = step_ > 0 ? std::nearbyint((q[d] - min_[d]) / step_) : 0.0f;
+    const float a = grid_step_ > 0 ? std::nearbyint((q[d] - min_[d]) / grid_step_) : 0.0f;
     out->grid[d] = int16_t(std::clamp(a, kGridLow, kGridHigh));
   }
   PrepareBytes(out);
@@ -104,7 +109,7 @@ void ScalarQuantizer::PrepareDot(const float* q, Query* out) const {
   out->values.resize(size_t(dim_));
   double bias = 0;
   for (int d = 0; d < dim_; ++d) {
-    out->values[d] = q[d] * step_;
+    out->values[d] = q[d] * grid_step_;
     bias += double(q[d]) * double(min_[d]);
   }
   out->bias = float(bias);
@@ -125,8 +130,7 @@ bool ScalarQuantizer::Deserialize(ByteReader* r) {
   for (float m : min_) {
     if (!std::isfinite(m)) return false;
   }
-  step_ = step;
-  step2_ = step * step;
+  SetStep(step);
   trained_ = trained == 1;
   return true;
 }

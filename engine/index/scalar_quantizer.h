@@ -4,12 +4,17 @@
 // beyond clamp, the levels are finer for the rest); dimension d is stored on
 // the grid min[d] + step * c, c in [0, 2^bits - 1], with one step for all
 // dimensions (the widest range over 2^bits - 1), so that a squared distance
-// on codes is step^2 times an integer sum of squares (CodeKernels). A
+// on codes is a constant times an integer sum of squares (CodeKernels). A
 // narrower dimension uses fewer of the levels.
 //
-// L2 queries are put on the same grid (rounded, as int16); the distance is
-// then exact between the rounded query and the code. Inner-product queries
-// stay float: q . x = q . min + step * sum_d q[d] c[d].
+// L2 queries are put on the kernels' grid (rounded, as int16): the codes'
+// grid for 8 bits; for 4 bits one eight times finer (CodeGridScale), so that
+// a query keeps most of its precision and only the codes are coarse (an
+// asymmetric distance; with queries on the 4-bit levels too, re-ranking 20
+// candidates kept 2.7% fewer true neighbours than exact candidates, against
+// 1.1% on the finer grid, 100,000 synthetic 128-d embeddings). The distance
+// is then exact between the rounded query and the code. Inner-product
+// queries stay float: q . x = q . min + grid_step * sum_d q[d] c[d].
 //
 // A code row is the packed codes (packed_size(): dim bytes, or ceil(dim / 2))
 // and, for 8 bits, the trailer the byte kernels need (code_kernels.h);
@@ -55,7 +60,7 @@ class ScalarQuantizer {
     std::vector<int16_t> grid;  // L2: the query on the grid
     ByteQuery bytes;            // L2: the same for the byte kernels, if use_bytes
     bool use_bytes = false;
-    std::vector<float> values;  // inner product: q * step
+    std::vector<float> values;  // inner product: q * grid step
     float bias = 0;             // inner product: q . min
   };
   // Squared L2 distance to the rounded query.
@@ -72,7 +77,7 @@ class ScalarQuantizer {
       sum = bits_ == 8 ? kernels_.l2_sq8(q.grid.data(), code, dim)
                        : kernels_.l2_sq4(q.grid.data(), code, dim);
     }
-    return float(sum) * step2_;
+    return float(sum) * grid2_;
   }
   // Inner product.
   void PrepareDot(const float* q, Query* out) const;
@@ -93,10 +98,12 @@ class ScalarQuantizer {
   size_t code_size_;
   bool trained_ = false;
   std::vector<float> min_;
-  float step_ = 0;
-  float step2_ = 0;  // step^2
+  float step_ = 0;       // between levels
+  float grid_step_ = 0;  // between grid points: step_ / CodeGridScale(bits_)
+  float grid2_ = 0;      // grid_step_^2
   const CodeKernels& kernels_;
 
+  void SetStep(float step);
   // Fills q->bytes from q->grid where the byte kernels can take it.
   void PrepareBytes(Query* q) const;
 };

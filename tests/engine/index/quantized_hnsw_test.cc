@@ -71,10 +71,12 @@ TEST(CodeKernelsTest, EveryLevelEqualsPlainArithmeticAtEveryLength) {
       UnpackCodes(code.data(), dim, bits, unpacked.data());
       int64_t l2 = 0;
       double dot = 0;
+      const int scale = CodeGridScale(bits);  // grid units per level
       for (size_t d = 0; d < dim; ++d) {
-        ASSERT_EQ(unpacked[d], int16_t(x[d])) << bits << " bits, dim " << dim << ", d " << d;
-        l2 += int64_t(a[d] - x[d]) * int64_t(a[d] - x[d]);
-        dot += double(qs[d]) * x[d];
+        const int64_t c = int64_t(x[d]) * scale;
+        ASSERT_EQ(unpacked[d], c) << bits << " bits, dim " << dim << ", d " << d;
+        l2 += (a[d] - c) * (a[d] - c);
+        dot += double(qs[d]) * double(c);
       }
       for (const CodeKernels* k : Levels()) {
         const auto l2_of = bits == 8 ? k->l2_sq8 : k->l2_sq4;
@@ -98,20 +100,22 @@ TEST(CodeKernelsTest, ByteKernelsEqualPlainArithmeticWithAndWithoutExcess) {
   }
   std::mt19937 rng(5);
   for (int bits : {8, 4}) {
-    const int top = (1 << bits) - 1;
+    const int levels = (1 << bits) - 1;
+    const int top = bits == 8 ? 255 : 127;  // the byte query's range, beyond the codes'
     for (size_t dim : kLengths) {
       ScalarQuantizer sq(int(dim), bits);
       std::vector<float> corners(dim, 0.0f);
-      corners.insert(corners.end(), dim, float(top));
+      corners.insert(corners.end(), dim, float(levels));
       sq.Train(corners.data(), 2);  // min 0, step 1: a value is its level
       for (int beyond : {0, 127}) {
         std::vector<float> x(dim);
         std::vector<int16_t> a(dim);
         int64_t l2 = 0;
         for (size_t d = 0; d < dim; ++d) {
-          x[d] = float(rng() % (top + 1));
+          x[d] = float(rng() % (levels + 1));
           a[d] = int16_t(int(rng() % (top + 1 + 2 * beyond)) - beyond);
-          l2 += int64_t(a[d] - x[d]) * int64_t(a[d] - x[d]);
+          const int64_t c = int64_t(x[d]) * CodeGridScale(bits);
+          l2 += (a[d] - c) * (a[d] - c);
         }
         std::vector<uint8_t> code(sq.code_size());
         sq.Encode(x.data(), code.data());
@@ -174,7 +178,14 @@ TEST(ScalarQuantizerTest, CodesStayWithinHalfAStepAndClampOutsideTheRange) {
     UnpackCodes(code.data(), dim, bits, c.data());
     double sum = 0;
     for (int d = 0; d < dim; ++d) sum += double(q.grid[d] - c[d]) * (q.grid[d] - c[d]);
-    EXPECT_NEAR(sq.L2(q, code.data()), sum * step * step, 1e-3 * (1 + sum * step * step));
+    const double grid = step / CodeGridScale(bits);
+    EXPECT_NEAR(sq.L2(q, code.data()), sum * grid * grid, 1e-3 * (1 + sum * grid * grid));
+    // The query's grid point is within half a grid step of the query (4
+    // bits: an eighth of the codes' step).
+    for (int d = 0; d < dim; ++d) {
+      if (x[d] < lo_end[d] || x[d] > hi_end[d]) continue;
+      EXPECT_LE(std::fabs(lo_end[d] + grid * q.grid[d] - x[d]), 0.5 * grid * 1.001) << bits;
+    }
   }
 }
 
