@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/index/distance_kernels.h"
@@ -107,6 +108,29 @@ void ExactScan(const ScanMatrix& m, const float* queries, size_t nq, size_t k,
     Scan<faiss::CMin<float, int64_t>>(m, queries, nq, k, options, distances, rows_out);
   } else {
     Scan<faiss::CMax<float, int64_t>>(m, queries, nq, k, options, distances, rows_out);
+  }
+}
+
+void RemeasureFound(const ScanMatrix& m, const float* queries, size_t nq, size_t k,
+                    float* distances, int64_t* rows) {
+  const DistanceKernels& kernels = Kernels();
+  const auto distance = m.inner_product ? kernels.dot : kernels.l2sqr;
+  std::vector<std::pair<float, int64_t>> found(k);
+  for (size_t q = 0; q < nq; ++q) {
+    size_t n = 0;
+    for (size_t j = 0; j < k && rows[q * k + j] >= 0; ++j) {
+      const int64_t r = rows[q * k + j];
+      found[n++] = {distance(queries + q * m.dim, m.rows + size_t(r) * m.dim, m.dim), r};
+    }
+    const auto closer = [&](const std::pair<float, int64_t>& a,
+                            const std::pair<float, int64_t>& b) {
+      return m.inner_product ? a.first > b.first : a.first < b.first;
+    };
+    std::stable_sort(found.begin(), found.begin() + ptrdiff_t(n), closer);
+    for (size_t j = 0; j < n; ++j) {
+      distances[q * k + j] = found[j].first;
+      rows[q * k + j] = found[j].second;
+    }
   }
 }
 

@@ -46,6 +46,13 @@ constexpr size_t kMinSplitFloats = size_t(1) << 20;
 void ExactScan(const ScanMatrix& m, const float* queries, size_t nq, size_t k,
                const ScanOptions& options, float* distances, int64_t* rows_out);
 
+// Re-measures the rows found per query (rows[q * k + j], -1 for none, which
+// stay last) with the kernels ExactScan uses, and reorders each query's k
+// closest first: a matrix product's distances (FAISS expands |x|^2 + |y|^2 -
+// 2 x.y, which rounds) become exactly those a scan gives.
+void RemeasureFound(const ScanMatrix& m, const float* queries, size_t nq, size_t k,
+                    float* distances, int64_t* rows);
+
 }  // namespace metricdb
 
 #endif  // METRICDB_ENGINE_INDEX_EXACT_SCAN_H_

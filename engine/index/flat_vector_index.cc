@@ -3,6 +3,7 @@
 #include <faiss/impl/IDSelector.h>
 #include <faiss/utils/distances.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,9 @@
 
 namespace metricdb {
 namespace {
+
+// Extra neighbours a batched search finds per query before re-measuring.
+constexpr size_t kBoundaryMargin = 16;
 
 // Presents an IdFilter over record ids to FAISS, which sees slots.
 class SlotSelector final : public faiss::IDSelector {
@@ -92,12 +96,27 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k, con
         if (selector != nullptr) options.allow = &allow;
         ExactScan(ScanMatrix{rows_.data(), slot_ids_.size(), dim_, inner_product_}, queries,
                   size_t(n), size_t(k), options, distances->data(), slots.data());
-      } else if (inner_product_) {
-        faiss::knn_inner_product(queries, rows_.data(), dim_, n, slot_ids_.size(), k,
-                                 distances->data(), slots.data(), selector.get());
       } else {
-        faiss::knn_L2sqr(queries, rows_.data(), dim_, n, slot_ids_.size(), k, distances->data(),
-                         slots.data(), norms_.data(), selector.get());
+        // A matrix product (FAISS), k + kBoundaryMargin found per query and
+        // re-measured with the scan's kernels, the best k kept: a query gets
+        // the same answer alone or in a batch (the product's rounding would
+        // otherwise shift distances and swap near-ties at the k-th place).
+        const size_t wide = size_t(k) + kBoundaryMargin;
+        std::vector<float> wide_d(size_t(n) * wide);
+        std::vector<int64_t> wide_s(size_t(n) * wide);
+        if (inner_product_) {
+          faiss::knn_inner_product(queries, rows_.data(), dim_, n, slot_ids_.size(), wide,
+                                   wide_d.data(), wide_s.data(), selector.get());
+        } else {
+          faiss::knn_L2sqr(queries, rows_.data(), dim_, n, slot_ids_.size(), wide, wide_d.data(),
+                           wide_s.data(), norms_.data(), selector.get());
+        }
+        RemeasureFound(ScanMatrix{rows_.data(), slot_ids_.size(), dim_, inner_product_}, queries,
+                       size_t(n), wide, wide_d.data(), wide_s.data());
+        for (int64_t q = 0; q < n; ++q) {
+          std::copy_n(wide_d.begin() + q * wide, k, distances->begin() + q * k);
+          std::copy_n(wide_s.begin() + q * wide, k, slots.begin() + q * k);
+        }
       }
     });
     if (!s.ok()) return s;

@@ -1,7 +1,9 @@
 // FlatVectorIndex: exact search over every vector held here. Single queries
 // and small batches (up to kMaxScanQueries) go through ExactScan (one pass
 // over the rows at memory bandwidth, run-time SIMD kernels); larger batches
-// through FAISS's BLAS kernels (faiss::knn_L2sqr / knn_inner_product).
+// through FAISS's BLAS kernels (faiss::knn_L2sqr / knn_inner_product), whose
+// best k + 16 per query are then re-measured with the scan's kernels and the
+// best k kept: a query gets the same answer alone or in a batch.
 //
 // Storage is one row-major block (RowBuffer: grows without copying and keeps
 // its huge pages whole). Squared norms of the rows
