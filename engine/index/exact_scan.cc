@@ -14,6 +14,12 @@
 namespace metricdb {
 namespace {
 
+// The kernel a scan of `m` compares with: inner product or squared L2.
+auto DistanceOf(const ScanMatrix& m) {
+  const DistanceKernels& kernels = Kernels();
+  return m.inner_product ? kernels.dot : kernels.l2sqr;
+}
+
 std::atomic<int> g_running_scans{0};
 
 // Counts this scan among the running ones for as long as it lives.
@@ -37,8 +43,7 @@ template <class C>
 void ScanRange(const ScanMatrix& m, const float* queries, size_t nq, size_t k,
                const ScanOptions& options, size_t begin, size_t end, float* heap_d,
                int64_t* heap_i) {
-  const DistanceKernels& kernels = Kernels();
-  const auto distance = m.inner_product ? kernels.dot : kernels.l2sqr;
+  const auto distance = DistanceOf(m);
   // Rows per block: ~128 KiB, re-read from cache by each query of the batch.
   const size_t block = nq == 1 ? end - begin : std::max<size_t>(1, 32768 / m.dim);
   for (size_t b0 = begin; b0 < end; b0 += block) {
@@ -113,8 +118,7 @@ void ExactScan(const ScanMatrix& m, const float* queries, size_t nq, size_t k,
 
 void RemeasureFound(const ScanMatrix& m, const float* queries, size_t nq, size_t k,
                     float* distances, int64_t* rows) {
-  const DistanceKernels& kernels = Kernels();
-  const auto distance = m.inner_product ? kernels.dot : kernels.l2sqr;
+  const auto distance = DistanceOf(m);
   std::vector<std::pair<float, int64_t>> found(k);
   for (size_t q = 0; q < nq; ++q) {
     size_t n = 0;

@@ -87,6 +87,7 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k, con
   if (!slot_ids_.empty()) {
     std::unique_ptr<SlotSelector> selector;
     if (filter != nullptr) selector = std::make_unique<SlotSelector>(*filter, slot_ids_);
+    const ScanMatrix matrix{rows_.data(), slot_ids_.size(), dim_, inner_product_};
     absl::Status s = FaissCall("searching flat index", [&] {
       if (size_t(n) <= kMaxScanQueries) {
         const std::function<bool(size_t)> allow = [&](size_t slot) {
@@ -94,8 +95,8 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k, con
         };
         ScanOptions options;
         if (selector != nullptr) options.allow = &allow;
-        ExactScan(ScanMatrix{rows_.data(), slot_ids_.size(), dim_, inner_product_}, queries,
-                  size_t(n), size_t(k), options, distances->data(), slots.data());
+        ExactScan(matrix, queries, size_t(n), size_t(k), options, distances->data(),
+                  slots.data());
       } else {
         // A matrix product (FAISS), k + kBoundaryMargin found per query and
         // re-measured with the scan's kernels, the best k kept: a query gets
@@ -111,8 +112,7 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k, con
           faiss::knn_L2sqr(queries, rows_.data(), dim_, n, slot_ids_.size(), wide, wide_d.data(),
                            wide_s.data(), norms_.data(), selector.get());
         }
-        RemeasureFound(ScanMatrix{rows_.data(), slot_ids_.size(), dim_, inner_product_}, queries,
-                       size_t(n), wide, wide_d.data(), wide_s.data());
+        RemeasureFound(matrix, queries, size_t(n), wide, wide_d.data(), wide_s.data());
         for (int64_t q = 0; q < n; ++q) {
           std::copy_n(wide_d.begin() + q * wide, k, distances->begin() + q * k);
           std::copy_n(wide_s.begin() + q * wide, k, slots.begin() + q * k);

@@ -446,10 +446,6 @@ TEST_F(IndexTest, InvalidParametersNameTheParameter) {
   EXPECT_NE(s.message().find("params.ef_search"), std::string::npos) << s;
 }
 
-// The graph bytes of a snapshot are checked before use: the file's checksum
-// catches damage on disk, and a payload that still does not describe a valid
-// graph (truncated, neighbour ids out of range, levels out of range) is
-// DATA_LOSS, never a crash or a search through bad memory.
 // A batch above kMaxScanQueries goes through FAISS's matrix product, whose
 // expansion |x|^2 + |y|^2 - 2 x.y rounds (on an AVX2 machine a stored
 // vector found itself at 0.022 instead of 0, and a cluster's answer
@@ -484,6 +480,10 @@ TEST(FlatIndexTest, BatchedQueriesGetTheDistancesOfSingleOnes) {
   }
 }
 
+// The graph bytes of a snapshot are checked before use: the file's checksum
+// catches damage on disk, and a payload that still does not describe a valid
+// graph (truncated, neighbour ids out of range, levels out of range) is
+// DATA_LOSS, never a crash or a search through bad memory.
 TEST(HnswGraphBytesTest, RoundTripAndDamageIsDataLossNeverACrash) {
   IndexSpec spec = Hnsw();
   spec.m = 8;
