@@ -95,8 +95,7 @@ absl::Status FlatVectorIndex::Search(const float* queries, int64_t n, int k, con
         };
         ScanOptions options;
         if (selector != nullptr) options.allow = &allow;
-        ExactScan(matrix, queries, size_t(n), size_t(k), options, distances->data(),
-                  slots.data());
+        ExactScan(matrix, queries, size_t(n), size_t(k), options, distances->data(), slots.data());
       } else {
         // A matrix product (FAISS), k + kBoundaryMargin found per query and
         // re-measured with the scan's kernels, the best k kept: a query gets

@@ -755,14 +755,18 @@ TEST_F(ServerTest, PrometheusMetricsCountEveryCallAndShowCollections) {
       "# TYPE metricdb_rpc_duration_seconds histogram\n",
       "metricdb_collection_records{collection=\"m\"} 40\n"};
   // A call is counted when the server is done with it, which can be just
-  // after the client has its answer: scrape until the last call shows.
+  // after the client has its answer, and calls served by different threads
+  // finish in any order: scrape until every expected line shows (5 s at most).
   std::string text;
   for (int attempt = 0; attempt < 50; ++attempt) {
     auto res = http.Get("/metrics");
     ASSERT_TRUE(res) << "no HTTP answer";
     EXPECT_EQ(res->status, 200);
     text = res->body;
-    if (text.find(lines[1]) != std::string::npos) break;
+    const bool all = std::all_of(lines.begin(), lines.end(), [&](const std::string& line) {
+      return text.find(line) != std::string::npos;
+    });
+    if (all) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (const std::string& line : lines) {
