@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
   std::vector<int> efs{8, 12, 16, 24, 32, 48, 64, 128};
   std::vector<int> reranks{16, 32};
   bool filters = true;
+  std::vector<int> code_dims;
   metricdb::bench::AddDataSetOptions(app, &set);
   app.add_option("--m", m, "HNSW M")->capture_default_str();
   app.add_option("--ef-construction", ef_construction, "HNSW ef_construction")
@@ -128,6 +129,8 @@ int main(int argc, char** argv) {
   app.add_option("--cache", cache,
                  "Directory keeping each built index's snapshot: later runs load it instead of "
                  "building (for search experiments; build times then read 'cached')");
+  app.add_option("--code-dims", code_dims,
+                 "Also sq8 and sq4 graphs on codes of this many principal axes (each value)");
   app.add_option("--filters", filters, "Also measure recall under a filter and after deletes")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -141,15 +144,20 @@ int main(int argc, char** argv) {
   const std::vector<int64_t> truth = Truth(train, queries, nq, nullptr);
 
   struct Variant {
-    const char* name;
+    std::string name;
     IndexSpec::Quantization q;
+    int code_dims;
     std::unique_ptr<metricdb::VectorIndex> index;
     double build = 0;
   };
   std::vector<Variant> variants;
-  variants.push_back({"float", IndexSpec::Quantization::kNone, nullptr});
-  variants.push_back({"sq8", IndexSpec::Quantization::kSq8, nullptr});
-  variants.push_back({"sq4", IndexSpec::Quantization::kSq4, nullptr});
+  variants.push_back({"float", IndexSpec::Quantization::kNone, 0, nullptr});
+  variants.push_back({"sq8", IndexSpec::Quantization::kSq8, 0, nullptr});
+  variants.push_back({"sq4", IndexSpec::Quantization::kSq4, 0, nullptr});
+  for (int c : code_dims) {
+    variants.push_back({"sq8-p" + std::to_string(c), IndexSpec::Quantization::kSq8, c, nullptr});
+    variants.push_back({"sq4-p" + std::to_string(c), IndexSpec::Quantization::kSq4, c, nullptr});
+  }
   std::vector<int64_t> ids(train.rows);
   std::iota(ids.begin(), ids.end(), 0);
   std::printf(
@@ -164,6 +172,7 @@ int main(int argc, char** argv) {
     s.index.m = m;
     s.index.ef_construction = ef_construction;
     s.index.quantization = v.q;
+    s.index.code_dims = v.code_dims;
     Check(metricdb::ResolveIndexSpec(dim, &s.index), "spec");
     v.index = Check(metricdb::MakeVectorIndex(s, {scratch}), "index");
     const std::string cached = cache.empty()
@@ -192,7 +201,7 @@ int main(int argc, char** argv) {
     const double per = double(v.index->MemoryBytes()) / double(train.rows);
     if (v.q == IndexSpec::Quantization::kNone) float_bytes = per;
     const std::string build = v.build < 0 ? "cached" : std::to_string(v.build).substr(0, 5);
-    std::printf("| %s | %s | %.0f | %.0f | %.0f%s | %.0f | %.3f |\n", v.name, build.c_str(),
+    std::printf("| %s | %s | %.0f | %.0f | %.0f%s | %.0f | %.3f |\n", v.name.c_str(), build.c_str(),
                 double(mem.graph_bytes) / train.rows, double(mem.code_bytes) / train.rows,
                 double(mem.vector_bytes) / train.rows, mem.vectors_mapped ? " (mapped file)" : "",
                 per, per / float_bytes);
@@ -201,7 +210,8 @@ int main(int argc, char** argv) {
   omp_set_num_threads(1);
   std::printf("\n| ef | float recall | float q/s |");
   for (size_t i = 1; i < variants.size(); ++i) {
-    for (int r : reranks) std::printf(" %s r%d recall | q/s | vs float |", variants[i].name, r);
+    for (int r : reranks)
+      std::printf(" %s r%d recall | q/s | vs float |", variants[i].name.c_str(), r);
   }
   std::printf("\n|---|---|---|");
   for (size_t i = 1; i < variants.size(); ++i) {
@@ -264,8 +274,8 @@ int main(int argc, char** argv) {
     t.ef_search = ef;
     for (Variant& v : variants) {
       const Run after = Pass(*v.index, queries, nq, t, nullptr, deleted_truth);
-      std::printf("| %d | %s | %.4f | %.4f | %.4f |\n", ef, v.name, rows[row][0], rows[row][1],
-                  after.recall);
+      std::printf("| %d | %s | %.4f | %.4f | %.4f |\n", ef, v.name.c_str(), rows[row][0],
+                  rows[row][1], after.recall);
       ++row;
     }
   }

@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
   metricdb::bench::DataSet set;
   int m = 32, ef_construction = 200, batch = 100, rounds = 3, rerank = 0, clients = 1;
   std::vector<int> efs{12, 16, 24, 32, 64};
+  int code_dims = 0;
+  std::vector<std::string> only;
   metricdb::bench::AddDataSetOptions(app, &set);
   app.add_option("--m", m, "HNSW M")->capture_default_str();
   app.add_option("--ef-construction", ef_construction, "HNSW ef_construction")
@@ -100,6 +102,11 @@ int main(int argc, char** argv) {
   app.add_option("--rerank", rerank, "Quantised indexes: re-rank depth per query (0: default)")
       ->capture_default_str();
   app.add_option("--rounds", rounds, "Passes per point (best kept)")->capture_default_str();
+  app.add_option("--code-dims", code_dims,
+                 "Also an sq8 graph on codes of this many principal axes (sq8-pN)");
+  app.add_option("--only", only,
+                 "Run only these variants (float, sq8, sq4, sq8-pN); float "
+                 "always runs: the others are compared with it");
   app.add_option("--work", work, "Directory for the servers' data")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -114,12 +121,21 @@ int main(int argc, char** argv) {
   flat.search(nq, queries.values.data(), kK, gd.data(), truth.data());
 
   struct Variant {
-    const char* name;
+    std::string name;
     v1::Quantization q;
+    int code_dims;
     std::vector<Point> points;
   };
-  std::vector<Variant> variants = {
-      {"float", v1::QUANTIZATION_NONE, {}}, {"sq8", v1::SQ8, {}}, {"sq4", v1::SQ4, {}}};
+  std::vector<Variant> all = {
+      {"float", v1::QUANTIZATION_NONE, 0, {}}, {"sq8", v1::SQ8, 0, {}}, {"sq4", v1::SQ4, 0, {}}};
+  if (code_dims > 0) all.push_back({"sq8-p" + std::to_string(code_dims), v1::SQ8, code_dims, {}});
+  std::vector<Variant> variants;
+  for (Variant& v : all) {
+    if (v.name == "float" || only.empty() ||
+        std::find(only.begin(), only.end(), v.name) != only.end()) {
+      variants.push_back(v);
+    }
+  }
   std::printf(
       "### %lld x %d through the server, M=%d, ef_construction=%d, %lld queries in RPCs "
       "of %d, %d client thread(s)\n\n",
@@ -144,6 +160,7 @@ int main(int argc, char** argv) {
     hnsw->set_m(m);
     hnsw->set_ef_construction(ef_construction);
     hnsw->set_quantization(v.q);
+    hnsw->set_code_dims(v.code_dims);
     Check(client->CreateCollection(schema), "create");
     const auto t0 = Clock::now();
     metricdb::bench::Load(*client, "c", train.values.data(), train.rows, dim);
@@ -157,8 +174,8 @@ int main(int argc, char** argv) {
     const auto info = Check(client->GetCollection("c"), "info");
     const auto& st = info.stats();
     const double n = double(train.rows);
-    std::printf("| %s | %.1f | %.0f + %.0f | %.0f | %.0f | %.0f | %.0f%s |\n", v.name, built,
-                anon_kib / 1024.0, file_kib / 1024.0, st.index_memory_bytes() / n,
+    std::printf("| %s | %.1f | %.0f + %.0f | %.0f | %.0f | %.0f | %.0f%s |\n", v.name.c_str(),
+                built, anon_kib / 1024.0, file_kib / 1024.0, st.index_memory_bytes() / n,
                 st.index_graph_bytes() / n, st.index_code_bytes() / n, st.index_vector_bytes() / n,
                 st.index_vectors_mapped() ? " (mapped file)" : "");
     std::fflush(stdout);
@@ -172,9 +189,13 @@ int main(int argc, char** argv) {
       v.points.push_back(best);
     }
   }
-  std::printf(
-      "\n| ef_search | float recall | float q/s | sq8 recall | sq8 q/s | vs float | "
-      "sq4 recall | sq4 q/s | vs float |\n|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("\n| ef_search | float recall | float q/s |");
+  for (size_t j = 1; j < variants.size(); ++j) {
+    std::printf(" %s recall | q/s | vs float |", variants[j].name.c_str());
+  }
+  std::printf("\n|---|---|---|");
+  for (size_t j = 1; j < variants.size(); ++j) std::printf("---|---|---|");
+  std::printf("\n");
   for (size_t i = 0; i < efs.size(); ++i) {
     const Point& f = variants[0].points[i];
     std::printf("| %d | %.4f | %.0f |", efs[i], f.recall, f.qps);

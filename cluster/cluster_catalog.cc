@@ -12,15 +12,17 @@ namespace {
 using nlohmann::json;
 
 json IndexToJson(const IndexSpec& s) {
-  return {{"kind", std::string(IndexKindName(s.kind))},
-          {"m", s.m},
-          {"ef_construction", s.ef_construction},
-          {"ef_search", s.ef_search},
-          {"nlist", s.nlist},
-          {"nprobe", s.nprobe},
-          {"nbits", s.nbits},
-          {"quantization", std::string(QuantizationName(s.quantization))},
-          {"rerank", s.rerank}};
+  json j = {{"kind", std::string(IndexKindName(s.kind))},
+            {"m", s.m},
+            {"ef_construction", s.ef_construction},
+            {"ef_search", s.ef_search},
+            {"nlist", s.nlist},
+            {"nprobe", s.nprobe},
+            {"nbits", s.nbits},
+            {"quantization", std::string(QuantizationName(s.quantization))},
+            {"rerank", s.rerank}};
+  if (s.code_dims != 0) j["code_dims"] = s.code_dims;  // older catalogues as before
+  return j;
 }
 
 absl::StatusOr<IndexSpec> IndexFromJson(const json& j) {
@@ -53,6 +55,7 @@ absl::StatusOr<IndexSpec> IndexFromJson(const json& j) {
   }
   if (!known) return absl::DataLossError(absl::StrCat("unknown quantization \"", q, "\""));
   s.rerank = j.value("rerank", 0);
+  s.code_dims = j.value("code_dims", 0);
   return s;
 }
 

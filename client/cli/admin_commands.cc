@@ -46,8 +46,9 @@ void PrintInfo(const CliContext& ctx, const v1::CollectionInfo& info) {
 }
 
 absl::Status ToIndexSpec(const IndexArgs& a, v1::IndexSpec* spec) {
-  if (a.type != "hnsw" && (a.quantization != "none" || a.rerank != 0)) {
-    return absl::InvalidArgumentError("--quantization and --rerank: only with --index hnsw");
+  if (a.type != "hnsw" && (a.quantization != "none" || a.rerank != 0 || a.code_dims != 0)) {
+    return absl::InvalidArgumentError(
+        "--quantization, --rerank and --code-dims: only with --index hnsw");
   }
   if (a.type == "flat") {
     spec->mutable_flat();
@@ -59,6 +60,7 @@ absl::Status ToIndexSpec(const IndexArgs& a, v1::IndexSpec* spec) {
                                            : a.quantization == "sq4" ? v1::SQ4
                                                                      : v1::QUANTIZATION_NONE);
     spec->mutable_hnsw()->set_rerank(a.rerank);
+    spec->mutable_hnsw()->set_code_dims(a.code_dims);
   } else if (a.type == "ivf_flat") {
     spec->mutable_ivf_flat()->set_nlist(a.nlist);
     spec->mutable_ivf_flat()->set_nprobe(a.nprobe);

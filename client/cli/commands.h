@@ -34,6 +34,7 @@ struct IndexArgs {
   int ef_search = 0;
   std::string quantization = "none";  // hnsw: none|sq8|sq4
   int rerank = 0;                     // quantised hnsw: candidates re-ranked
+  int code_dims = 0;                  // quantised hnsw: principal axes coded
   int nlist = 0;
   int nprobe = 0;
   int nbits = 0;

@@ -42,7 +42,8 @@ nlohmann::json ToJson(const v1::CollectionInfo& info) {
                {"quantization", s.index().hnsw().quantization() == v1::SQ8   ? "sq8"
                                 : s.index().hnsw().quantization() == v1::SQ4 ? "sq4"
                                                                              : "none"},
-               {"rerank", s.index().hnsw().rerank()}};
+               {"rerank", s.index().hnsw().rerank()},
+               {"code_dims", s.index().hnsw().code_dims()}};
       break;
     case v1::IndexSpec::kIvfFlat:
       index = {{"type", "ivf_flat"},

@@ -39,6 +39,8 @@ void AddIndexOptions(CLI::App* cmd, metricdb::IndexArgs* a) {
       ->check(CLI::IsMember({"none", "sq8", "sq4"}))
       ->capture_default_str();
   cmd->add_option("--rerank", a->rerank, "Quantised HNSW: candidates re-ranked exactly");
+  cmd->add_option("--code-dims", a->code_dims,
+                  "Quantised HNSW: codes of this many principal axes (0: every dimension)");
   cmd->add_option("--nlist", a->nlist, "IVF lists");
   cmd->add_option("--nprobe", a->nprobe, "IVF lists searched");
   cmd->add_option("--nbits", a->nbits, "IVF_PQ bits per code");

@@ -102,8 +102,10 @@ absl::Status Param(const char* name, int32_t* value, int32_t fallback, int32_t l
 absl::Status ResolveIndexSpec(int32_t dim, IndexSpec* spec) {
   absl::Status s;
   if (spec->kind != IndexSpec::Kind::kHnsw &&
-      (spec->quantization != IndexSpec::Quantization::kNone || spec->rerank != 0)) {
-    return absl::InvalidArgumentError("index: quantization and rerank are HNSW parameters");
+      (spec->quantization != IndexSpec::Quantization::kNone || spec->rerank != 0 ||
+       spec->code_dims != 0)) {
+    return absl::InvalidArgumentError(
+        "index: quantization, rerank and code_dims are HNSW parameters");
   }
   switch (spec->kind) {
     case IndexSpec::Kind::kFlat:
@@ -115,10 +117,10 @@ absl::Status ResolveIndexSpec(int32_t dim, IndexSpec* spec) {
       }
       if (!(s = Param("hnsw.ef_search", &spec->ef_search, 64, 1, 32768)).ok()) return s;
       if (spec->quantization == IndexSpec::Quantization::kNone) {
-        if (spec->rerank != 0) {
+        if (spec->rerank != 0 || spec->code_dims != 0) {
           return absl::InvalidArgumentError(
-              "index.hnsw.rerank: only for a quantised graph (index.hnsw.quantization sq8 or "
-              "sq4)");
+              absl::StrCat("index.hnsw.", spec->rerank != 0 ? "rerank" : "code_dims",
+                           ": only for a quantised graph (index.hnsw.quantization sq8 or sq4)"));
         }
         return absl::OkStatus();
       }
@@ -126,6 +128,11 @@ absl::Status ResolveIndexSpec(int32_t dim, IndexSpec* spec) {
           spec->quantization != IndexSpec::Quantization::kSq4) {
         return absl::InvalidArgumentError(
             absl::StrCat("index.hnsw.quantization: unknown value ", int(spec->quantization)));
+      }
+      if (spec->code_dims < 0 || spec->code_dims >= dim) {
+        return absl::InvalidArgumentError(absl::StrCat("index.hnsw.code_dims: must be 0 (all ", dim,
+                                                       " dimensions) or in [1, ", dim - 1,
+                                                       "], got ", spec->code_dims));
       }
       return Param("hnsw.rerank", &spec->rerank, 32, 1, 32768);
     case IndexSpec::Kind::kIvfFlat:

@@ -16,7 +16,8 @@ namespace metricdb {
 // "the default", filled in by ResolveIndexSpec:
 //   HNSW      m 32 (2..256), ef_construction 200 (1..4096), ef_search 64
 //             (1..32768), quantization none; quantised (sq8, sq4): rerank 32
-//             (1..32768), else rerank must be 0;
+//             (1..32768), code_dims 0 = dim (else 1..dim - 1: codes of
+//             the principal axes, CodeProjection), else both must be 0;
 //   IVF_FLAT  nlist 256 (1..65536), nprobe min(16, nlist) (1..nlist);
 //   IVF_PQ    as IVF_FLAT, plus m = dim/4 sub-quantisers if 4 divides dim
 //             (must divide dim), nbits 8 (4..12).
@@ -32,7 +33,8 @@ struct IndexSpec {
   int32_t ef_construction = 0;
   int32_t ef_search = 0;
   Quantization quantization = Quantization::kNone;
-  int32_t rerank = 0;  // candidates re-ranked exactly per query (quantised)
+  int32_t rerank = 0;     // candidates re-ranked exactly per query (quantised)
+  int32_t code_dims = 0;  // quantised: codes of this many principal axes
   // IVF (m is shared with HNSW's field name: sub-quantisers for IVF_PQ)
   int32_t nlist = 0;
   int32_t nprobe = 0;

@@ -28,7 +28,8 @@ QuantizedHnswIndex::QuantizedHnswIndex(int dim, Metric metric, const IndexSpec& 
       max_m_(size_t(spec.m)),
       max_m0_(2 * size_t(spec.m)),
       level_mult_(1.0 / std::log(double(std::max(spec.m, 2)))),
-      quantizer_(dim, spec.quantization == IndexSpec::Quantization::kSq4 ? 4 : 8),
+      projection_(dim, spec.code_dims),
+      quantizer_(projection_.out_dim(), spec.quantization == IndexSpec::Quantization::kSq4 ? 4 : 8),
       links0_(1 + max_m0_),
       codes_(quantizer_.code_size()),
       vectors_(size_t(dim) * sizeof(float), std::move(vectors_dir)),
@@ -48,20 +49,35 @@ const uint32_t* QuantizedHnswIndex::links(uint32_t node, int level) const {
 }
 
 void QuantizedHnswIndex::Prepare(const float* x, Query* q) const {
+  if (!projection_.on()) {
+    if (code_dot_) {
+      quantizer_.PrepareDot(x, q);
+    } else {
+      quantizer_.PrepareL2(x, q);
+    }
+    return;
+  }
+  std::vector<float> y(size_t(projection_.out_dim()));
   if (code_dot_) {
-    quantizer_.PrepareDot(x, q);
+    // x . v = x . mean + (A x) . (A (v - mean)), the code being of A (v - mean).
+    projection_.Rotate(x, y.data());
+    quantizer_.PrepareDot(y.data(), q);
+    q->bias += projection_.MeanDot(x);
   } else {
-    quantizer_.PrepareL2(x, q);
+    projection_.Project(x, y.data());
+    quantizer_.PrepareL2(y.data(), q);
   }
 }
 
 void QuantizedHnswIndex::PrepareFromNode(uint32_t node, Query* q) const {
-  if (code_dot_) {
+  if (!code_dot_) {
+    quantizer_.PrepareL2FromCode(code(node), q);  // on the grid: exact
+  } else if (projection_.on()) {
+    Prepare(vector(node), q);  // a projection's code lacks the mean's terms
+  } else {
     std::vector<float> x(static_cast<size_t>(dim_));
     quantizer_.Decode(code(node), x.data());
     quantizer_.PrepareDot(x.data(), q);
-  } else {
-    quantizer_.PrepareL2FromCode(code(node), q);
   }
 }
 
@@ -95,12 +111,35 @@ absl::Status QuantizedHnswIndex::Reserve(size_t nodes) {
 }
 
 void QuantizedHnswIndex::Retrain() {
-  quantizer_.Train(vector(0), count_);
+  if (projection_.on()) {
+    projection_.Train(vector(0), count_);
+    // The quantiser trains on projections of rows taken evenly (it looks at
+    // no more than this many).
+    const size_t rows = std::min<size_t>(count_, 65536);
+    std::vector<float> x(rows * size_t(dim_)), y(rows * size_t(projection_.out_dim()));
+    for (size_t i = 0; i < rows; ++i) {
+      std::memcpy(x.data() + i * size_t(dim_), vector(uint32_t(i * count_ / rows)),
+                  size_t(dim_) * sizeof(float));
+    }
+    projection_.ProjectRows(x.data(), rows, y.data());
+    quantizer_.Train(y.data(), rows);
+  } else {
+    quantizer_.Train(vector(0), count_);
+  }
   trained_on_ = int64_t(count_);
 #pragma omp parallel for schedule(static) if (count_ > 65536)
-  for (size_t i = 0; i < count_; ++i) {
-    quantizer_.Encode(vector(uint32_t(i)), codes_.row(i));
+  for (size_t i = 0; i < count_; ++i) EncodeNode(uint32_t(i));
+}
+
+void QuantizedHnswIndex::EncodeNode(uint32_t node) {
+  if (!projection_.on()) {
+    quantizer_.Encode(vector(node), codes_.row(node));
+    return;
   }
+  thread_local std::vector<float> y;
+  y.resize(size_t(projection_.out_dim()));
+  projection_.Project(vector(node), y.data());
+  quantizer_.Encode(y.data(), codes_.row(node));
 }
 
 absl::Status QuantizedHnswIndex::Add(absl::Span<const int64_t> ids, const float* vectors) {
@@ -137,9 +176,7 @@ absl::Status QuantizedHnswIndex::Add(absl::Span<const int64_t> ids, const float*
   if (!quantizer_.trained() || int64_t(count_) >= 2 * trained_on_) {
     Retrain();
   } else {
-    for (size_t i = first; i < count_; ++i) {
-      quantizer_.Encode(vector(uint32_t(i)), codes_.row(i));
-    }
+    for (size_t i = first; i < count_; ++i) EncodeNode(uint32_t(i));
   }
   if (ids.size() < kParallelAddMin) {
     for (size_t i = first; i < count_; ++i) Insert(uint32_t(i), *levels_.row(i));
@@ -171,7 +208,7 @@ IndexMemory QuantizedHnswIndex::Memory() const {
   m.graph_bytes = links0_.bytes(count_) + upper + upper_.bytes(count_) + levels_.bytes(count_) +
                   labels_.bytes(count_) + deleted_.bytes(count_) +
                   node_of_.capacity() * (sizeof(uint32_t) + 1) + kLockStripes * sizeof(std::mutex);
-  m.code_bytes = codes_.bytes(count_) + quantizer_.MemoryBytes();
+  m.code_bytes = codes_.bytes(count_) + quantizer_.MemoryBytes() + projection_.MemoryBytes();
   // The rows written; the file's capacity beyond them is sparse.
   m.vector_bytes = count_ * size_t(dim_) * sizeof(float);
   m.vectors_mapped = vectors_.file_backed();

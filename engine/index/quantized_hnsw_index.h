@@ -8,6 +8,10 @@
 // unlinked file in the collection's data directory (MappedRows), i.e. in the
 // page cache, which the kernel may reclaim. Memory() reports each part.
 //
+// With spec.code_dims set, the codes are of the vectors' projections on that
+// many principal axes (CodeProjection), trained with them: the walk costs
+// less per step and re-ranking restores the full distances.
+//
 // Codes are trained on the vectors the index holds: on the first Add, then
 // again (with every code re-encoded) each time the index has doubled since
 // the last training, so an index built by BuildIndex is trained on all of its
@@ -38,6 +42,7 @@
 #include "absl/hash/hash.h"
 #include "engine/base/collection_schema.h"
 #include "engine/index/chunked_rows.h"
+#include "engine/index/code_projection.h"
 #include "engine/index/mapped_rows.h"
 #include "engine/index/scalar_quantizer.h"
 #include "engine/index/vector_index.h"
@@ -79,6 +84,8 @@ class QuantizedHnswIndex final : public VectorIndex {
   absl::Status Reserve(size_t nodes);
   // Trains the codes on every vector held and re-encodes them all.
   void Retrain();
+  // Writes the code of `node` from its full vector.
+  void EncodeNode(uint32_t node);
   const float* vector(uint32_t node) const {
     return reinterpret_cast<const float*>(vectors_.row(node));
   }
@@ -126,7 +133,8 @@ class QuantizedHnswIndex final : public VectorIndex {
   const IndexSpec spec_;
   const size_t max_m_, max_m0_;
   const double level_mult_;
-  ScalarQuantizer quantizer_;
+  CodeProjection projection_;
+  ScalarQuantizer quantizer_;  // of projection_.out_dim() dimensions
   int64_t trained_on_ = 0;
 
   size_t count_ = 0;

@@ -1,7 +1,10 @@
 // Snapshots of QuantizedHnswIndex: magic, the parameters, the quantiser's
-// ranges, then per node its level, base links, upper links, code, record id,
-// deleted flag and full vector (so a restart needs no re-encoding and no
-// store scan for the vectors).
+// ranges (and, with code_dims, the projection: magic QHNSW002; without,
+// QHNSW001, as before there was one), then per node its level, base links, upper links, code,
+// record id, deleted flag and full vector (so a restart needs no re-encoding and no store scan for
+// the vectors).
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "engine/base/bytes.h"
 #include "engine/base/faiss_call.h"
@@ -11,6 +14,7 @@ namespace metricdb {
 namespace {
 
 constexpr char kMagic[] = "QHNSW001";
+constexpr char kMagicProjected[] = "QHNSW002";
 
 // Appends rows [0, n) of `rows`.
 template <typename T>
@@ -33,7 +37,7 @@ bool ReadRows(ByteReader* r, size_t n, ChunkedRows<T>* rows) {
 }  // namespace
 
 absl::Status QuantizedHnswIndex::Serialize(std::string* out) const {
-  out->append(kMagic, 8);
+  out->append(projection_.on() ? kMagicProjected : kMagic, 8);
   PutPod<uint64_t>(out, uint64_t(dim_));
   PutPod<uint64_t>(out, uint64_t(spec_.m));
   PutPod<uint32_t>(out, uint32_t(quantizer_.bits()));
@@ -42,6 +46,7 @@ absl::Status QuantizedHnswIndex::Serialize(std::string* out) const {
   PutPod<uint32_t>(out, entry_);
   PutPod<int64_t>(out, trained_on_);
   quantizer_.Serialize(out);
+  if (projection_.on()) projection_.Serialize(out);
   AppendRows(levels_, count_, out);
   AppendRows(links0_, count_, out);
   for (size_t i = 0; i < count_; ++i) {
@@ -65,7 +70,9 @@ absl::Status QuantizedHnswIndex::Deserialize(std::string_view bytes) {
     return absl::DataLossError(absl::StrCat("quantised HNSW snapshot: ", why));
   };
   if (count_ != 0) return absl::FailedPreconditionError("Deserialize needs an empty index");
-  if (bytes.size() < 8 || bytes.substr(0, 8) != std::string_view(kMagic, 8)) {
+  const std::string_view magic = bytes.substr(0, std::min<size_t>(bytes.size(), 8));
+  const bool projected = magic == std::string_view(kMagicProjected, 8);
+  if (!projected && magic != std::string_view(kMagic, 8)) {
     return corrupt("not a quantised HNSW graph");
   }
   ByteReader r(bytes.substr(8));
@@ -77,7 +84,8 @@ absl::Status QuantizedHnswIndex::Deserialize(std::string_view bytes) {
       !r.Pod(&entry) || !r.Pod(&trained_on)) {
     return corrupt("short header");
   }
-  if (dim != uint64_t(dim_) || m != uint64_t(spec_.m) || bits != uint32_t(quantizer_.bits())) {
+  if (dim != uint64_t(dim_) || m != uint64_t(spec_.m) || bits != uint32_t(quantizer_.bits()) ||
+      projected != projection_.on()) {
     return corrupt("different schema");
   }
   const size_t per_node = 1 + (1 + max_m0_) * sizeof(uint32_t) + quantizer_.packed_size() +
@@ -87,6 +95,9 @@ absl::Status QuantizedHnswIndex::Deserialize(std::string_view bytes) {
     return corrupt("bad header values");
   }
   if (!quantizer_.Deserialize(&r)) return corrupt("bad code ranges");
+  if (projected && (!projection_.Deserialize(&r) || (count > 0 && !projection_.trained()))) {
+    return corrupt("bad projection");
+  }
   // A damaged count must not size the index.
   if (count > r.rest().size() / per_node) return corrupt("more nodes than bytes");
   if (auto s = Reserve(count); !s.ok()) return s;

@@ -15,7 +15,8 @@ constexpr uint8_t kExpiringRecordFormat = 2;
 // Format 2 added metric_version; format 1 (without it) is still read.
 // 3 adds the HNSW quantization and rerank; schemas without them are still
 // written as 2, byte for byte as before.
-constexpr uint8_t kSchemaFormat = 5;  // 4: declared attribute fields; 5: ttl
+// 4: declared attribute fields; 5: ttl; 6: the quantised HNSW's code_dims.
+constexpr uint8_t kSchemaFormat = 6;
 
 using Reader = ByteReader;
 
@@ -82,11 +83,12 @@ std::string EncodeSchema(const CollectionSchema& schema) {
   std::string out;
   // The oldest format that holds the schema, so that older readers keep
   // reading what they can.
-  const bool retained = schema.ttl_seconds != 0;
+  const bool projected = schema.index.code_dims != 0;
+  const bool retained = projected || schema.ttl_seconds != 0;
   const bool typed = retained || !schema.attributes.empty();
   const bool quantised = typed || schema.index.quantization != IndexSpec::Quantization::kNone ||
                          schema.index.rerank != 0;
-  out.push_back(static_cast<char>(retained ? 5 : typed ? 4 : quantised ? 3 : 2));
+  out.push_back(static_cast<char>(projected ? 6 : retained ? 5 : typed ? 4 : quantised ? 3 : 2));
   PutString(&out, schema.name);
   PutU32(&out, static_cast<uint32_t>(schema.dim));
   PutU32(&out, static_cast<uint32_t>(schema.metric));
@@ -108,6 +110,7 @@ std::string EncodeSchema(const CollectionSchema& schema) {
     }
   }
   if (retained) PutPod(&out, schema.ttl_seconds);
+  if (projected) PutU32(&out, static_cast<uint32_t>(schema.index.code_dims));
   return out;
 }
 
@@ -145,6 +148,10 @@ absl::StatusOr<CollectionSchema> DecodeSchema(std::string_view bytes) {
   if (format >= 5 && (!r.Pod(&s.ttl_seconds) || s.ttl_seconds < 0)) {
     return Corrupt("schema ttl");
   }
+  uint32_t code_dims = 0;
+  if (format >= 6 && (!r.U32(&code_dims) || code_dims > INT32_MAX)) {
+    return Corrupt("schema code_dims");
+  }
   if (!r.done() || metric < 1 || metric > 3 || f[0] > 3 || version > INT32_MAX ||
       quantization > 2 || rerank > INT32_MAX) {
     return Corrupt("schema");
@@ -161,6 +168,7 @@ absl::StatusOr<CollectionSchema> DecodeSchema(std::string_view bytes) {
   s.metric_version = static_cast<int32_t>(version);
   s.index.quantization = static_cast<IndexSpec::Quantization>(quantization);
   s.index.rerank = static_cast<int32_t>(rerank);
+  s.index.code_dims = static_cast<int32_t>(code_dims);
   return s;
 }
 

@@ -58,6 +58,7 @@ IndexSpec FromProto(const v1::IndexSpec& ix) {
       spec.ef_search = ix.hnsw().ef_search();
       spec.quantization = static_cast<IndexSpec::Quantization>(ix.hnsw().quantization());
       spec.rerank = ix.hnsw().rerank();
+      spec.code_dims = ix.hnsw().code_dims();
       break;
     case v1::IndexSpec::kIvfFlat:
       spec.kind = IndexSpec::Kind::kIvfFlat;
@@ -86,6 +87,7 @@ void ToProto(const IndexSpec& ix, v1::IndexSpec* out) {
       out->mutable_hnsw()->set_ef_search(ix.ef_search);
       out->mutable_hnsw()->set_quantization(static_cast<v1::Quantization>(ix.quantization));
       out->mutable_hnsw()->set_rerank(ix.rerank);
+      out->mutable_hnsw()->set_code_dims(ix.code_dims);
       break;
     case IndexSpec::Kind::kIvfFlat:
       out->mutable_ivf_flat()->set_nlist(ix.nlist);

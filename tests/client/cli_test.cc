@@ -251,6 +251,21 @@ TEST_F(CliTest, LoadsEveryFormatAndSearchJsonEqualsBruteForce) {
   r = Run("info npy32");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("in a mapped file, not counted"), std::string::npos) << r.out;
+  // Codes of 6 principal axes of the 12 dimensions: smaller codes, and the
+  // re-ranked answer is still exact.
+  const int64_t full_codes = built["index_code_bytes"].get<int64_t>();
+  r = Run("build-index npy32 --index hnsw --m 8 --quantization sq8 --code-dims 6 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  built = Lines(r.out).at(0);
+  EXPECT_EQ(built["index"]["code_dims"], 6);
+  EXPECT_LT(built["index_code_bytes"].get<int64_t>(), full_codes) << built.dump();
+  r = Run("search npy32 --vector " + vec.str() + " -k 1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out)[0]["hits"][0]["key"], "row7");
+  EXPECT_NEAR(Lines(r.out)[0]["hits"][0]["distance"].get<double>(), 0.0, 1e-6);
+  r = Run("build-index npy32 --index hnsw --quantization sq8 --code-dims 12");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("index.hnsw.code_dims: must be 0"), std::string::npos) << r.err;
   r = Run("create q --dim " + std::to_string(kDim) + " --index flat --quantization sq4");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("--quantization"), std::string::npos) << r.err;

@@ -69,6 +69,21 @@ def test_quantised_hnsw_reranks_to_exact_distances(db):
         db.search("sq8", q[0], k=5, rerank=40000)
     assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert "params.rerank" in e.value.message
+    # Codes of the 8 principal axes of embeddings with 6 latent factors:
+    # a smaller walk, the same exact answers.
+    w = rng.normal(size=(6, 32))
+    y = (rng.normal(size=(3000, 6)) @ w + 0.05 * rng.normal(size=(3000, 32))).astype(np.float32)
+    db.create_collection("pca", dim=32, index={"hnsw": {"quantization": "sq8", "code_dims": 8}})
+    db.upsert("pca", keys, y)
+    info = db.get_collection("pca")
+    assert info.index_code_bytes < 3000 * 32
+    qy = (rng.normal(size=(20, 6)) @ w).astype(np.float32)
+    dy = np.sqrt(((qy[:, None, :] - y[None, :, :]) ** 2).sum(-1))
+    found = 0
+    for r, row in zip(db.search("pca", qy, k=10), dy):
+        found += len(set(np.argsort(row)[:10]) & {int(k[1:]) for k in r.keys})
+        np.testing.assert_allclose(r.distances, [row[int(k[1:])] for k in r.keys], rtol=1e-4)
+    assert found / 200 >= 0.95
 
 
 def test_aliases_and_backup(db):

@@ -23,6 +23,14 @@ inline IndexSpec QuantizedHnsw(IndexSpec::Quantization q, int m = 16, int ef_con
   return s;
 }
 
+// The same, walked on codes of `code_dims` principal axes.
+inline IndexSpec ProjectedHnsw(IndexSpec::Quantization q, int code_dims, int m = 16,
+                               int ef_construction = 100, int ef_search = 64) {
+  IndexSpec s = QuantizedHnsw(q, m, ef_construction, ef_search);
+  s.code_dims = code_dims;
+  return s;
+}
+
 inline IndexSpec IvfFlat(int nlist = 64, int nprobe = 16) {
   IndexSpec s;
   s.kind = IndexSpec::Kind::kIvfFlat;

@@ -109,7 +109,8 @@ class Client(AdminCalls):
                           attributes: Optional[Dict[str, str]] = None,
                           ttl_seconds: int = 0) -> CollectionInfo:
         """index: None (flat) or e.g. {"hnsw": {"m": 32}}, {"ivf_flat": {"nlist": 256}},
-        {"hnsw": {"quantization": "sq8", "rerank": 32}} (quantization: none|sq8|sq4).
+        {"hnsw": {"quantization": "sq8", "rerank": 32}} (quantization: none|sq8|sq4;
+        "code_dims": N codes the N principal axes).
         shards > 1 needs a cluster (servers started with --cluster-etcd).
         attributes: declared fields, e.g. {"camera": "string", "ts": "timestamp"}
         (string|int64|double|bool|timestamp). ttl_seconds: records expire this long

@@ -9,11 +9,13 @@
 
 #include <cmath>
 #include <filesystem>
+#include <random>
 #include <set>
 #include <vector>
 
 #include "engine/base/metric.h"
 #include "engine/index/code_kernels.h"
+#include "engine/index/code_projection.h"
 #include "engine/index/quantized_hnsw_index.h"
 #include "engine/index/scalar_quantizer.h"
 #include "tests/testing/index_specs.h"
@@ -382,6 +384,140 @@ TEST_P(QuantizedHnswTest, GrowsByManySmallBatchesPastEveryPartsChunk) {
     ASSERT_OK(index->Search(base.data() + size_t(row) * kDim, 1, 1, &only, {}, &d, &got));
     EXPECT_EQ(got[0], row);
     EXPECT_NEAR(d[0], 0.0f, 1e-3);
+  }
+}
+
+// Embeddings of low intrinsic dimension (24 latent factors in 256
+// dimensions, plus noise), as learned embeddings are: codes of 32 principal
+// axes keep the neighbours, and re-ranking restores exact distances.
+std::vector<float> LowRankVectors(int n, int dim, int rank, uint64_t seed,
+                                  const std::vector<float>& basis) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(size_t(n) * dim, 0.0f), z(rank);
+  for (int i = 0; i < n; ++i) {
+    for (float& v : z) v = normal(rng);
+    for (int d = 0; d < dim; ++d) {
+      float v = 0.05f * normal(rng);
+      for (int r = 0; r < rank; ++r) v += basis[size_t(r) * dim + d] * z[r];
+      x[size_t(i) * dim + d] = v + 0.5f;  // off-centre: the mean matters
+    }
+  }
+  return x;
+}
+
+TEST(CodeProjectionTest, AxesAreOrthonormalAndKeepTheVarianceOfLowRankData) {
+  constexpr int kDim = 256, kRank = 24, kOut = 32, kN = 3000;
+  const auto basis = RandomVectors(kRank, kDim, 90);
+  const auto x = LowRankVectors(kN, kDim, kRank, 91, basis);
+  CodeProjection p(kDim, kOut);
+  ASSERT_TRUE(p.on());
+  ASSERT_FALSE(p.trained());
+  p.Train(x.data(), kN);
+  ASSERT_TRUE(p.trained());
+  // A's rows orthonormal: rotate unit vectors e_d to read A's columns.
+  std::vector<float> a(size_t(kOut) * kDim), e(kDim, 0.0f), col(kOut);
+  for (int d = 0; d < kDim; ++d) {
+    e[d] = 1;
+    p.Rotate(e.data(), col.data());
+    e[d] = 0;
+    for (int j = 0; j < kOut; ++j) a[size_t(j) * kDim + d] = col[j];
+  }
+  for (int i = 0; i < kOut; ++i) {
+    for (int j = 0; j < kOut; ++j) {
+      double dot = 0;
+      for (int d = 0; d < kDim; ++d)
+        dot += double(a[size_t(i) * kDim + d]) * a[size_t(j) * kDim + d];
+      EXPECT_NEAR(dot, i == j ? 1.0 : 0.0, 1e-3) << i << "," << j;
+    }
+  }
+  // The projections keep the centred data's variance (all but the noise's
+  // share off the axes) and one row projects as a batch does.
+  std::vector<float> y(size_t(kN) * kOut), one(kOut);
+  p.ProjectRows(x.data(), kN, y.data());
+  std::vector<double> mean(kDim, 0.0);
+  for (int i = 0; i < kN; ++i) {
+    for (int d = 0; d < kDim; ++d) mean[d] += x[size_t(i) * kDim + d] / kN;
+  }
+  double total = 0, kept = 0;
+  for (int i = 0; i < kN; ++i) {
+    for (int d = 0; d < kDim; ++d) total += std::pow(x[size_t(i) * kDim + d] - mean[d], 2);
+    for (int j = 0; j < kOut; ++j)
+      kept += double(y[size_t(i) * kOut + j]) * y[size_t(i) * kOut + j];
+  }
+  EXPECT_GT(kept / total, 0.97);
+  EXPECT_LE(kept / total, 1.0 + 1e-4);
+  p.Project(x.data() + 17 * kDim, one.data());
+  for (int j = 0; j < kOut; ++j) EXPECT_NEAR(one[j], y[17 * kOut + j], 1e-3);
+  // Snapshot bytes restore the same axes; another shape refuses them.
+  std::string bytes;
+  p.Serialize(&bytes);
+  CodeProjection q(kDim, kOut), other(kDim, kOut + 1);
+  ByteReader r(bytes), r2(bytes);
+  ASSERT_TRUE(q.Deserialize(&r));
+  EXPECT_FALSE(other.Deserialize(&r2));
+  std::vector<float> again(kOut);
+  q.Project(x.data() + 17 * kDim, again.data());
+  EXPECT_EQ(again, one);
+}
+
+TEST(ProjectedQuantizedHnswTest, RecallExactDistancesAndSmallerCodesUnderEveryMetric) {
+  constexpr int kDim = 256, kRank = 24, kN = 5000, kQ = 50, kK = 10;
+  const auto basis = RandomVectors(kRank, kDim, 92);
+  for (Metric metric : {Metric::kL2, Metric::kCosine, Metric::kInnerProduct}) {
+    SCOPED_TRACE(MetricName(metric));
+    const auto base = Prepared(metric, LowRankVectors(kN, kDim, kRank, 93, basis), kDim);
+    const auto queries = Prepared(metric, LowRankVectors(kQ, kDim, kRank, 94, basis), kDim);
+    CollectionSchema s;
+    s.dim = kDim;
+    s.metric = metric;
+    s.index = testing::ProjectedHnsw(kSq8, 32);
+    ASSERT_OK(ResolveIndexSpec(kDim, &s.index));
+    ASSERT_OK_AND_ASSIGN(auto index, MakeVectorIndex(s, {""}));
+    s.index.code_dims = 0;
+    ASSERT_OK_AND_ASSIGN(auto full_codes, MakeVectorIndex(s, {""}));
+    std::vector<int64_t> ids(kN);
+    for (int i = 0; i < kN; ++i) ids[i] = i;
+    ASSERT_OK(index->Add(ids, base.data()));
+    ASSERT_OK(full_codes->Add(ids, base.data()));
+    // Codes of 32 axes: an eighth of the full codes' bytes, or less.
+    EXPECT_LT(index->Memory().code_bytes * 6, full_codes->Memory().code_bytes);
+
+    const OracleMetric oracle = metric == Metric::kL2       ? OracleMetric::kL2
+                                : metric == Metric::kCosine ? OracleMetric::kCosine
+                                                            : OracleMetric::kInnerProduct;
+    std::vector<float> d;
+    std::vector<int64_t> got;
+    ASSERT_OK(index->Search(queries.data(), kQ, kK, nullptr, {}, &d, &got));
+    int64_t found = 0;
+    for (int q = 0; q < kQ; ++q) {
+      std::set<int64_t> truth;
+      for (const auto& [dist, i] : OracleKnn(oracle, base, kDim, queries.data() + q * kDim, kK)) {
+        truth.insert(i);
+      }
+      for (int j = 0; j < kK; ++j) {
+        const int64_t id = got[q * kK + j];
+        ASSERT_GE(id, 0);
+        found += truth.count(id);
+        const double exact =
+            OracleDistance(oracle, queries.data() + q * kDim, base.data() + id * kDim, kDim);
+        const double want = metric == Metric::kL2       ? exact * exact
+                            : metric == Metric::kCosine ? 1.0 - exact
+                                                        : -exact;
+        EXPECT_NEAR(d[q * kK + j], want, 1e-3 * (1.0 + std::fabs(want)));
+      }
+    }
+    EXPECT_GE(double(found) / (kQ * kK), 0.95);
+
+    // A projected snapshot is not an unprojected graph's, nor the reverse.
+    std::string bytes, plain;
+    ASSERT_OK(index->Serialize(&bytes));
+    ASSERT_OK(full_codes->Serialize(&plain));
+    ASSERT_OK_AND_ASSIGN(auto unprojected, MakeVectorIndex(s, {""}));
+    EXPECT_EQ(unprojected->Deserialize(bytes).code(), absl::StatusCode::kDataLoss);
+    s.index.code_dims = 32;
+    ASSERT_OK_AND_ASSIGN(auto projected, MakeVectorIndex(s, {""}));
+    EXPECT_EQ(projected->Deserialize(plain).code(), absl::StatusCode::kDataLoss);
   }
 }
 

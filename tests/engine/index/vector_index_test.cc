@@ -236,18 +236,22 @@ TEST_P(EveryIndexTest, LabelRestrictedSearchesReturnOnlyThoseLabelsNearTheOracle
   EXPECT_GE(recall, GetParam().kind == IndexSpec::Kind::kIvfPq ? 0.8 : sq4 ? 0.75 : 0.9);
 }
 
-INSTANTIATE_TEST_SUITE_P(Indexes, EveryIndexTest,
-                         ::testing::Values(IndexSpec(), Hnsw(),
-                                           testing::QuantizedHnsw(IndexSpec::Quantization::kSq8),
-                                           testing::QuantizedHnsw(IndexSpec::Quantization::kSq4),
-                                           IvfFlat(), IvfPq()),
-                         [](const auto& info) {
-                           std::string name(IndexKindName(info.param.kind));
-                           if (info.param.quantization != IndexSpec::Quantization::kNone) {
-                             name += "_" + std::string(QuantizationName(info.param.quantization));
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Indexes, EveryIndexTest,
+    ::testing::Values(IndexSpec(), Hnsw(), testing::QuantizedHnsw(IndexSpec::Quantization::kSq8),
+                      testing::QuantizedHnsw(IndexSpec::Quantization::kSq4),
+                      testing::ProjectedHnsw(IndexSpec::Quantization::kSq8, 24), IvfFlat(),
+                      IvfPq()),
+    [](const auto& info) {
+      std::string name(IndexKindName(info.param.kind));
+      if (info.param.quantization != IndexSpec::Quantization::kNone) {
+        name += "_" + std::string(QuantizationName(info.param.quantization));
+      }
+      if (info.param.code_dims != 0) {
+        name += "_p" + std::to_string(info.param.code_dims);
+      }
+      return name;
+    });
 
 TEST_F(IndexTest, HnswTombstonesAreCountedAndTheGraphRebuildsInTheBackground) {
   const auto base = RandomVectors(3000, kDim, 51);
@@ -409,7 +413,18 @@ TEST_F(IndexTest, InvalidParametersNameTheParameter) {
   h = Hnsw();
   h.ef_search = -4;
   expect_invalid(h, "index.hnsw.ef_search");
-  IndexSpec f = IvfFlat(64, 65);
+  IndexSpec f;
+  h = Hnsw();
+  h.code_dims = 8;  // codes of principal axes need a quantised graph
+  expect_invalid(h, "index.hnsw.code_dims: only for a quantised graph");
+  h = testing::ProjectedHnsw(IndexSpec::Quantization::kSq8, kDim);  // must be below dim
+  expect_invalid(h, "index.hnsw.code_dims: must be 0 (all 32 dimensions) or in [1, 31], got 32");
+  h.code_dims = -1;
+  expect_invalid(h, "index.hnsw.code_dims");
+  f = IvfFlat();
+  f.code_dims = 8;
+  expect_invalid(f, "index: quantization, rerank and code_dims are HNSW parameters");
+  f = IvfFlat(64, 65);
   expect_invalid(f, "index.ivf_flat.nprobe");
   f = IvfFlat(100000, 1);
   expect_invalid(f, "index.ivf_flat.nlist");

@@ -52,5 +52,33 @@ TEST(RecordCodecTest, SchemaRoundTripsAndRejectsGarbage) {
   EXPECT_EQ(DecodeSchema(bad).status().code(), absl::StatusCode::kDataLoss);
 }
 
+// A quantised graph's code_dims needs schema format 6; a schema without it
+// is written as before (format 3 for a quantised one), so older readers
+// still read it. Every truncation of a format-6 schema is data loss.
+TEST(RecordCodecTest, CodeDimsNeedFormatSixAndOlderSchemasStayAsTheyWere) {
+  CollectionSchema s{"faces", 784, Metric::kL2, {}};
+  s.index.kind = IndexSpec::Kind::kHnsw;
+  s.index.m = 32;
+  s.index.quantization = IndexSpec::Quantization::kSq8;
+  s.index.rerank = 24;
+  const std::string plain = EncodeSchema(s);
+  EXPECT_EQ(plain[0], 3);
+  s.index.code_dims = 128;
+  const std::string projected = EncodeSchema(s);
+  EXPECT_EQ(projected[0], 6);
+  auto back = DecodeSchema(projected);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->index.code_dims, 128);
+  EXPECT_EQ(back->index.rerank, 24);
+  EXPECT_EQ(back->ttl_seconds, 0);
+  auto old = DecodeSchema(plain);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->index.code_dims, 0);
+  for (size_t n = 0; n < projected.size(); ++n) {
+    EXPECT_EQ(DecodeSchema(projected.substr(0, n)).status().code(), absl::StatusCode::kDataLoss)
+        << n;
+  }
+}
+
 }  // namespace
 }  // namespace metricdb
