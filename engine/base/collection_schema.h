@@ -33,8 +33,10 @@ struct IndexSpec {
   int32_t ef_construction = 0;
   int32_t ef_search = 0;
   Quantization quantization = Quantization::kNone;
-  int32_t rerank = 0;     // candidates re-ranked exactly per query (quantised)
-  int32_t code_dims = 0;  // quantised: codes of this many principal axes
+  int32_t rerank = 0;  // candidates re-ranked exactly per query (quantised)
+  // Quantised: codes of this many principal axes; below a learned metric's
+  // d_out too (else its activation is refused).
+  int32_t code_dims = 0;
   // IVF (m is shared with HNSW's field name: sub-quantisers for IVF_PQ)
   int32_t nlist = 0;
   int32_t nprobe = 0;

@@ -250,14 +250,21 @@ TEST_F(MetricLearningTest, SearchUnderAnActiveMetricEqualsBruteForceInTheMappedS
 TEST_F(MetricLearningTest, QuantisedGraphsServeALearnedMetricOnItsMappedVectors) {
   // The codes are trained on L x (what the index holds once the metric is in
   // force): neighbours as brute force finds them in the mapped space, and
-  // exact distances there after re-ranking.
+  // exact distances there after re-ranking. The third graph codes 6
+  // principal axes: of the 32 raw dimensions at first, of the 8 the learned
+  // map leaves once it is active.
   const Dataset d = AnisotropicIdentities(200, 10, 32, 4, 17);
-  for (IndexSpec::Quantization q : {IndexSpec::Quantization::kSq8, IndexSpec::Quantization::kSq4}) {
+  const std::pair<IndexSpec::Quantization, int> graphs[] = {{IndexSpec::Quantization::kSq8, 0},
+                                                            {IndexSpec::Quantization::kSq4, 0},
+                                                            {IndexSpec::Quantization::kSq8, 6}};
+  for (const auto& [q, code_dims] : graphs) {
     IndexSpec spec;
     spec.kind = IndexSpec::Kind::kHnsw;
     spec.quantization = q;
     spec.rerank = 64;  // the whole default beam (ef 64) re-ranked exactly
-    auto c = Create("q" + std::string(QuantizationName(q)), d.dim, Metric::kL2, spec);
+    spec.code_dims = code_dims;
+    auto c = Create("q" + std::string(QuantizationName(q)) + std::to_string(code_dims), d.dim,
+                    Metric::kL2, spec);
     Load(*c, d);
     LearnOptions o = Options(0.25);
     o.d_out = 8;
@@ -285,9 +292,28 @@ TEST_F(MetricLearningTest, QuantisedGraphsServeALearnedMetricOnItsMappedVectors)
       }
     }
     // 4-bit codes walk an 8-dimensional space coarsely (measured 0.94).
+    std::printf("[ recall ] %s code_dims %d: %.3f\n", std::string(QuantizationName(q)).c_str(),
+                code_dims, double(found) / 1000);
     EXPECT_GE(double(found) / 1000, q == IndexSpec::Quantization::kSq8 ? 0.95 : 0.9)
         << QuantizationName(q);
   }
+  // Principal axes as many as the map's output or more: the activation is
+  // refused, naming the parameter, and the metric stays stored.
+  IndexSpec spec;
+  spec.kind = IndexSpec::Kind::kHnsw;
+  spec.quantization = IndexSpec::Quantization::kSq8;
+  spec.code_dims = 24;
+  auto c = Create("wide", d.dim, Metric::kL2, spec);
+  Load(*c, d);
+  LearnOptions o = Options(0.25);
+  o.d_out = 8;
+  const auto refused = LearnMetric(*c, LearnMethod::kWithinClass, o, true, {});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find(
+                "index.hnsw.code_dims: must be 0 (all 8 dimensions) or in [1, 7], got 24"),
+            std::string::npos)
+      << refused.status();
+  EXPECT_NE(refused.status().message().find("stored but not activated"), std::string::npos);
 }
 
 TEST_F(MetricLearningTest, KissmeAndWithinClassBeatEuclideanOnAnisotropicIdentities) {
