@@ -106,15 +106,30 @@ absl::Status EtcdClient::Put(const std::string& key, const std::string& value, i
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> EtcdClient::Txn(std::vector<etcdserverpb::Compare> compares,
-                                     const std::string& key, const std::string& value,
-                                     int64_t lease) {
+absl::StatusOr<bool> EtcdClient::Commit(const std::vector<Compare>& compares,
+                                        const std::vector<PutOp>& puts) {
   etcdserverpb::TxnRequest request;
-  for (auto& compare : compares) *request.add_compare() = std::move(compare);
-  auto* put = request.add_success()->mutable_request_put();
-  put->set_key(key);
-  put->set_value(value);
-  put->set_lease(lease);
+  for (const Compare& c : compares) {
+    etcdserverpb::Compare* compare = request.add_compare();
+    compare->set_key(c.key);
+    if (c.kind == Compare::Kind::kModRevision && c.revision > 0) {
+      compare->set_target(etcdserverpb::Compare::MOD);
+      compare->set_result(etcdserverpb::Compare::EQUAL);
+      compare->set_mod_revision(c.revision);
+    } else {
+      // A key that exists has a create revision above 0.
+      compare->set_target(etcdserverpb::Compare::CREATE);
+      compare->set_result(c.kind == Compare::Kind::kExists ? etcdserverpb::Compare::GREATER
+                                                           : etcdserverpb::Compare::EQUAL);
+      compare->set_create_revision(0);
+    }
+  }
+  for (const PutOp& p : puts) {
+    auto* put = request.add_success()->mutable_request_put();
+    put->set_key(p.key);
+    put->set_value(p.value);
+    put->set_lease(p.lease);
+  }
   etcdserverpb::TxnResponse response;
   grpc::ClientContext context;
   SetDeadline(&context);
@@ -124,36 +139,21 @@ absl::StatusOr<bool> EtcdClient::Txn(std::vector<etcdserverpb::Compare> compares
 
 absl::StatusOr<bool> EtcdClient::PutIfAbsent(const std::string& key, const std::string& value,
                                              int64_t lease) {
-  etcdserverpb::Compare compare;
-  compare.set_key(key);
-  compare.set_target(etcdserverpb::Compare::CREATE);
-  compare.set_result(etcdserverpb::Compare::EQUAL);
-  compare.set_create_revision(0);
-  return Txn({std::move(compare)}, key, value, lease);
+  return Commit({{key, Compare::Kind::kAbsent}}, {{key, value, lease}});
 }
 
 absl::StatusOr<bool> EtcdClient::PutIfAll(const std::vector<KeyCondition>& conditions,
                                           const std::string& key, const std::string& value) {
-  std::vector<etcdserverpb::Compare> compares;
+  std::vector<Compare> compares;
   for (const KeyCondition& c : conditions) {
-    etcdserverpb::Compare& compare = compares.emplace_back();
-    compare.set_key(c.key);
-    compare.set_target(etcdserverpb::Compare::CREATE);
-    // A key that exists has a create revision above 0.
-    compare.set_result(c.exists ? etcdserverpb::Compare::GREATER : etcdserverpb::Compare::EQUAL);
-    compare.set_create_revision(0);
+    compares.push_back({c.key, c.exists ? Compare::Kind::kExists : Compare::Kind::kAbsent});
   }
-  return Txn(std::move(compares), key, value, 0);
+  return Commit(compares, {{key, value, 0}});
 }
 
 absl::StatusOr<bool> EtcdClient::PutIfRevision(const std::string& key, const std::string& value,
                                                int64_t revision) {
-  etcdserverpb::Compare compare;
-  compare.set_key(key);
-  compare.set_target(etcdserverpb::Compare::MOD);
-  compare.set_result(etcdserverpb::Compare::EQUAL);
-  compare.set_mod_revision(revision);
-  return Txn({std::move(compare)}, key, value, 0);
+  return Commit({{key, Compare::Kind::kModRevision, revision}}, {{key, value, 0}});
 }
 
 absl::Status EtcdClient::DeleteRange(const std::string& key, const std::string& range_end) {

@@ -63,6 +63,21 @@ class EtcdClient {
   // did not.
   absl::StatusOr<bool> PutIfAll(const std::vector<KeyCondition>& conditions, const std::string& key,
                                 const std::string& value);
+  // The general form: one transaction that makes every put (each on its
+  // lease, 0: none) only if every compare holds; false if one did not.
+  struct Compare {
+    std::string key;
+    // kModRevision: the key's mod_revision equals `revision` (0: the key
+    // does not exist).
+    enum class Kind { kExists, kAbsent, kModRevision } kind = Kind::kExists;
+    int64_t revision = 0;
+  };
+  struct PutOp {
+    std::string key;
+    std::string value;
+    int64_t lease = 0;
+  };
+  absl::StatusOr<bool> Commit(const std::vector<Compare>& compares, const std::vector<PutOp>& puts);
   absl::Status Delete(const std::string& key);
   absl::Status DeletePrefix(const std::string& prefix);
 
@@ -98,8 +113,6 @@ class EtcdClient {
   void SetDeadline(grpc::ClientContext* context) const;
   absl::Status Failed(const char* what, const grpc::Status& s) const;
   absl::Status DeleteRange(const std::string& key, const std::string& range_end);
-  absl::StatusOr<bool> Txn(std::vector<etcdserverpb::Compare> compares, const std::string& key,
-                           const std::string& value, int64_t lease);
 
   const std::string endpoints_;
   const int timeout_ms_;
