@@ -56,19 +56,8 @@ void CodeProjection::Project(const float* x, float* y) const {
 }
 
 void CodeProjection::ProjectRows(const float* x, size_t n, float* y) const {
-  if (!on()) {
-    std::memcpy(y, x, n * size_t(dim_) * sizeof(float));
-    return;
-  }
-  faiss::LinearTransform t(dim_, out_dim_, /*have_bias=*/true);
-  t.A = a_;
-  t.b.assign(size_t(out_dim_), 0.0f);
-  for (int j = 0; j < out_dim_; ++j) {
-    t.b[size_t(j)] =
-        -Kernels().dot(a_.data() + size_t(j) * size_t(dim_), mean_.data(), size_t(dim_));
-  }
-  t.is_trained = true;
-  t.apply_noalloc(faiss::Index::idx_t(n), x, y);
+  const size_t out = size_t(out_dim_);
+  for (size_t i = 0; i < n; ++i) Project(x + i * size_t(dim_), y + i * out);
 }
 
 void CodeProjection::Serialize(std::string* out) const {

@@ -34,7 +34,7 @@ class CodeProjection {
   void Train(const float* x, size_t n);
   // y = A (x - mean), out_dim floats (one row; after Train).
   void Project(const float* x, float* y) const;
-  // The same for n rows (a matrix product).
+  // The same for n rows.
   void ProjectRows(const float* x, size_t n, float* y) const;
   // Inner products: x . y = x . mean + (A x) . (A (y - mean)) for y in the
   // axes' span. Rotate writes A x; MeanDot returns x . mean.
