@@ -114,14 +114,13 @@ void QuantizedHnswIndex::Retrain() {
   if (projection_.on()) {
     projection_.Train(vector(0), count_);
     // The quantiser trains on projections of rows taken evenly (it looks at
-    // no more than this many).
+    // no more than this many), projected straight from the index's rows.
     const size_t rows = std::min<size_t>(count_, 65536);
-    std::vector<float> x(rows * size_t(dim_)), y(rows * size_t(projection_.out_dim()));
+    const size_t out = size_t(projection_.out_dim());
+    std::vector<float> y(rows * out);
     for (size_t i = 0; i < rows; ++i) {
-      std::memcpy(x.data() + i * size_t(dim_), vector(uint32_t(i * count_ / rows)),
-                  size_t(dim_) * sizeof(float));
+      projection_.Project(vector(uint32_t(i * count_ / rows)), y.data() + i * out);
     }
-    projection_.ProjectRows(x.data(), rows, y.data());
     quantizer_.Train(y.data(), rows);
   } else {
     quantizer_.Train(vector(0), count_);
